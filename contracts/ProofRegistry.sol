@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {IProofRegistry} from "./IProofRegistry.sol";
+
+/**
+ * @title ProofRegistry
+ * @notice Registry of zkDL proof-of-training runs: publishers (directly, or through a relayer with an
+ * EIP-712 signature) register a run's public commitments; holders of `VERIFIER_ROLE` independently check
+ * the proof bundle off-chain and attest; a quorum of "valid" makes the run Verified, a quorum of "invalid"
+ * makes it Rejected; the publisher or an admin can revoke. Anyone can check that a dataset record is a
+ * leaf of a run's committed dataset.
+ *
+ * @dev Run ids are `keccak256(abi.encode(publisher, manifestDigest))`: deterministic, so a relayer knows
+ * the id before it sends, and re-registering reverts with {RunAlreadyRegistered}. Model ids are labels in
+ * the publisher's namespace: `modelKeyOf(publisher, modelId)` is the global key, so nobody can take over
+ * another publisher's model.
+ */
+contract ProofRegistry is IProofRegistry, AccessControl, EIP712, Nonces {
+    /// @notice Role of independent verifiers allowed to attest.
+    bytes32 public constant VERIFIER_ROLE = keccak256("VERIFIER_ROLE");
+
+    /// @notice EIP-712 type of the record, nested in {REGISTER_RUN_TYPEHASH}.
+    bytes32 public constant RUN_RECORD_TYPEHASH =
+        keccak256(
+            "RunRecord(bytes32 modelId,bytes32 datasetRoot,uint64 datasetSize,bytes32 manifestDigest,"
+            "bytes32 initialWeightsDigest,bytes32 finalWeightsDigest,uint32 numSteps,string bundleURI)"
+        );
+
+    /// @notice EIP-712 type a publisher signs to let a relayer register on its behalf.
+    bytes32 public constant REGISTER_RUN_TYPEHASH =
+        keccak256(
+            "RegisterRun(RunRecord record,address publisher,uint256 nonce,uint256 deadline)"
+            "RunRecord(bytes32 modelId,bytes32 datasetRoot,uint64 datasetSize,bytes32 manifestDigest,"
+            "bytes32 initialWeightsDigest,bytes32 finalWeightsDigest,uint32 numSteps,string bundleURI)"
+        );
+
+    /// @notice Number of matching attestations that moves a Registered run to Verified or Rejected.
+    uint16 public quorum;
+
+    mapping(bytes32 runId => Run) private _runs;
+    mapping(bytes32 runId => mapping(address verifier => Attestation)) private _attestations;
+    mapping(bytes32 modelKey => bytes32 runId) private _latestCertified;
+
+    /**
+     * @param admin receives `DEFAULT_ADMIN_ROLE` (grants verifiers, sets the quorum, may revoke runs)
+     * @param initialQuorum attestations needed to verify or reject a run; at least 1
+     */
+    constructor(address admin, uint16 initialQuorum) EIP712("ProofRegistry", "1") {
+        if (admin == address(0)) revert ZeroAddress();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setQuorum(initialQuorum);
+    }
+
+    // ───────────────────────────── registration ─────────────────────────────
+
+    /**
+     * @notice Registers a run published by the caller.
+     * @param record the run's public commitments; every digest, the root, the size and the steps must be
+     * non-zero and the URI non-empty
+     * @return runId `runIdOf(msg.sender, record.manifestDigest)`
+     */
+    function registerRun(RunRecord calldata record) external returns (bytes32 runId) {
+        return _register(record, msg.sender);
+    }
+
+    /**
+     * @notice Registers a run on behalf of `publisher`, who signed it (EIP-712, {REGISTER_RUN_TYPEHASH}) over
+     * its current nonce; the caller pays the gas. Contract publishers sign through ERC-1271.
+     * @dev Replaying a used signature reverts {RunAlreadyRegistered}, since the record fixes the run id. A
+     * signature for another chain, another registry, a cancelled nonce or another key reverts {InvalidSignature}.
+     * @param record the run's public commitments
+     * @param publisher the account named as publisher
+     * @param deadline last timestamp at which the signature is accepted
+     * @param signature the publisher's signature
+     * @return runId `runIdOf(publisher, record.manifestDigest)`
+     */
+    function registerRunFor(
+        RunRecord calldata record,
+        address publisher,
+        uint256 deadline,
+        bytes calldata signature
+    ) external returns (bytes32 runId) {
+        if (publisher == address(0)) revert ZeroAddress();
+        runId = runIdOf(publisher, record.manifestDigest);
+        if (_runs[runId].status != Status.None) revert RunAlreadyRegistered(runId);
+        if (block.timestamp > deadline) revert SignatureExpired(deadline);
+        bytes32 digest = _hashTypedDataV4(
+            keccak256(abi.encode(REGISTER_RUN_TYPEHASH, _hashRecord(record), publisher, _useNonce(publisher), deadline))
+        );
+        if (!SignatureChecker.isValidSignatureNowCalldata(publisher, digest, signature)) {
+            revert InvalidSignature(publisher);
+        }
+        _register(record, publisher);
+    }
+
+    /**
+     * @notice Cancels every outstanding registration signature of the caller at its current nonce.
+     */
+    function cancelNonce() external {
+        emit NonceCancelled(msg.sender, _useNonce(msg.sender));
+    }
+
+    /**
+     * @notice EIP-712 digest a publisher signs for {registerRunFor}.
+     */
+    function registrationDigest(
+        RunRecord calldata record,
+        address publisher,
+        uint256 nonce,
+        uint256 deadline
+    ) external view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(REGISTER_RUN_TYPEHASH, _hashRecord(record), publisher, nonce, deadline)));
+    }
+
+    // ───────────────────────────── attestation ─────────────────────────────
+
+    /**
+     * @notice Records the caller's verdict on a Registered run, with the digest of its verification report.
+     * Reaching the quorum moves the run to Verified (valid) or Rejected (invalid).
+     * @dev One attestation per verifier per run; a verifier cannot attest on a run it published.
+     */
+    function attest(bytes32 runId, bool valid, bytes32 reportDigest) external onlyRole(VERIFIER_ROLE) {
+        if (reportDigest == bytes32(0)) revert ZeroReportDigest();
+        Run storage run = _runs[runId];
+        Status status = run.status;
+        if (status == Status.None) revert UnknownRun(runId);
+        if (status != Status.Registered) revert InvalidStatus(runId, status);
+        if (run.publisher == msg.sender) revert SelfAttestation(runId, msg.sender);
+        Attestation storage attestation = _attestations[runId][msg.sender];
+        if (attestation.verdict != Verdict.None) revert AlreadyAttested(runId, msg.sender);
+
+        Verdict verdict = valid ? Verdict.Valid : Verdict.Invalid;
+        attestation.verdict = verdict;
+        attestation.attestedAt = uint40(block.timestamp);
+
+        uint16 validCount = run.validCount;
+        uint16 invalidCount = run.invalidCount;
+        if (valid) run.validCount = ++validCount;
+        else run.invalidCount = ++invalidCount;
+        emit Attested(runId, msg.sender, verdict, reportDigest, validCount, invalidCount);
+
+        uint16 q = quorum;
+        if (validCount >= q) {
+            _setStatus(run, Status.Verified);
+            _recordCertified(runId, run);
+            emit RunVerified(runId, run.publisher, run.modelId, validCount);
+        } else if (invalidCount >= q) {
+            _setStatus(run, Status.Rejected);
+            emit RunRejected(runId, run.publisher, run.modelId, invalidCount);
+        }
+    }
+
+    /**
+     * @notice Revokes a Registered or Verified run. Only its publisher or an admin may.
+     * @param reason why, for the record (non-empty)
+     */
+    function revoke(bytes32 runId, string calldata reason) external {
+        if (bytes(reason).length == 0) revert EmptyReason();
+        Run storage run = _runs[runId];
+        Status status = run.status;
+        if (status == Status.None) revert UnknownRun(runId);
+        if (msg.sender != run.publisher && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
+            revert NotPublisherOrAdmin(runId, msg.sender);
+        }
+        if (status != Status.Registered && status != Status.Verified) revert InvalidStatus(runId, status);
+        _setStatus(run, Status.Revoked);
+        emit RunRevoked(runId, run.publisher, run.modelId, msg.sender, status, reason);
+    }
+
+    /**
+     * @notice Sets the number of matching attestations that decides a run. Applies to pending runs at their
+     * next attestation.
+     */
+    function setQuorum(uint16 newQuorum) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setQuorum(newQuorum);
+    }
+
+    // ───────────────────────────── views ─────────────────────────────
+
+    /// @notice The stored part of a run; reverts {UnknownRun} if it was never registered.
+    function getRun(bytes32 runId) external view returns (Run memory) {
+        Run memory run = _runs[runId];
+        if (run.status == Status.None) revert UnknownRun(runId);
+        return run;
+    }
+
+    /// @notice The run's status; `None` if it was never registered (so callers can probe without a revert).
+    function statusOf(bytes32 runId) external view returns (Status) {
+        return _runs[runId].status;
+    }
+
+    /// @notice True while the run is Verified.
+    function isCertified(bytes32 runId) public view returns (bool) {
+        return _runs[runId].status == Status.Verified;
+    }
+
+    /// @notice A verifier's attestation on a run (verdict `None` if it has not attested).
+    function attestationOf(bytes32 runId, address verifier) external view returns (Attestation memory) {
+        return _attestations[runId][verifier];
+    }
+
+    /**
+     * @notice The model's most recently registered run among those that reached Verified, if it is still
+     * Verified; zero otherwise (none yet, or it was revoked: revoking the newest run withdraws the model
+     * until a run is verified again).
+     * @param modelKey `modelKeyOf(publisher, modelId)`
+     */
+    function latestCertifiedRun(bytes32 modelKey) external view returns (bytes32 runId) {
+        runId = _latestCertified[modelKey];
+        if (!isCertified(runId)) runId = bytes32(0);
+    }
+
+    /// @notice The deterministic id of a run: `keccak256(abi.encode(publisher, manifestDigest))`.
+    function runIdOf(address publisher, bytes32 manifestDigest) public pure returns (bytes32) {
+        return keccak256(abi.encode(publisher, manifestDigest));
+    }
+
+    /// @notice The global key of a publisher's model: `keccak256(abi.encode(publisher, modelId))`.
+    function modelKeyOf(address publisher, bytes32 modelId) public pure returns (bytes32) {
+        return keccak256(abi.encode(publisher, modelId));
+    }
+
+    // ───────────────────────────── dataset membership ─────────────────────────────
+
+    /**
+     * @notice The dataset leaf of record `index`: the OpenZeppelin StandardMerkleTree leaf of
+     * `(uint256 index, bytes32 cxHash, bytes32 cyHash)`, i.e. `keccak256(keccak256(abi.encode(...)))`,
+     * where cxHash and cyHash are keccak-256 digests of the record's feature and label commitments.
+     */
+    function recordLeaf(uint256 index, bytes32 cxHash, bytes32 cyHash) public pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(index, cxHash, cyHash))));
+    }
+
+    /**
+     * @notice True if record `index` with these commitment digests is in the run's dataset.
+     * @dev Reverts {UnknownRun} for an unregistered run; an index at or past the dataset size is false.
+     */
+    function verifyRecord(
+        bytes32 runId,
+        uint256 index,
+        bytes32 cxHash,
+        bytes32 cyHash,
+        bytes32[] calldata proof
+    ) external view returns (bool) {
+        Run storage run = _runs[runId];
+        bytes32 root = run.datasetRoot;
+        if (root == bytes32(0)) revert UnknownRun(runId);
+        if (index >= run.datasetSize) return false;
+        return MerkleProof.verifyCalldata(proof, root, recordLeaf(index, cxHash, cyHash));
+    }
+
+    /// @notice True if `leaf` (already hashed as {recordLeaf} does) is in the run's dataset tree.
+    function verifyLeaf(bytes32 runId, bytes32 leaf, bytes32[] calldata proof) external view returns (bool) {
+        return MerkleProof.verifyCalldata(proof, _rootOf(runId), leaf);
+    }
+
+    /// @notice True if all `leaves` are in the run's dataset tree (OpenZeppelin multiproof).
+    function verifyLeaves(
+        bytes32 runId,
+        bytes32[] calldata leaves,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags
+    ) external view returns (bool) {
+        return MerkleProof.multiProofVerifyCalldata(proof, proofFlags, _rootOf(runId), leaves);
+    }
+
+    // ───────────────────────────── internals ─────────────────────────────
+
+    function _register(RunRecord calldata record, address publisher) private returns (bytes32 runId) {
+        _checkRecord(record);
+        runId = runIdOf(publisher, record.manifestDigest);
+        Run storage run = _runs[runId];
+        if (run.status != Status.None) revert RunAlreadyRegistered(runId);
+
+        uint40 now_ = uint40(block.timestamp);
+        run.publisher = publisher;
+        run.status = Status.Registered;
+        run.registeredAt = now_;
+        run.updatedAt = now_;
+        run.datasetSize = record.datasetSize;
+        run.numSteps = record.numSteps;
+        run.modelId = record.modelId;
+        run.datasetRoot = record.datasetRoot;
+        run.finalWeightsDigest = record.finalWeightsDigest;
+        emit RunRegistered(runId, publisher, record.modelId, record, msg.sender);
+    }
+
+    function _checkRecord(RunRecord calldata record) private pure {
+        if (record.modelId == bytes32(0)) revert ZeroModelId();
+        if (record.datasetRoot == bytes32(0)) revert ZeroDatasetRoot();
+        if (record.datasetSize == 0) revert ZeroDatasetSize();
+        if (record.manifestDigest == bytes32(0)) revert ZeroManifestDigest();
+        if (record.initialWeightsDigest == bytes32(0) || record.finalWeightsDigest == bytes32(0)) {
+            revert ZeroWeightsDigest();
+        }
+        if (record.numSteps == 0) revert ZeroSteps();
+        if (bytes(record.bundleURI).length == 0) revert EmptyBundleURI();
+    }
+
+    function _hashRecord(RunRecord calldata record) private pure returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    RUN_RECORD_TYPEHASH,
+                    record.modelId,
+                    record.datasetRoot,
+                    record.datasetSize,
+                    record.manifestDigest,
+                    record.initialWeightsDigest,
+                    record.finalWeightsDigest,
+                    record.numSteps,
+                    keccak256(bytes(record.bundleURI))
+                )
+            );
+    }
+
+    function _setStatus(Run storage run, Status status) private {
+        run.status = status;
+        run.updatedAt = uint40(block.timestamp);
+    }
+
+    /// @dev Newer registrations win; a run verified late does not displace a newer certified one.
+    function _recordCertified(bytes32 runId, Run storage run) private {
+        bytes32 modelKey = modelKeyOf(run.publisher, run.modelId);
+        bytes32 current = _latestCertified[modelKey];
+        if (current != bytes32(0)) {
+            Run storage latest = _runs[current];
+            if (latest.status == Status.Verified && latest.registeredAt > run.registeredAt) return;
+        }
+        _latestCertified[modelKey] = runId;
+    }
+
+    function _rootOf(bytes32 runId) private view returns (bytes32 root) {
+        root = _runs[runId].datasetRoot;
+        if (root == bytes32(0)) revert UnknownRun(runId);
+    }
+
+    function _setQuorum(uint16 newQuorum) private {
+        if (newQuorum == 0) revert ZeroQuorum();
+        emit QuorumChanged(quorum, newQuorum);
+        quorum = newQuorum;
+    }
+}

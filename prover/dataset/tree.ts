@@ -1,0 +1,61 @@
+/**
+ * The dataset Merkle tree: the one place that defines a dataset leaf.
+ *
+ * Leaf i is the OpenZeppelin StandardMerkleTree leaf of `(uint256 i, bytes32 cxHash, bytes32 cyHash)`,
+ * where cxHash/cyHash are keccak-256 digests of record i's feature and label commitments
+ * (docs/protocol.md, "Dataset binding"). ProofRegistry.recordLeaf computes the same hash on-chain, so a
+ * proof from this tree verifies with OpenZeppelin's MerkleProof and with `ProofRegistry.verifyRecord`.
+ */
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { standardLeafHash } from "@openzeppelin/merkle-tree/dist/hashes.js";
+
+/** Solidity types of a dataset leaf, in order. */
+export const DATASET_LEAF_ENCODING = ["uint256", "bytes32", "bytes32"] as const;
+
+/** One dataset leaf: the record's index and the digests of its two commitments (0x-prefixed, 32 bytes). */
+export interface DatasetLeaf {
+  index: bigint;
+  cxHash: string;
+  cyHash: string;
+}
+
+type LeafTuple = [bigint, string, string];
+
+const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
+
+function toTuple(leaf: DatasetLeaf): LeafTuple {
+  if (leaf.index < 0n || leaf.index >= 1n << 256n) throw new RangeError(`leaf index ${leaf.index} is not a uint256`);
+  if (!BYTES32.test(leaf.cxHash)) throw new TypeError(`cxHash ${leaf.cxHash} is not a 0x-prefixed 32-byte hex string`);
+  if (!BYTES32.test(leaf.cyHash)) throw new TypeError(`cyHash ${leaf.cyHash} is not a 0x-prefixed 32-byte hex string`);
+  return [leaf.index, leaf.cxHash.toLowerCase(), leaf.cyHash.toLowerCase()];
+}
+
+/** The leaf hash as the tree and `ProofRegistry.recordLeaf` compute it: keccak256(keccak256(abi.encode(...))). */
+export function datasetLeafHash(leaf: DatasetLeaf): string {
+  return standardLeafHash([...DATASET_LEAF_ENCODING], toTuple(leaf));
+}
+
+/** The dataset tree over leaves given in index order (leaf i must have index i). */
+export function buildDatasetTree(leaves: readonly DatasetLeaf[]): StandardMerkleTree<LeafTuple> {
+  if (leaves.length === 0) throw new RangeError("a dataset tree needs at least one leaf");
+  const tuples = leaves.map((leaf, i) => {
+    if (leaf.index !== BigInt(i)) throw new RangeError(`leaf at position ${i} has index ${leaf.index}`);
+    return toTuple(leaf);
+  });
+  // sortLeaves stays at OpenZeppelin's default (true): the dump records the order, so anyone loading it
+  // with StandardMerkleTree.load gets the same root and proofs.
+  return StandardMerkleTree.of(tuples, [...DATASET_LEAF_ENCODING]);
+}
+
+/** Loads a tree from OpenZeppelin's `dump()` JSON, rejecting one whose leaves are not dataset leaves. */
+export function loadDatasetTree(dump: unknown): StandardMerkleTree<LeafTuple> {
+  const data = dump as { format?: unknown; leafEncoding?: unknown };
+  if (data?.format !== "standard-v1") throw new TypeError("not an OpenZeppelin standard-v1 tree dump");
+  const encoding = data.leafEncoding;
+  if (!Array.isArray(encoding) || encoding.join(",") !== DATASET_LEAF_ENCODING.join(",")) {
+    throw new TypeError(`tree leaf encoding is ${JSON.stringify(encoding)}, expected ${DATASET_LEAF_ENCODING.join(",")}`);
+  }
+  const tree = StandardMerkleTree.load(dump as Parameters<typeof StandardMerkleTree.load<LeafTuple>>[0]);
+  tree.validate();
+  return tree;
+}
