@@ -206,9 +206,9 @@ contract ProofRegistry is IProofRegistry, AccessControl, EIP712, Nonces {
     }
 
     /**
-     * @notice The model's most recently registered run among those that reached Verified, if it is still
-     * Verified; zero otherwise (none yet, or it was revoked: revoking the newest run withdraws the model
-     * until a run is verified again).
+     * @notice The model's most recently registered run among those that ever reached Verified, if it is
+     * still Verified; zero otherwise (none yet, or it was revoked: revoking it withdraws the model until a
+     * newer run is verified).
      * @param modelKey `modelKeyOf(publisher, modelId)`
      */
     function latestCertifiedRun(bytes32 modelKey) external view returns (bytes32 runId) {
@@ -239,7 +239,10 @@ contract ProofRegistry is IProofRegistry, AccessControl, EIP712, Nonces {
 
     /**
      * @notice True if record `index` with these commitment digests is in the run's dataset.
-     * @dev Reverts {UnknownRun} for an unregistered run; an index at or past the dataset size is false.
+     * @dev Reverts {UnknownRun} for an unregistered run. The index is not compared with the dataset size:
+     * the leaf commits to its index, and attestors check that the root is the tree of exactly `datasetSize`
+     * published commitments, so no leaf past the end exists in a Verified run's tree (and the check would
+     * cost a second cold storage read on every call).
      */
     function verifyRecord(
         bytes32 runId,
@@ -248,11 +251,7 @@ contract ProofRegistry is IProofRegistry, AccessControl, EIP712, Nonces {
         bytes32 cyHash,
         bytes32[] calldata proof
     ) external view returns (bool) {
-        Run storage run = _runs[runId];
-        bytes32 root = run.datasetRoot;
-        if (root == bytes32(0)) revert UnknownRun(runId);
-        if (index >= run.datasetSize) return false;
-        return MerkleProof.verifyCalldata(proof, root, recordLeaf(index, cxHash, cyHash));
+        return MerkleProof.verifyCalldata(proof, _rootOf(runId), recordLeaf(index, cxHash, cyHash));
     }
 
     /// @notice True if `leaf` (already hashed as {recordLeaf} does) is in the run's dataset tree.
@@ -325,15 +324,14 @@ contract ProofRegistry is IProofRegistry, AccessControl, EIP712, Nonces {
         run.updatedAt = uint40(block.timestamp);
     }
 
-    /// @dev Newer registrations win; a run verified late does not displace a newer certified one.
+    /// @dev The pointer only moves forward in registration time: a run verified late never displaces a newer
+    /// one, even a revoked one, so revoking the newest run cannot silently bring back an older model.
     function _recordCertified(bytes32 runId, Run storage run) private {
         bytes32 modelKey = modelKeyOf(run.publisher, run.modelId);
         bytes32 current = _latestCertified[modelKey];
-        if (current != bytes32(0)) {
-            Run storage latest = _runs[current];
-            if (latest.status == Status.Verified && latest.registeredAt > run.registeredAt) return;
+        if (current == bytes32(0) || _runs[current].registeredAt <= run.registeredAt) {
+            _latestCertified[modelKey] = runId;
         }
-        _latestCertified[modelKey] = runId;
     }
 
     function _rootOf(bytes32 runId) private view returns (bytes32 root) {

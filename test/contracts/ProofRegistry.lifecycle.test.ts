@@ -253,16 +253,22 @@ describe("ProofRegistry: attestation, quorum and revocation", () => {
       expect(await registry.latestCertifiedRun(modelKey)).to.equal(thirdId);
     });
 
-    it("an older run verified after the newest was revoked becomes the latest", async () => {
+    it("does not bring back an older run verified after the newest was revoked", async () => {
       const f = await withRun();
       const { registry, publisher, record, modelKey } = f;
-      const newer = randomRecord(r, { modelId: record.modelId });
-      await registry.connect(publisher).registerRun(newer);
-      const newerId = runIdOf(publisher.address, newer.manifestDigest);
-      await verify(f, newerId);
-      await registry.connect(publisher).revoke(newerId, "withdrawn");
-      await verify(f, f.runId);
-      expect(await registry.latestCertifiedRun(modelKey)).to.equal(f.runId);
+      const middle = randomRecord(r, { modelId: record.modelId });
+      const newest = randomRecord(r, { modelId: record.modelId });
+      await registry.connect(publisher).registerRun(middle);
+      await registry.connect(publisher).registerRun(newest);
+      const middleId = runIdOf(publisher.address, middle.manifestDigest);
+      const newestId = runIdOf(publisher.address, newest.manifestDigest);
+      await verify(f, middleId);
+      await verify(f, newestId);
+      await registry.connect(publisher).revoke(newestId, "withdrawn");
+      await verify(f, f.runId); // oldest, verified last
+      expect(await registry.latestCertifiedRun(modelKey)).to.equal(ZERO32);
+      expect(await registry.isCertified(middleId)).to.equal(true);
+      expect(await registry.isCertified(f.runId)).to.equal(true);
     });
 
     it("keeps models of different publishers apart even under the same model id", async () => {
