@@ -19,15 +19,16 @@ export interface DatasetLeaf {
   cyHash: string;
 }
 
-type LeafTuple = [bigint, string, string];
+/** A leaf as the tree stores it: the index as a decimal string, so that `dump()` is plain JSON. */
+export type DatasetLeafTuple = [index: string, cxHash: string, cyHash: string];
 
 const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 
-function toTuple(leaf: DatasetLeaf): LeafTuple {
+function toTuple(leaf: DatasetLeaf): DatasetLeafTuple {
   if (leaf.index < 0n || leaf.index >= 1n << 256n) throw new RangeError(`leaf index ${leaf.index} is not a uint256`);
   if (!BYTES32.test(leaf.cxHash)) throw new TypeError(`cxHash ${leaf.cxHash} is not a 0x-prefixed 32-byte hex string`);
   if (!BYTES32.test(leaf.cyHash)) throw new TypeError(`cyHash ${leaf.cyHash} is not a 0x-prefixed 32-byte hex string`);
-  return [leaf.index, leaf.cxHash.toLowerCase(), leaf.cyHash.toLowerCase()];
+  return [leaf.index.toString(), leaf.cxHash.toLowerCase(), leaf.cyHash.toLowerCase()];
 }
 
 /** The leaf hash as the tree and `ProofRegistry.recordLeaf` compute it: keccak256(keccak256(abi.encode(...))). */
@@ -36,7 +37,7 @@ export function datasetLeafHash(leaf: DatasetLeaf): string {
 }
 
 /** The dataset tree over leaves given in index order (leaf i must have index i). */
-export function buildDatasetTree(leaves: readonly DatasetLeaf[]): StandardMerkleTree<LeafTuple> {
+export function buildDatasetTree(leaves: readonly DatasetLeaf[]): StandardMerkleTree<DatasetLeafTuple> {
   if (leaves.length === 0) throw new RangeError("a dataset tree needs at least one leaf");
   const tuples = leaves.map((leaf, i) => {
     if (leaf.index !== BigInt(i)) throw new RangeError(`leaf at position ${i} has index ${leaf.index}`);
@@ -48,14 +49,14 @@ export function buildDatasetTree(leaves: readonly DatasetLeaf[]): StandardMerkle
 }
 
 /** Loads a tree from OpenZeppelin's `dump()` JSON, rejecting one whose leaves are not dataset leaves. */
-export function loadDatasetTree(dump: unknown): StandardMerkleTree<LeafTuple> {
+export function loadDatasetTree(dump: unknown): StandardMerkleTree<DatasetLeafTuple> {
   const data = dump as { format?: unknown; leafEncoding?: unknown };
   if (data?.format !== "standard-v1") throw new TypeError("not an OpenZeppelin standard-v1 tree dump");
   const encoding = data.leafEncoding;
   if (!Array.isArray(encoding) || encoding.join(",") !== DATASET_LEAF_ENCODING.join(",")) {
     throw new TypeError(`tree leaf encoding is ${JSON.stringify(encoding)}, expected ${DATASET_LEAF_ENCODING.join(",")}`);
   }
-  const tree = StandardMerkleTree.load(dump as Parameters<typeof StandardMerkleTree.load<LeafTuple>>[0]);
+  const tree = StandardMerkleTree.load(dump as Parameters<typeof StandardMerkleTree.load<DatasetLeafTuple>>[0]);
   tree.validate();
   return tree;
 }

@@ -61,7 +61,7 @@ describe("ProofRegistry: dataset membership", () => {
       for (const i of sample) {
         const leaf = leaves[i]!;
         const proof = tree.getProof(i);
-        expect(StandardMerkleTree.verify(tree.root, [...DATASET_LEAF_ENCODING], [leaf.index, leaf.cxHash, leaf.cyHash], proof)).to.equal(true);
+        expect(StandardMerkleTree.verify(tree.root, [...DATASET_LEAF_ENCODING], [leaf.index.toString(), leaf.cxHash, leaf.cyHash], proof)).to.equal(true);
         expect(await registry.verifyRecord(runId, leaf.index, leaf.cxHash, leaf.cyHash, proof)).to.equal(true);
         expect(await registry.verifyLeaf(runId, datasetLeafHash(leaf), proof)).to.equal(true);
 
