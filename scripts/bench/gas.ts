@@ -1,0 +1,93 @@
+/**
+ * Gas benchmark of the registry, one row per scenario (gas is deterministic: one run each suffices).
+ * Transactions report receipt gasUsed (intrinsic included); views report execution gas measured inside
+ * the EVM by GasProbe (cold storage, warm target account), as the issue's "execution gas" target means.
+ *
+ *   npm run bench:gas
+ */
+import hre from "hardhat";
+import { standardNodeHash } from "@openzeppelin/merkle-tree/dist/hashes.js";
+import type { ContractTransactionResponse } from "ethers";
+import { datasetLeafHash } from "../../prover/dataset/tree";
+import { registryDomain, runIdOf, signRegistration, type RunRecord } from "../../relayer/registry";
+
+const { ethers } = hre;
+let counter = 0;
+const fresh = () => ethers.keccak256(ethers.toBeHex(++counter, 32));
+
+function record(modelId = fresh()): RunRecord {
+  const manifestDigest = fresh();
+  return {
+    modelId,
+    datasetRoot: fresh(),
+    datasetSize: 10_000n,
+    manifestDigest,
+    initialWeightsDigest: fresh(),
+    finalWeightsDigest: fresh(),
+    numSteps: 100n,
+    bundleURI: `http://127.0.0.1:8080/v1/runs/${fresh()}/bundle`,
+  };
+}
+
+async function gas(tx: Promise<ContractTransactionResponse>): Promise<bigint> {
+  return (await (await tx).wait())!.gasUsed;
+}
+
+async function main() {
+  const [admin, publisher, relayer, vA, vB] = await ethers.getSigners();
+  const registry = await ethers.deployContract("ProofRegistry", [admin!.address, 2]);
+  const role = await registry.VERIFIER_ROLE();
+  await registry.grantRole(role, vA!.address);
+  await registry.grantRole(role, vB!.address);
+  const probe = await ethers.deployContract("GasProbe");
+  const rows: [string, bigint, string][] = [];
+
+  const register = async (modelId?: string) => {
+    const rec = record(modelId);
+    const g = await gas(registry.connect(publisher!).registerRun(rec));
+    return { rec, runId: runIdOf(publisher!.address, rec.manifestDigest), g };
+  };
+
+  const first = await register();
+  rows.push(["registerRun (URI of 98 bytes)", first.g, "≤ 150,000"]);
+
+  const { chainId } = await ethers.provider.getNetwork();
+  const domain = registryDomain(await registry.getAddress(), chainId);
+  const deadline = BigInt((await ethers.provider.getBlock("latest"))!.timestamp + 3600);
+  for (const label of ["registerRunFor (publisher's first nonce)", "registerRunFor (later nonce)"]) {
+    const rec = record();
+    const s = await signRegistration(publisher!, domain, rec, await registry.nonces(publisher!.address), deadline);
+    rows.push([label, await gas(registry.connect(relayer!).registerRunFor(rec, s.publisher, deadline, s.signature)), ""]);
+  }
+
+  rows.push(["attest, not deciding", await gas(registry.connect(vA!).attest(first.runId, true, fresh())), "≤ 80,000"]);
+  rows.push(["attest, deciding → Verified (model's first)", await gas(registry.connect(vB!).attest(first.runId, true, fresh())), ""]);
+  const second = await register(first.rec.modelId);
+  await registry.connect(vA!).attest(second.runId, true, fresh());
+  rows.push(["attest, deciding → Verified (model seen before)", await gas(registry.connect(vB!).attest(second.runId, true, fresh())), ""]);
+  const third = await register();
+  await registry.connect(vA!).attest(third.runId, false, fresh());
+  rows.push(["attest, deciding → Rejected", await gas(registry.connect(vB!).attest(third.runId, false, fresh())), ""]);
+  rows.push(["revoke (Verified, 16-byte reason)", await gas(registry.connect(publisher!).revoke(second.runId, "weights replaced")), ""]);
+
+  for (const depth of [10, 16, 20]) {
+    const leaf = { index: 12345n, cxHash: fresh(), cyHash: fresh() };
+    const proof = Array.from({ length: depth }, fresh);
+    const root = proof.reduce((node, sibling) => standardNodeHash(node, sibling), datasetLeafHash(leaf));
+    const rec = { ...record(), datasetRoot: root, datasetSize: 1n << BigInt(depth) };
+    await registry.connect(publisher!).registerRun(rec);
+    const data = registry.interface.encodeFunctionData("verifyRecord", [runIdOf(publisher!.address, rec.manifestDigest), leaf.index, leaf.cxHash, leaf.cyHash, proof]);
+    const [used, result] = await probe.measure(await registry.getAddress(), data);
+    if (!registry.interface.decodeFunctionResult("verifyRecord", result)[0]) throw new Error("membership proof rejected");
+    rows.push([`verifyRecord, depth ${depth} (execution)`, used, depth === 20 ? "≤ 10,000" : ""]);
+  }
+
+  const w = Math.max(...rows.map((r) => r[0].length));
+  console.log(`${"scenario".padEnd(w)}  ${"gas".padStart(9)}  target`);
+  for (const [name, g, target] of rows) console.log(`${name.padEnd(w)}  ${g.toLocaleString("en-US").padStart(9)}  ${target}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});

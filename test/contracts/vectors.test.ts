@@ -1,0 +1,61 @@
+/**
+ * The test vectors printed in docs/protocol.md ("Chain-facing formats"), checked against the contract
+ * (Solidity) and the TypeScript helpers, so the document cannot drift from the code.
+ */
+import { expect } from "chai";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { TypedDataEncoder } from "ethers";
+import { deployRegistryFixture } from "../helpers/registry";
+import { modelKeyOf, REGISTER_RUN_TYPES, registryDomain, runIdOf } from "../../relayer/registry";
+import { buildDatasetTree, datasetLeafHash } from "../../prover/dataset/tree";
+
+const PUBLISHER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+const fill = (hexDigit: string) => "0x" + hexDigit.repeat(64);
+
+const V = {
+  runId: "0x12e85e85751ac07641714acc0df2ca53c291064fc6116793de92a52c3fc670e7",
+  modelKey: "0x5b501ed7cb13639463f5b5b4317f09c3957081a1ae57c0886fa802a8c0003192",
+  leaf0: "0x32d4539098bd1256fbfa66adac73416ba9c00198eed666aaa1087674ebd07ed6",
+  leaf1: "0x23a20efc44e7f45ed33e07cef7a568020c422767fb31b315c6d7123d266aea1d",
+  root2: "0x1ea460ba75c7cca425ccdaf904000250b336e4bcf9992af9d854ac4904b91070",
+  registerRunTypehash: "0x2f60d0031cafe2fc8bfbed00a49b522e8910afe33b6f5ce2f868922227736337",
+  runRecordTypehash: "0xd5e87e9bca3c6d2e471486334b82d5399c886a06857cc8e0393c2a74838590dc",
+  registrationDigest: "0xbf22614c73c970feb62f6086718d3656d233b22dda6a3463b848ed43dee33253",
+};
+
+describe("docs/protocol.md test vectors", () => {
+  it("run id, model key and dataset leaves match in Solidity and TypeScript", async () => {
+    const { registry } = await loadFixture(deployRegistryFixture);
+    expect(await registry.runIdOf(PUBLISHER, fill("1"))).to.equal(V.runId);
+    expect(runIdOf(PUBLISHER, fill("1"))).to.equal(V.runId);
+    expect(await registry.modelKeyOf(PUBLISHER, fill("2"))).to.equal(V.modelKey);
+    expect(modelKeyOf(PUBLISHER, fill("2"))).to.equal(V.modelKey);
+    expect(await registry.recordLeaf(0, fill("3"), fill("4"))).to.equal(V.leaf0);
+    expect(await registry.recordLeaf(1, fill("5"), fill("6"))).to.equal(V.leaf1);
+    const leaves = [
+      { index: 0n, cxHash: fill("3"), cyHash: fill("4") },
+      { index: 1n, cxHash: fill("5"), cyHash: fill("6") },
+    ];
+    expect(leaves.map(datasetLeafHash)).to.deep.equal([V.leaf0, V.leaf1]);
+    expect(buildDatasetTree(leaves).root).to.equal(V.root2);
+  });
+
+  it("EIP-712 type hashes and a registration digest", async () => {
+    const { registry } = await loadFixture(deployRegistryFixture);
+    expect(await registry.REGISTER_RUN_TYPEHASH()).to.equal(V.registerRunTypehash);
+    expect(await registry.RUN_RECORD_TYPEHASH()).to.equal(V.runRecordTypehash);
+    const record = {
+      modelId: fill("2"),
+      datasetRoot: fill("7"),
+      datasetSize: 10000n,
+      manifestDigest: fill("1"),
+      initialWeightsDigest: fill("8"),
+      finalWeightsDigest: fill("9"),
+      numSteps: 100n,
+      bundleURI: "http://127.0.0.1:8080/v1/runs/x/bundle",
+    };
+    const domain = registryDomain("0x5FbDB2315678afecb367f032d93F642f64180aa3", 31337n);
+    const value = { record, publisher: PUBLISHER, nonce: 0n, deadline: 2_000_000_000n };
+    expect(TypedDataEncoder.hash(domain, REGISTER_RUN_TYPES, value)).to.equal(V.registrationDigest);
+  });
+});
