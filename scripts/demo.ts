@@ -7,6 +7,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import hre from "hardhat";
 import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
+import { createServer } from "node:net";
 import { JsonRpcProvider } from "ethers";
 import { deployZkdl, writeDeployment } from "../relayer/deployment";
 import { ProofRegistry__factory, CertifiedModelGate__factory } from "../typechain-types";
@@ -31,6 +32,18 @@ function parsePositive(v: string): number {
   return n;
 }
 
+/** Fails with a clear message if the port is taken (Hardhat's server would crash on it instead). */
+function assertPortFree(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+      .once("error", (err: NodeJS.ErrnoException) =>
+        reject(err.code === "EADDRINUSE" ? new Error(`port ${port} is in use: stop what runs there or pass --port`) : err),
+      )
+      .once("listening", () => probe.close(() => resolve()))
+      .listen(port, host);
+  });
+}
+
 async function stage<T>(label: string, work: () => Promise<T>): Promise<T> {
   const start = performance.now();
   process.stdout.write(`• ${label} … `);
@@ -46,16 +59,13 @@ async function stage<T>(label: string, work: () => Promise<T>): Promise<T> {
 
 async function main() {
   const opts = program.opts<{ port: number; quorum: number; deployment: string; keep: boolean }>();
-  const server = await hre.run(TASK_NODE_CREATE_SERVER, { hostname: "127.0.0.1", port: opts.port, provider: hre.network.provider });
-  const rpcUrl = await stage(`start local chain on 127.0.0.1:${opts.port}`, async () => {
-    try {
-      const { address, port } = await server.listen();
-      return `http://${address}:${port}`;
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code === "EADDRINUSE") throw new Error(`port ${opts.port} is in use: stop what runs there or pass --port`);
-      throw err;
-    }
+  const host = "127.0.0.1";
+  let server: { listen(): Promise<{ address: string; port: number }>; close(): Promise<void> };
+  const rpcUrl = await stage(`start local chain on ${host}:${opts.port}`, async () => {
+    await assertPortFree(host, opts.port);
+    server = await hre.run(TASK_NODE_CREATE_SERVER, { hostname: host, port: opts.port, provider: hre.network.provider });
+    const { address, port } = await server.listen();
+    return `http://${address}:${port}`;
   });
 
   try {
@@ -98,7 +108,7 @@ async function main() {
       await new Promise<void>((resolve) => process.once("SIGINT", resolve));
     }
   } finally {
-    await server.close();
+    await server!.close();
   }
 }
 
