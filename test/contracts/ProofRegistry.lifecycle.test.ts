@@ -40,6 +40,18 @@ describe("ProofRegistry: attestation, quorum and revocation", () => {
         .withArgs(outsider.address, adminRole);
     });
 
+    it("lets a verifier renounce its role, administers VERIFIER_ROLE by the admin role, and reports ERC-165 support", async () => {
+      const { registry, verifierA, verifierRole } = await loadFixture(deployRegistryFixture);
+      expect(await registry.getRoleAdmin(verifierRole)).to.equal(await registry.DEFAULT_ADMIN_ROLE());
+      await expect(registry.connect(verifierA).renounceRole(verifierRole, verifierA.address))
+        .to.emit(registry, "RoleRevoked")
+        .withArgs(verifierRole, verifierA.address, verifierA.address);
+      expect(await registry.hasRole(verifierRole, verifierA.address)).to.equal(false);
+      expect(await registry.supportsInterface("0x7965db0b")).to.equal(true); // IAccessControl
+      expect(await registry.supportsInterface("0x01ffc9a7")).to.equal(true); // IERC165
+      expect(await registry.supportsInterface("0xffffffff")).to.equal(false);
+    });
+
     it("only lets VERIFIER_ROLE attest, and stops a verifier whose role was revoked", async () => {
       const { registry, runId, outsider, publisher, verifierA, verifierRole } = await withRun();
       for (const who of [outsider, publisher]) {
