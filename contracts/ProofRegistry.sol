@@ -90,9 +90,7 @@ contract ProofRegistry is IProofRegistry, AccessControl, EIP712, Nonces {
         runId = runIdOf(publisher, record.manifestDigest);
         if (_runs[runId].status != Status.None) revert RunAlreadyRegistered(runId);
         if (block.timestamp > deadline) revert SignatureExpired(deadline);
-        bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(REGISTER_RUN_TYPEHASH, _hashRecord(record), publisher, _useNonce(publisher), deadline))
-        );
+        bytes32 digest = _registrationDigest(record, publisher, _useNonce(publisher), deadline);
         if (!SignatureChecker.isValidSignatureNowCalldata(publisher, digest, signature)) {
             revert InvalidSignature(publisher);
         }
@@ -115,7 +113,7 @@ contract ProofRegistry is IProofRegistry, AccessControl, EIP712, Nonces {
         uint256 nonce,
         uint256 deadline
     ) external view returns (bytes32) {
-        return _hashTypedDataV4(keccak256(abi.encode(REGISTER_RUN_TYPEHASH, _hashRecord(record), publisher, nonce, deadline)));
+        return _registrationDigest(record, publisher, nonce, deadline);
     }
 
     // ───────────────────────────── attestation ─────────────────────────────
@@ -300,6 +298,15 @@ contract ProofRegistry is IProofRegistry, AccessControl, EIP712, Nonces {
         }
         if (record.numSteps == 0) revert ZeroSteps();
         if (bytes(record.bundleURI).length == 0) revert EmptyBundleURI();
+    }
+
+    function _registrationDigest(
+        RunRecord calldata record,
+        address publisher,
+        uint256 nonce,
+        uint256 deadline
+    ) private view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(REGISTER_RUN_TYPEHASH, _hashRecord(record), publisher, nonce, deadline)));
     }
 
     function _hashRecord(RunRecord calldata record) private pure returns (bytes32) {
