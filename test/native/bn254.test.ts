@@ -180,8 +180,21 @@ describe("native BN254 core", () => {
       }
       expect(seen.size).to.equal(24);
       expectCode(() => native.hashToG1(new Uint8Array(0), new Uint8Array(1)), "ZKDL_INVALID_ARGUMENT");
+      expect(() => hashToG1(new Uint8Array(0), new Uint8Array(1))).to.throw(/1 to 255 bytes/);
       expectCode(() => native.hashToG1(new Uint8Array(256), new Uint8Array(1)), "ZKDL_INVALID_ARGUMENT");
     });
+  });
+
+  it("matches the hash-to-G1 test vectors of docs/protocol.md", () => {
+    const enc = new TextEncoder();
+    const vectors: [string, string, string][] = [
+      ["zkdl-chain/v1/test", "", "234fc68a842f0fefc9d050b371cc277eb7f5a18390608a13cbf2298a5be4c4f2165d40d6e29f8f48646ffa1bbbbecc85445946d969d9b1182c42181081d4f090"],
+      ["zkdl-chain/v1/test", "abc", "1055151067536c1d7f9e89579e1c9dda3491599242be07c4b394a4dd190afe840928f3429632669cf9f3cc5fd3ed90c24f4ed0a2138fb7841a6bddd922fe3842"],
+    ];
+    for (const [dst, msg, expected] of vectors) {
+      expect(Buffer.from(native.hashToG1(enc.encode(dst), enc.encode(msg))).toString("hex")).to.equal(expected);
+      expect(Buffer.from(g1ToBytes(hashToG1(enc.encode(dst), enc.encode(msg)))).toString("hex")).to.equal(expected);
+    }
   });
 
   describe("MSM", () => {
