@@ -58,6 +58,15 @@ inline u64 add256(u64 a[4], const u64 b[4]) {
   return carry;
 }
 
+/// 32 big-endian bytes into little-endian limbs.
+inline void load_be256(const uint8_t* be, u64 v[4]) {
+  for (int i = 0; i < 4; ++i) {
+    u64 w = 0;
+    for (int k = 0; k < 8; ++k) w = (w << 8) | be[(3 - i) * 8 + k];
+    v[i] = w;
+  }
+}
+
 template <class P>
 struct Field {
   u64 l[4];  // Montgomery form: l = value * 2^256 mod MOD
@@ -165,11 +174,7 @@ struct Field {
   /// Parses 32 big-endian bytes; rejects values >= MOD.
   static Field from_bytes(const uint8_t* be) {
     u64 v[4];
-    for (int i = 0; i < 4; ++i) {
-      u64 w = 0;
-      for (int k = 0; k < 8; ++k) w = (w << 8) | be[(3 - i) * 8 + k];
-      v[i] = w;
-    }
+    load_be256(be, v);
     if (geq256(v, P::MOD)) throw InputError("ZKDL_NON_CANONICAL", std::string(P::name) + " element is not below the modulus");
     return from_canonical(v);
   }
@@ -177,11 +182,7 @@ struct Field {
   /// Parses 32 big-endian bytes as an integer reduced mod MOD (for hash outputs).
   static Field from_bytes_reduce(const uint8_t* be) {
     u64 v[4];
-    for (int i = 0; i < 4; ++i) {
-      u64 w = 0;
-      for (int k = 0; k < 8; ++k) w = (w << 8) | be[(3 - i) * 8 + k];
-      v[i] = w;
-    }
+    load_be256(be, v);
     while (geq256(v, P::MOD)) sub256(v, P::MOD);  // at most 5 times: 2^256 / MOD < 6
     return from_canonical(v);
   }
