@@ -14,7 +14,10 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-Wall", "-Wextra"],
-      "ldflags": ["-pthread"]
+      "ldflags": ["-pthread"],
+      "conditions": [
+        ["'<!(node -p \"process.env.ZKDL_MARCH_NATIVE || ''\")'=='1'", {"cflags_cc": ["-march=native"]}]
+      ]
     }
   ]
 }
