@@ -7,7 +7,8 @@
         "src/g1.cpp",
         "src/hash_to_curve.cpp",
         "src/keccak.cpp",
-        "src/msm.cpp"
+        "src/msm.cpp",
+        "src/tensor.cpp"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=9", "NAPI_CPP_EXCEPTIONS"],

@@ -13,6 +13,8 @@ export type NativeErrorCode =
   | "ZKDL_NON_CANONICAL"
   | "ZKDL_NOT_ON_CURVE"
   | "ZKDL_DIVISION_BY_ZERO"
+  | "ZKDL_SHAPE_MISMATCH"
+  | "ZKDL_OUT_OF_RANGE"
   | "ZKDL_OUT_OF_MEMORY"
   | "ZKDL_INTERNAL";
 
@@ -38,7 +40,27 @@ export type FieldName = "fr" | "fq";
 export type BinaryFieldOp = "add" | "sub" | "mul";
 export type UnaryFieldOp = "neg" | "sqr" | "inv";
 
+/** The native handle; use FrTensor. */
+interface NativeTensor {
+  shape(): number[];
+  toBytes(): Uint8Array;
+  toInts(): BigInt64Array;
+  add(o: NativeTensor): NativeTensor;
+  sub(o: NativeTensor): NativeTensor;
+  mul(o: NativeTensor): NativeTensor;
+  scale(s: Uint8Array): NativeTensor;
+  sum(): Uint8Array;
+  innerProduct(o: NativeTensor): Uint8Array;
+  fold(r: Uint8Array): NativeTensor;
+  evaluate(point: Uint8Array): Uint8Array;
+  batchInverse(): NativeTensor;
+  matmul(o: NativeTensor): NativeTensor;
+}
+
 interface Addon {
+  tensorFromBytes(bytes: Uint8Array, shape?: number[]): NativeTensor;
+  tensorFromInts(values: Int32Array | BigInt64Array, shape?: number[]): NativeTensor;
+  eqVector(point: Uint8Array): NativeTensor;
   backend(): Backend;
   keccak256(data: Uint8Array): Uint8Array;
   g1Add(a: Uint8Array, b: Uint8Array): Uint8Array;
@@ -119,4 +141,90 @@ export function msm(points: Uint8Array, scalars: Uint8Array): Uint8Array {
 export async function msmAsync(points: Uint8Array, scalars: Uint8Array): Promise<Uint8Array> {
   const pending = call(() => addon().msmAsync(points, scalars));
   return pending.catch(rethrow);
+}
+
+/**
+ * A tensor over Fr held in native memory: operations run in C++ and return new tensors; only
+ * toBytes/toInts copy data back to JavaScript. Its multilinear extension puts bit k of the flat
+ * (row-major) index on variable k. Field elements in and out are 32-byte canonical big-endian.
+ */
+export class FrTensor {
+  private constructor(private readonly handle: NativeTensor) {}
+
+  /** From n×32 bytes of canonical Fr elements; shape defaults to [n]. */
+  static fromBytes(bytes: Uint8Array, shape?: number[]): FrTensor {
+    return new FrTensor(call(() => addon().tensorFromBytes(bytes, shape)));
+  }
+
+  /** From signed integers, negatives as r − |v| (fixed-point values). */
+  static fromInts(values: Int32Array | BigInt64Array, shape?: number[]): FrTensor {
+    return new FrTensor(call(() => addon().tensorFromInts(values, shape)));
+  }
+
+  /** eq(z, x) for all x in {0,1}^k, for a point z of k coordinates (k×32 bytes). */
+  static eq(point: Uint8Array): FrTensor {
+    return new FrTensor(call(() => addon().eqVector(point)));
+  }
+
+  get shape(): number[] {
+    return this.handle.shape();
+  }
+
+  get length(): number {
+    return this.shape.reduce((a, b) => a * b, 1);
+  }
+
+  toBytes(): Uint8Array {
+    return this.handle.toBytes();
+  }
+
+  /** Signed integers (x > (r−1)/2 reads as x − r); throws ZKDL_OUT_OF_RANGE past int64. */
+  toInts(): BigInt64Array {
+    return call(() => this.handle.toInts());
+  }
+
+  add(o: FrTensor): FrTensor {
+    return new FrTensor(call(() => this.handle.add(o.handle)));
+  }
+
+  sub(o: FrTensor): FrTensor {
+    return new FrTensor(call(() => this.handle.sub(o.handle)));
+  }
+
+  /** Element-wise (Hadamard) product. */
+  mul(o: FrTensor): FrTensor {
+    return new FrTensor(call(() => this.handle.mul(o.handle)));
+  }
+
+  scale(scalar: Uint8Array): FrTensor {
+    return new FrTensor(call(() => this.handle.scale(scalar)));
+  }
+
+  sum(): Uint8Array {
+    return call(() => this.handle.sum());
+  }
+
+  innerProduct(o: FrTensor): Uint8Array {
+    return call(() => this.handle.innerProduct(o.handle));
+  }
+
+  /** Binds variable 0 to r: out[i] = a[2i] + r·(a[2i+1] − a[2i]). */
+  fold(r: Uint8Array): FrTensor {
+    return new FrTensor(call(() => this.handle.fold(r)));
+  }
+
+  /** The multilinear extension at a point of log2(length) coordinates (k×32 bytes). */
+  evaluate(point: Uint8Array): Uint8Array {
+    return call(() => this.handle.evaluate(point));
+  }
+
+  /** Every element inverted; throws ZKDL_DIVISION_BY_ZERO if one is zero. */
+  batchInverse(): FrTensor {
+    return new FrTensor(call(() => this.handle.batchInverse()));
+  }
+
+  /** (m×k)·(k×n) over Fr. */
+  matmul(o: FrTensor): FrTensor {
+    return new FrTensor(call(() => this.handle.matmul(o.handle)));
+  }
 }

@@ -11,6 +11,7 @@
 #include "hash_to_curve.hpp"
 #include "keccak.hpp"
 #include "msm.hpp"
+#include "tensor.hpp"
 
 namespace {
 
@@ -212,6 +213,202 @@ Napi::Value MsmAsync(const Napi::CallbackInfo& info) {
   });
 }
 
+// ───────────── tensors: Fr data kept in native memory behind a handle ─────────────
+
+std::vector<Fr> parse_fr_array(const Napi::Uint8Array& bytes, const char* name) {
+  if (bytes.ByteLength() % 32 != 0) fail("ZKDL_INVALID_LENGTH", std::string(name) + " must be a multiple of 32 bytes");
+  std::vector<Fr> out(bytes.ByteLength() / 32);
+  for (size_t i = 0; i < out.size(); ++i) {
+    try {
+      out[i] = Fr::from_bytes(bytes.Data() + 32 * i);
+    } catch (const InputError& e) {
+      fail(e.code(), std::string(e.what()) + " (" + name + " element " + std::to_string(i) + ")");
+    }
+  }
+  return out;
+}
+
+Fr parse_fr(const Napi::CallbackInfo& info, size_t i, const char* name) { return Fr::from_bytes(fixed_bytes_arg(info, i, name, 32).Data()); }
+
+Napi::Uint8Array fr_bytes(Napi::Env env, const Fr& x) {
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, 32);
+  x.to_bytes(out.Data());
+  return out;
+}
+
+std::vector<size_t> parse_shape(const Napi::CallbackInfo& info, size_t i, size_t length) {
+  if (info.Length() <= i || info[i].IsUndefined()) return {length};
+  if (!info[i].IsArray()) fail("ZKDL_INVALID_ARGUMENT", "shape must be an array of positive integers");
+  Napi::Array a = info[i].As<Napi::Array>();
+  std::vector<size_t> shape;
+  size_t product = 1;
+  for (uint32_t k = 0; k < a.Length(); ++k) {
+    Napi::Value d = a.Get(k);
+    double v = d.IsNumber() ? d.As<Napi::Number>().DoubleValue() : -1;
+    if (!(v >= 1) || v != (double)(size_t)v) fail("ZKDL_INVALID_ARGUMENT", "shape must be an array of positive integers");
+    shape.push_back((size_t)v);
+    product *= (size_t)v;
+  }
+  if (shape.empty() || product != length)
+    fail("ZKDL_SHAPE_MISMATCH", "shape does not match the " + std::to_string(length) + " elements given");
+  return shape;
+}
+
+class Tensor : public Napi::ObjectWrap<Tensor> {
+ public:
+  static Napi::FunctionReference constructor;
+
+  static void Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function cls = DefineClass(env, "Tensor",
+                                     {InstanceMethod("shape", &Tensor::Shape), InstanceMethod("toBytes", &Tensor::ToBytes),
+                                      InstanceMethod("toInts", &Tensor::ToInts), InstanceMethod("add", &Tensor::Add),
+                                      InstanceMethod("sub", &Tensor::Sub), InstanceMethod("mul", &Tensor::Mul),
+                                      InstanceMethod("scale", &Tensor::Scale), InstanceMethod("sum", &Tensor::Sum),
+                                      InstanceMethod("innerProduct", &Tensor::InnerProduct), InstanceMethod("fold", &Tensor::Fold),
+                                      InstanceMethod("evaluate", &Tensor::Evaluate), InstanceMethod("batchInverse", &Tensor::BatchInverse),
+                                      InstanceMethod("matmul", &Tensor::Matmul)});
+    constructor = Napi::Persistent(cls);
+    exports.Set("Tensor", cls);
+  }
+
+  explicit Tensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tensor>(info) {}
+
+  static Napi::Object Make(Napi::Env env, std::vector<Fr>&& data, std::vector<size_t> shape) {
+    Napi::Object obj = constructor.New({});
+    Tensor* t = Unwrap(obj);
+    t->data_ = std::move(data);
+    t->shape_ = std::move(shape);
+    (void)env;
+    return obj;
+  }
+
+  static const Tensor& From(const Napi::CallbackInfo& info, size_t i) {
+    if (info.Length() <= i || !info[i].IsObject() || !info[i].As<Napi::Object>().InstanceOf(constructor.Value()))
+      fail("ZKDL_INVALID_ARGUMENT", "argument " + std::to_string(i) + " must be a Tensor");
+    return *Unwrap(info[i].As<Napi::Object>());
+  }
+
+ private:
+  std::vector<Fr> data_;
+  std::vector<size_t> shape_;
+
+  void same_shape(const Tensor& o) const {
+    if (o.shape_ != shape_) fail("ZKDL_SHAPE_MISMATCH", "tensor shapes differ");
+  }
+
+  Napi::Value Shape(const Napi::CallbackInfo& info) {
+    Napi::Array a = Napi::Array::New(info.Env(), shape_.size());
+    for (size_t k = 0; k < shape_.size(); ++k) a.Set((uint32_t)k, Napi::Number::New(info.Env(), (double)shape_[k]));
+    return a;
+  }
+  Napi::Value ToBytes(const Napi::CallbackInfo& info) {
+    Napi::Uint8Array out = Napi::Uint8Array::New(info.Env(), 32 * data_.size());
+    for (size_t i = 0; i < data_.size(); ++i) data_[i].to_bytes(out.Data() + 32 * i);
+    return out;
+  }
+  /// Signed integers: x > (r−1)/2 reads as x − r. Fails if a value does not fit in int64.
+  Napi::Value ToInts(const Napi::CallbackInfo& info) {
+    return guarded(info, [&]() -> Napi::Value {
+      Napi::BigInt64Array out = Napi::BigInt64Array::New(info.Env(), data_.size());
+      for (size_t i = 0; i < data_.size(); ++i) {
+        Fr x = data_[i];
+        u64 c[4], n[4];
+        x.to_canonical(c);
+        (-x).to_canonical(n);
+        bool neg = !(c[1] == 0 && c[2] == 0 && c[3] == 0);
+        const u64* m = neg ? n : c;
+        if (m[1] || m[2] || m[3] || m[0] > (neg ? (1ULL << 63) : (1ULL << 63) - 1))
+          fail("ZKDL_OUT_OF_RANGE", "element " + std::to_string(i) + " does not fit in a signed 64-bit integer");
+        out[i] = neg ? (int64_t)(0 - m[0]) : (int64_t)m[0];
+      }
+      return out;
+    });
+  }
+  template <class Op>
+  Napi::Value Binary(const Napi::CallbackInfo& info, Op op) {
+    return guarded(info, [&]() -> Napi::Value {
+      const Tensor& o = From(info, 0);
+      same_shape(o);
+      return Make(info.Env(), op(data_, o.data_), shape_);
+    });
+  }
+  Napi::Value Add(const Napi::CallbackInfo& info) { return Binary(info, [](const FrVec& a, const FrVec& b) { return add(a, b); }); }
+  Napi::Value Sub(const Napi::CallbackInfo& info) { return Binary(info, [](const FrVec& a, const FrVec& b) { return sub(a, b); }); }
+  Napi::Value Mul(const Napi::CallbackInfo& info) { return Binary(info, [](const FrVec& a, const FrVec& b) { return hadamard(a, b); }); }
+  Napi::Value Scale(const Napi::CallbackInfo& info) {
+    return guarded(info, [&]() -> Napi::Value { return Make(info.Env(), scale(data_, parse_fr(info, 0, "scalar")), shape_); });
+  }
+  Napi::Value Sum(const Napi::CallbackInfo& info) {
+    return guarded(info, [&]() -> Napi::Value { return fr_bytes(info.Env(), sum(data_)); });
+  }
+  Napi::Value InnerProduct(const Napi::CallbackInfo& info) {
+    return guarded(info, [&]() -> Napi::Value {
+      const Tensor& o = From(info, 0);
+      return fr_bytes(info.Env(), inner_product(data_, o.data_));
+    });
+  }
+  Napi::Value Fold(const Napi::CallbackInfo& info) {
+    return guarded(info, [&]() -> Napi::Value {
+      FrVec out = fold(data_, parse_fr(info, 0, "challenge"));
+      size_t n = out.size();
+      return Make(info.Env(), std::move(out), {n});
+    });
+  }
+  Napi::Value Evaluate(const Napi::CallbackInfo& info) {
+    return guarded(info, [&]() -> Napi::Value { return fr_bytes(info.Env(), evaluate(data_, parse_fr_array(bytes_arg(info, 0, "point"), "point"))); });
+  }
+  Napi::Value BatchInverse(const Napi::CallbackInfo& info) {
+    return guarded(info, [&]() -> Napi::Value { return Make(info.Env(), batch_inverse(data_), shape_); });
+  }
+  Napi::Value Matmul(const Napi::CallbackInfo& info) {
+    return guarded(info, [&]() -> Napi::Value {
+      const Tensor& o = From(info, 0);
+      if (shape_.size() != 2 || o.shape_.size() != 2 || shape_[1] != o.shape_[0])
+        fail("ZKDL_SHAPE_MISMATCH", "matmul needs (m×k)·(k×n) matrices");
+      return Make(info.Env(), matmul(data_, o.data_, shape_[0], shape_[1], o.shape_[1]), {shape_[0], o.shape_[1]});
+    });
+  }
+};
+
+Napi::FunctionReference Tensor::constructor;
+
+Napi::Value TensorFromBytes(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    std::vector<Fr> data = parse_fr_array(bytes_arg(info, 0, "bytes"), "bytes");
+    std::vector<size_t> shape = parse_shape(info, 1, data.size());
+    return Tensor::Make(info.Env(), std::move(data), std::move(shape));
+  });
+}
+
+/// Signed integers (Int32Array or BigInt64Array) into Fr, negatives as r − |v|.
+Napi::Value TensorFromInts(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsTypedArray()) fail("ZKDL_INVALID_ARGUMENT", "values must be an Int32Array or a BigInt64Array");
+    Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
+    std::vector<Fr> data(ta.ElementLength());
+    auto from_signed = [](int64_t v) { return v < 0 ? -Fr::from_u64(0 - (u64)v) : Fr::from_u64((u64)v); };
+    if (ta.TypedArrayType() == napi_int32_array) {
+      Napi::Int32Array a = info[0].As<Napi::Int32Array>();
+      for (size_t i = 0; i < data.size(); ++i) data[i] = from_signed(a[i]);
+    } else if (ta.TypedArrayType() == napi_bigint64_array) {
+      Napi::BigInt64Array a = info[0].As<Napi::BigInt64Array>();
+      for (size_t i = 0; i < data.size(); ++i) data[i] = from_signed(a[i]);
+    } else {
+      fail("ZKDL_INVALID_ARGUMENT", "values must be an Int32Array or a BigInt64Array");
+    }
+    std::vector<size_t> shape = parse_shape(info, 1, data.size());
+    return Tensor::Make(info.Env(), std::move(data), std::move(shape));
+  });
+}
+
+Napi::Value EqVector(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    FrVec out = eq_vector(parse_fr_array(bytes_arg(info, 0, "point"), "point"));
+    size_t n = out.size();
+    return Tensor::Make(info.Env(), std::move(out), {n});
+  });
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("backend", Napi::Function::New(env, Backend));
   exports.Set("keccak256", Napi::Function::New(env, Keccak256));
@@ -221,6 +418,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fieldOp", Napi::Function::New(env, FieldOp));
   exports.Set("msm", Napi::Function::New(env, Msm));
   exports.Set("msmAsync", Napi::Function::New(env, MsmAsync));
+  Tensor::Init(env, exports);
+  exports.Set("tensorFromBytes", Napi::Function::New(env, TensorFromBytes));
+  exports.Set("tensorFromInts", Napi::Function::New(env, TensorFromInts));
+  exports.Set("eqVector", Napi::Function::New(env, EqVector));
   return exports;
 }
 

@@ -1,0 +1,121 @@
+#include "tensor.hpp"
+
+#include <string>
+
+#include "errors.hpp"
+
+namespace zkdl {
+namespace {
+
+void same_length(const FrVec& a, const FrVec& b) {
+  if (a.size() != b.size())
+    throw InputError("ZKDL_SHAPE_MISMATCH", "tensor lengths differ: " + std::to_string(a.size()) + " and " + std::to_string(b.size()));
+}
+
+bool is_power_of_two(size_t n) { return n != 0 && (n & (n - 1)) == 0; }
+
+}  // namespace
+
+FrVec add(const FrVec& a, const FrVec& b) {
+  same_length(a, b);
+  FrVec out(a.size());
+  for (size_t i = 0; i < a.size(); ++i) out[i] = a[i] + b[i];
+  return out;
+}
+
+FrVec sub(const FrVec& a, const FrVec& b) {
+  same_length(a, b);
+  FrVec out(a.size());
+  for (size_t i = 0; i < a.size(); ++i) out[i] = a[i] - b[i];
+  return out;
+}
+
+FrVec hadamard(const FrVec& a, const FrVec& b) {
+  same_length(a, b);
+  FrVec out(a.size());
+  for (size_t i = 0; i < a.size(); ++i) out[i] = a[i] * b[i];
+  return out;
+}
+
+FrVec scale(const FrVec& a, const Fr& s) {
+  FrVec out(a.size());
+  for (size_t i = 0; i < a.size(); ++i) out[i] = a[i] * s;
+  return out;
+}
+
+Fr sum(const FrVec& a) {
+  Fr acc = Fr::zero();
+  for (const Fr& x : a) acc = acc + x;
+  return acc;
+}
+
+Fr inner_product(const FrVec& a, const FrVec& b) {
+  same_length(a, b);
+  Fr acc = Fr::zero();
+  for (size_t i = 0; i < a.size(); ++i) acc = acc + a[i] * b[i];
+  return acc;
+}
+
+FrVec fold(const FrVec& a, const Fr& r) {
+  if (a.size() % 2 != 0) throw InputError("ZKDL_SHAPE_MISMATCH", "fold needs an even length, got " + std::to_string(a.size()));
+  FrVec out(a.size() / 2);
+  for (size_t i = 0; i < out.size(); ++i) out[i] = a[2 * i] + r * (a[2 * i + 1] - a[2 * i]);
+  return out;
+}
+
+Fr evaluate(const FrVec& a, const FrVec& z) {
+  if (!is_power_of_two(a.size()) || (size_t(1) << z.size()) != a.size())
+    throw InputError("ZKDL_SHAPE_MISMATCH", "evaluating a tensor of length " + std::to_string(a.size()) + " needs log2(length) coordinates, got " +
+                                              std::to_string(z.size()));
+  FrVec cur = a;
+  for (const Fr& r : z) cur = fold(cur, r);
+  return cur[0];
+}
+
+FrVec eq_vector(const FrVec& z) {
+  if (z.size() > 40) throw InputError("ZKDL_INVALID_ARGUMENT", "eq vector over more than 40 variables");
+  FrVec out(size_t(1) << z.size());
+  out[0] = Fr::one();
+  for (size_t j = 0, len = 1; j < z.size(); ++j, len <<= 1) {
+    // Entries with bit j set are the old ones times z_j; the others times (1 − z_j).
+    for (size_t x = 0; x < len; ++x) {
+      Fr hi = out[x] * z[j];
+      out[x + len] = hi;
+      out[x] = out[x] - hi;
+    }
+  }
+  return out;
+}
+
+FrVec batch_inverse(const FrVec& a) {
+  FrVec prefix(a.size());
+  Fr acc = Fr::one();
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].is_zero()) throw InputError("ZKDL_DIVISION_BY_ZERO", "batch inverse of a tensor with a zero at " + std::to_string(i));
+    prefix[i] = acc;
+    acc = acc * a[i];
+  }
+  Fr inv = acc.inv();
+  FrVec out(a.size());
+  for (size_t i = a.size(); i-- > 0;) {
+    out[i] = inv * prefix[i];
+    inv = inv * a[i];
+  }
+  return out;
+}
+
+FrVec matmul(const FrVec& a, const FrVec& b, size_t m, size_t k, size_t n) {
+  if (a.size() != m * k || b.size() != k * n)
+    throw InputError("ZKDL_SHAPE_MISMATCH", "matmul of " + std::to_string(a.size()) + " and " + std::to_string(b.size()) + " elements as (" +
+                                              std::to_string(m) + "×" + std::to_string(k) + ")·(" + std::to_string(k) + "×" + std::to_string(n) + ")");
+  FrVec out(m * n, Fr::zero());
+  for (size_t i = 0; i < m; ++i)
+    for (size_t t = 0; t < k; ++t) {
+      const Fr& x = a[i * k + t];
+      if (x.is_zero()) continue;
+      for (size_t j = 0; j < n; ++j) out[i * n + j] = out[i * n + j] + x * b[t * n + j];
+    }
+  return out;
+}
+
+}  // namespace zkdl

@@ -1,0 +1,35 @@
+// Kernels over vectors of Fr (the tensor library's CPU path). A tensor is a flat vector; its MLE puts
+// bit k of the flat index on variable k, so variable 0 pairs neighbours (2i, 2i+1).
+#pragma once
+#include <cstddef>
+#include <vector>
+
+#include "field.hpp"
+
+namespace zkdl {
+
+using FrVec = std::vector<Fr>;
+
+FrVec add(const FrVec& a, const FrVec& b);
+FrVec sub(const FrVec& a, const FrVec& b);
+FrVec hadamard(const FrVec& a, const FrVec& b);
+FrVec scale(const FrVec& a, const Fr& s);
+Fr sum(const FrVec& a);
+Fr inner_product(const FrVec& a, const FrVec& b);
+
+/// Binds variable 0 to r: out[i] = a[2i] + r·(a[2i+1] − a[2i]). The length must be even.
+FrVec fold(const FrVec& a, const Fr& r);
+
+/// The MLE of a (length 2^k) at point z (k coordinates).
+Fr evaluate(const FrVec& a, const FrVec& z);
+
+/// eq(z, x) for every x in {0,1}^k, indexed by x with bit j of x the j-th coordinate.
+FrVec eq_vector(const FrVec& z);
+
+/// Every element inverted (Montgomery's trick: one inversion). Throws on a zero element.
+FrVec batch_inverse(const FrVec& a);
+
+/// Row-major (m×k) · (k×n).
+FrVec matmul(const FrVec& a, const FrVec& b, size_t m, size_t k, size_t n);
+
+}  // namespace zkdl

@@ -1,0 +1,158 @@
+/**
+ * Native Fr tensors against plain TypeScript references on bigint (@noble/curves' Fr). The MLE
+ * reference evaluates the defining sum Σ_x a[x]·Π_k (x_k ? z_k : 1 − z_k) directly, independently of
+ * the folding the native code uses.
+ */
+import { expect } from "chai";
+import { FrTensor, NativeError } from "../../native";
+import { Fr, bigIntToBytes, bytesToBigInt } from "../../prover/crypto/bn254";
+import { rng, type Rng } from "../helpers/random";
+
+const enc = (vs: bigint[]) => {
+  const out = new Uint8Array(32 * vs.length);
+  vs.forEach((v, i) => out.set(bigIntToBytes(v), 32 * i));
+  return out;
+};
+const dec = (b: Uint8Array) => Array.from({ length: b.length / 32 }, (_, i) => bytesToBigInt(b.subarray(32 * i, 32 * i + 32)));
+const one = (b: Uint8Array) => bytesToBigInt(b);
+
+function randomFr(r: Rng, n: number): bigint[] {
+  return Array.from({ length: n }, (_, i) => (i % 7 === 3 ? 0n : i % 7 === 4 ? Fr.ORDER - 1n : Fr.create(r.uint256())));
+}
+
+function eqRef(z: bigint[], x: number): bigint {
+  let acc = 1n;
+  z.forEach((zk, k) => (acc = Fr.mul(acc, (x >> k) & 1 ? zk : Fr.sub(1n, zk))));
+  return acc;
+}
+
+function mleRef(a: bigint[], z: bigint[]): bigint {
+  return a.reduce((acc, v, x) => Fr.add(acc, Fr.mul(v, eqRef(z, x))), 0n);
+}
+
+function expectCode(f: () => unknown, code: string) {
+  let caught: unknown;
+  try {
+    f();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, `expected ${code}`).to.be.instanceOf(NativeError);
+  expect((caught as NativeError).code).to.equal(code);
+}
+
+describe("native Fr tensors", () => {
+  const r = rng("native-tensor");
+
+  it("round-trips bytes and keeps the shape", () => {
+    const a = randomFr(r, 24);
+    const t = FrTensor.fromBytes(enc(a), [2, 3, 4]);
+    expect(t.shape).to.deep.equal([2, 3, 4]);
+    expect(t.length).to.equal(24);
+    expect(dec(t.toBytes())).to.deep.equal(a);
+    expect(FrTensor.fromBytes(enc(a)).shape).to.deep.equal([24]);
+  });
+
+  it("maps signed integers to Fr (negatives as r − |v|) and back, to the int64 limits", () => {
+    const ints = BigInt64Array.from([0n, 1n, -1n, 65535n, -65536n, 2n ** 63n - 1n, -(2n ** 63n), ...Array.from({ length: 20 }, () => BigInt.asIntN(64, r.uint256()))]);
+    const t = FrTensor.fromInts(ints);
+    expect(dec(t.toBytes())).to.deep.equal(Array.from(ints, (v) => Fr.create(v)));
+    expect(t.toInts()).to.deep.equal(ints);
+    const small = Int32Array.from([0, -1, 2 ** 31 - 1, -(2 ** 31), 12345, -54321]);
+    expect(Array.from(FrTensor.fromInts(small).toInts(), Number)).to.deep.equal(Array.from(small));
+  });
+
+  it("refuses to read back values that are not 64-bit signed integers", () => {
+    for (const v of [2n ** 63n, Fr.ORDER - 2n ** 63n - 1n, Fr.create(r.uint256())]) {
+      expectCode(() => FrTensor.fromBytes(enc([v])).toInts(), "ZKDL_OUT_OF_RANGE");
+    }
+  });
+
+  it("adds, subtracts, multiplies, scales, sums and takes inner products like the reference", () => {
+    for (const n of [1, 2, 7, 64, 1000]) {
+      const a = randomFr(r, n);
+      const b = randomFr(r, n).reverse();
+      const s = Fr.create(r.uint256());
+      const ta = FrTensor.fromBytes(enc(a));
+      const tb = FrTensor.fromBytes(enc(b));
+      expect(dec(ta.add(tb).toBytes())).to.deep.equal(a.map((x, i) => Fr.add(x, b[i]!)));
+      expect(dec(ta.sub(tb).toBytes())).to.deep.equal(a.map((x, i) => Fr.sub(x, b[i]!)));
+      expect(dec(ta.mul(tb).toBytes())).to.deep.equal(a.map((x, i) => Fr.mul(x, b[i]!)));
+      expect(dec(ta.scale(bigIntToBytes(s)).toBytes())).to.deep.equal(a.map((x) => Fr.mul(x, s)));
+      expect(one(ta.sum())).to.equal(a.reduce((acc, x) => Fr.add(acc, x), 0n));
+      expect(one(ta.innerProduct(tb))).to.equal(a.reduce((acc, x, i) => Fr.add(acc, Fr.mul(x, b[i]!)), 0n));
+    }
+  });
+
+  it("folds variable 0 and evaluates the multilinear extension like the defining sum", () => {
+    for (const k of [0, 1, 2, 5, 9]) {
+      const a = randomFr(r, 1 << k);
+      const z = randomFr(r, k);
+      const t = FrTensor.fromBytes(enc(a));
+      expect(one(t.evaluate(enc(z)))).to.equal(mleRef(a, z));
+      if (k > 0) {
+        const folded = dec(t.fold(bigIntToBytes(z[0]!)).toBytes());
+        expect(folded).to.deep.equal(Array.from({ length: a.length / 2 }, (_, i) => Fr.add(a[2 * i]!, Fr.mul(z[0]!, Fr.sub(a[2 * i + 1]!, a[2 * i]!)))));
+        // Folding variable 0 and evaluating the rest is the same evaluation.
+        expect(one(t.fold(bigIntToBytes(z[0]!)).evaluate(enc(z.slice(1))))).to.equal(mleRef(a, z));
+      }
+      // On the Boolean hypercube the MLE is the tensor itself: bit j of the index is variable j.
+      const x = r.int(1 << k);
+      const corner = Array.from({ length: k }, (_, j) => BigInt((x >> j) & 1));
+      expect(one(t.evaluate(enc(corner)))).to.equal(a[x]);
+    }
+  });
+
+  it("builds eq vectors like the product formula, summing to 1", () => {
+    for (const k of [0, 1, 3, 8]) {
+      const z = randomFr(r, k);
+      const eq = dec(FrTensor.eq(enc(z)).toBytes());
+      expect(eq).to.deep.equal(Array.from({ length: 1 << k }, (_, x) => eqRef(z, x)));
+      expect(eq.reduce((acc, v) => Fr.add(acc, v), 0n)).to.equal(1n);
+    }
+  });
+
+  it("inverts in batch like Fr.inv, and refuses a zero", () => {
+    const a = randomFr(r, 100).map((v) => (v === 0n ? 5n : v));
+    expect(dec(FrTensor.fromBytes(enc(a)).batchInverse().toBytes())).to.deep.equal(a.map((v) => Fr.inv(v)));
+    expectCode(() => FrTensor.fromBytes(enc([3n, 0n, 4n])).batchInverse(), "ZKDL_DIVISION_BY_ZERO");
+  });
+
+  it("multiplies matrices like the triple loop", () => {
+    for (const [m, k, n] of [[1, 1, 1], [2, 3, 4], [8, 16, 5], [17, 9, 3]] as const) {
+      const a = randomFr(r, m * k);
+      const b = randomFr(r, k * n);
+      const c = FrTensor.fromBytes(enc(a), [m, k]).matmul(FrTensor.fromBytes(enc(b), [k, n]));
+      expect(c.shape).to.deep.equal([m, n]);
+      const ref: bigint[] = [];
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) {
+          let acc = 0n;
+          for (let t = 0; t < k; t++) acc = Fr.add(acc, Fr.mul(a[i * k + t]!, b[t * n + j]!));
+          ref.push(acc);
+        }
+      expect(dec(c.toBytes())).to.deep.equal(ref);
+    }
+  });
+
+  it("rejects mismatched shapes, bad lengths, non-canonical elements and foreign arguments", () => {
+    const t4 = FrTensor.fromBytes(enc([1n, 2n, 3n, 4n]));
+    const t3 = FrTensor.fromBytes(enc([1n, 2n, 3n]));
+    expectCode(() => t4.add(t3), "ZKDL_SHAPE_MISMATCH");
+    expectCode(() => t4.mul(FrTensor.fromBytes(enc([1n, 2n, 3n, 4n]), [2, 2])), "ZKDL_SHAPE_MISMATCH");
+    expectCode(() => t4.innerProduct(t3), "ZKDL_SHAPE_MISMATCH");
+    expectCode(() => t3.fold(bigIntToBytes(1n)), "ZKDL_SHAPE_MISMATCH");
+    expectCode(() => t3.evaluate(enc([1n, 2n])), "ZKDL_SHAPE_MISMATCH");
+    expectCode(() => t4.evaluate(enc([1n])), "ZKDL_SHAPE_MISMATCH");
+    expectCode(() => t4.matmul(t4), "ZKDL_SHAPE_MISMATCH");
+    expectCode(() => FrTensor.fromBytes(enc([1n, 2n, 3n, 4n]), [2, 3]), "ZKDL_SHAPE_MISMATCH");
+    expectCode(() => FrTensor.fromBytes(enc([1n, 2n]), [2, 0]), "ZKDL_INVALID_ARGUMENT");
+    expectCode(() => FrTensor.fromBytes(enc([1n, 2n]), [1.5, 2] as number[]), "ZKDL_INVALID_ARGUMENT");
+    expectCode(() => FrTensor.fromBytes(new Uint8Array(33)), "ZKDL_INVALID_LENGTH");
+    expectCode(() => FrTensor.fromBytes(enc([1n, Fr.ORDER])), "ZKDL_NON_CANONICAL");
+    expectCode(() => t4.scale(bigIntToBytes(Fr.ORDER)), "ZKDL_NON_CANONICAL");
+    expectCode(() => t4.evaluate(new Uint8Array(40)), "ZKDL_INVALID_LENGTH");
+    expectCode(() => FrTensor.fromInts(new Float64Array(2) as unknown as Int32Array), "ZKDL_INVALID_ARGUMENT");
+    expectCode(() => t4.add({} as FrTensor), "ZKDL_INVALID_ARGUMENT");
+  });
+});
