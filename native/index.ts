@@ -61,6 +61,7 @@ interface Addon {
   tensorFromBytes(bytes: Uint8Array, shape?: number[]): NativeTensor;
   tensorFromInts(values: Int32Array | BigInt64Array, shape?: number[]): NativeTensor;
   eqVector(point: Uint8Array): NativeTensor;
+  sumcheckRound(factors: NativeTensor[]): Uint8Array;
   backend(): Backend;
   keccak256(data: Uint8Array): Uint8Array;
   g1Add(a: Uint8Array, b: Uint8Array): Uint8Array;
@@ -150,6 +151,14 @@ export async function msmAsync(points: Uint8Array, scalars: Uint8Array): Promise
  */
 export class FrTensor {
   private constructor(private readonly handle: NativeTensor) {}
+
+  /**
+   * The sumcheck round polynomial over variable 0 of Σ_x Π_j f_j(x), for 1 to 5 same-length factors
+   * (up to four MLEs and an eq factor): its evaluations s(0), …, s(D) at X = 0..D, (D+1)×32 bytes.
+   */
+  static sumcheckRound(factors: FrTensor[]): Uint8Array {
+    return call(() => addon().sumcheckRound(factors.map((f) => f?.handle)));
+  }
 
   /** From n×32 bytes of canonical Fr elements; shape defaults to [n]. */
   static fromBytes(bytes: Uint8Array, shape?: number[]): FrTensor {

@@ -282,6 +282,8 @@ class Tensor : public Napi::ObjectWrap<Tensor> {
     return obj;
   }
 
+  static const FrVec& DataOf(Napi::Object obj) { return Unwrap(obj)->data_; }
+
   static const Tensor& From(const Napi::CallbackInfo& info, size_t i) {
     if (info.Length() <= i || !info[i].IsObject() || !info[i].As<Napi::Object>().InstanceOf(constructor.Value()))
       fail("ZKDL_INVALID_ARGUMENT", "argument " + std::to_string(i) + " must be a Tensor");
@@ -401,6 +403,25 @@ Napi::Value TensorFromInts(const Napi::CallbackInfo& info) {
   });
 }
 
+/// sumcheckRound([t1, …, tD]) → (D+1)×32 bytes: s(0), …, s(D).
+Napi::Value SumcheckRound(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsArray()) fail("ZKDL_INVALID_ARGUMENT", "sumcheckRound takes an array of Tensors");
+    Napi::Array arr = info[0].As<Napi::Array>();
+    std::vector<const FrVec*> factors;
+    for (uint32_t k = 0; k < arr.Length(); ++k) {
+      Napi::Value v = arr.Get(k);
+      if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Tensor::constructor.Value()))
+        fail("ZKDL_INVALID_ARGUMENT", "factor " + std::to_string(k) + " is not a Tensor");
+      factors.push_back(&Tensor::DataOf(v.As<Napi::Object>()));
+    }
+    FrVec s = sumcheck_round(factors);
+    Napi::Uint8Array out = Napi::Uint8Array::New(info.Env(), 32 * s.size());
+    for (size_t t = 0; t < s.size(); ++t) s[t].to_bytes(out.Data() + 32 * t);
+    return out;
+  });
+}
+
 Napi::Value EqVector(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     FrVec out = eq_vector(parse_fr_array(bytes_arg(info, 0, "point"), "point"));
@@ -422,6 +443,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tensorFromBytes", Napi::Function::New(env, TensorFromBytes));
   exports.Set("tensorFromInts", Napi::Function::New(env, TensorFromInts));
   exports.Set("eqVector", Napi::Function::New(env, EqVector));
+  exports.Set("sumcheckRound", Napi::Function::New(env, SumcheckRound));
   return exports;
 }
 

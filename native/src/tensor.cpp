@@ -104,6 +104,30 @@ FrVec batch_inverse(const FrVec& a) {
   return out;
 }
 
+FrVec sumcheck_round(const std::vector<const FrVec*>& factors) {
+  const size_t d = factors.size();
+  if (d == 0 || d > 5) throw InputError("ZKDL_INVALID_ARGUMENT", "a sumcheck round takes 1 to 5 factors, got " + std::to_string(d));
+  const size_t n = factors[0]->size();
+  for (const FrVec* f : factors) same_length(*factors[0], *f);
+  if (n % 2 != 0) throw InputError("ZKDL_SHAPE_MISMATCH", "a sumcheck round needs an even length, got " + std::to_string(n));
+  FrVec s(d + 1, Fr::zero());
+  Fr value[5], step[5];
+  for (size_t i = 0; i < n / 2; ++i) {
+    for (size_t j = 0; j < d; ++j) {
+      value[j] = (*factors[j])[2 * i];
+      step[j] = (*factors[j])[2 * i + 1] - value[j];
+    }
+    // X = 0, 1, …, d: each factor moves by its step; the product accumulates into s(X).
+    for (size_t t = 0; t <= d; ++t) {
+      Fr prod = value[0];
+      for (size_t j = 1; j < d; ++j) prod = prod * value[j];
+      s[t] = s[t] + prod;
+      for (size_t j = 0; j < d; ++j) value[j] = value[j] + step[j];
+    }
+  }
+  return s;
+}
+
 FrVec matmul(const FrVec& a, const FrVec& b, size_t m, size_t k, size_t n) {
   if (a.size() != m * k || b.size() != k * n)
     throw InputError("ZKDL_SHAPE_MISMATCH", "matmul of " + std::to_string(a.size()) + " and " + std::to_string(b.size()) + " elements as (" +

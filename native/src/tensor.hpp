@@ -29,6 +29,11 @@ FrVec eq_vector(const FrVec& z);
 /// Every element inverted (Montgomery's trick: one inversion). Throws on a zero element.
 FrVec batch_inverse(const FrVec& a);
 
+/// Sumcheck round polynomial over variable 0 of Σ_x Π_j f_j(x): the evaluations at X = 0, 1, …, D of
+/// s(X) = Σ_i Π_j ((1 − X)·f_j[2i] + X·f_j[2i+1]), D = the number of factors (1 to 5: up to four MLEs and
+/// an eq factor, which is just another multilinear factor). All factors have the same even length.
+FrVec sumcheck_round(const std::vector<const FrVec*>& factors);
+
 /// Row-major (m×k) · (k×n).
 FrVec matmul(const FrVec& a, const FrVec& b, size_t m, size_t k, size_t n);
 

@@ -112,6 +112,46 @@ describe("native Fr tensors", () => {
     }
   });
 
+  it("computes sumcheck round polynomials for 1 to 5 factors: s(0)+s(1) is the sum, s(r) the folded sum", () => {
+    /** Lagrange interpolation of s(0..D) at r. */
+    const interpolate = (s: bigint[], x: bigint) =>
+      s.reduce((acc, st, t) => {
+        let term = st;
+        s.forEach((_, u) => {
+          if (u !== t) term = Fr.mul(term, Fr.div(Fr.sub(x, BigInt(u)), Fr.sub(BigInt(t), BigInt(u))));
+        });
+        return Fr.add(acc, term);
+      }, 0n);
+    for (const d of [1, 2, 3, 4, 5]) {
+      for (const k of [1, 4]) {
+        const fs = Array.from({ length: d }, () => randomFr(r, 1 << k));
+        const ts = fs.map((f) => FrTensor.fromBytes(enc(f)));
+        const s = dec(FrTensor.sumcheckRound(ts));
+        expect(s).to.have.length(d + 1);
+        const ref = Array.from({ length: d + 1 }, (_, t) => {
+          let acc = 0n;
+          for (let i = 0; i < 1 << (k - 1); i++) {
+            acc = Fr.add(acc, fs.reduce((p, f) => Fr.mul(p, Fr.add(Fr.mul(Fr.sub(1n, BigInt(t)), f[2 * i]!), Fr.mul(BigInt(t), f[2 * i + 1]!))), 1n));
+          }
+          return acc;
+        });
+        expect(s).to.deep.equal(ref);
+        const total = Array.from({ length: 1 << k }, (_, x) => fs.reduce((p, f) => Fr.mul(p, f[x]!), 1n)).reduce((a, b) => Fr.add(a, b), 0n);
+        expect(Fr.add(s[0]!, s[1]!)).to.equal(total);
+        const ch = Fr.create(r.uint256());
+        const folded = ts.map((t) => dec(t.fold(bigIntToBytes(ch)).toBytes()));
+        const foldedSum = folded[0]!.map((_, x) => folded.reduce((p, f) => Fr.mul(p, f[x]!), 1n)).reduce((a, b) => Fr.add(a, b), 0n);
+        expect(interpolate(s, ch)).to.equal(foldedSum);
+      }
+    }
+    const t2 = FrTensor.fromBytes(enc([1n, 2n]));
+    expectCode(() => FrTensor.sumcheckRound([]), "ZKDL_INVALID_ARGUMENT");
+    expectCode(() => FrTensor.sumcheckRound(Array.from({ length: 6 }, () => t2)), "ZKDL_INVALID_ARGUMENT");
+    expectCode(() => FrTensor.sumcheckRound([t2, FrTensor.fromBytes(enc([1n, 2n, 3n, 4n]))]), "ZKDL_SHAPE_MISMATCH");
+    expectCode(() => FrTensor.sumcheckRound([FrTensor.fromBytes(enc([1n, 2n, 3n]))]), "ZKDL_SHAPE_MISMATCH");
+    expectCode(() => FrTensor.sumcheckRound([t2, {} as FrTensor]), "ZKDL_INVALID_ARGUMENT");
+  });
+
   it("inverts in batch like Fr.inv, and refuses a zero", () => {
     const a = randomFr(r, 100).map((v) => (v === 0n ? 5n : v));
     expect(dec(FrTensor.fromBytes(enc(a)).batchInverse().toBytes())).to.deep.equal(a.map((v) => Fr.inv(v)));
