@@ -4,6 +4,7 @@
       "target_name": "zkdl_native",
       "sources": [
         "src/addon.cpp",
+        "src/commit.cpp",
         "src/g1.cpp",
         "src/hash_to_curve.cpp",
         "src/keccak.cpp",

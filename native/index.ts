@@ -62,6 +62,7 @@ interface Addon {
   tensorFromInts(values: Int32Array | BigInt64Array, shape?: number[]): NativeTensor;
   eqVector(point: Uint8Array): NativeTensor;
   sumcheckRound(factors: NativeTensor[]): Uint8Array;
+  hyraxCommit(t: NativeTensor, generators: Uint8Array, h: Uint8Array, blindings: Uint8Array): Uint8Array;
   backend(): Backend;
   keccak256(data: Uint8Array): Uint8Array;
   g1Add(a: Uint8Array, b: Uint8Array): Uint8Array;
@@ -173,6 +174,14 @@ export class FrTensor {
   /** eq(z, x) for all x in {0,1}^k, for a point z of k coordinates (k×32 bytes). */
   static eq(point: Uint8Array): FrTensor {
     return new FrTensor(call(() => addon().eqVector(point)));
+  }
+
+  /**
+   * Hyrax row commitments of this rows×cols tensor: C_j = Σ_i T[j,i]·G_i + ρ_j·H, returned as rows×64
+   * bytes. `generators` is cols×64 bytes (G_0..G_{cols−1}), `h` 64 bytes, `blindings` rows×32 bytes.
+   */
+  commitRows(generators: Uint8Array, h: Uint8Array, blindings: Uint8Array): Uint8Array {
+    return call(() => addon().hyraxCommit(this.handle, generators, h, blindings));
   }
 
   get shape(): number[] {

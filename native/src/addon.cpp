@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "commit.hpp"
 #include "errors.hpp"
 #include "g1.hpp"
 #include "hash_to_curve.hpp"
@@ -283,6 +284,7 @@ class Tensor : public Napi::ObjectWrap<Tensor> {
   }
 
   static const FrVec& DataOf(Napi::Object obj) { return Unwrap(obj)->data_; }
+  static const std::vector<size_t>& ShapeOf(Napi::Object obj) { return Unwrap(obj)->shape_; }
 
   static const Tensor& From(const Napi::CallbackInfo& info, size_t i) {
     if (info.Length() <= i || !info[i].IsObject() || !info[i].As<Napi::Object>().InstanceOf(constructor.Value()))
@@ -403,6 +405,38 @@ Napi::Value TensorFromInts(const Napi::CallbackInfo& info) {
   });
 }
 
+std::vector<G1Affine> parse_points(const Napi::Uint8Array& bytes, const char* name) {
+  if (bytes.ByteLength() % 64 != 0) fail("ZKDL_INVALID_LENGTH", std::string(name) + " must be a multiple of 64 bytes");
+  std::vector<G1Affine> out;
+  out.reserve(bytes.ByteLength() / 64);
+  for (size_t i = 0; i < bytes.ByteLength() / 64; ++i) {
+    try {
+      out.push_back(G1Affine::from_bytes(bytes.Data() + 64 * i));
+    } catch (const InputError& e) {
+      fail(e.code(), std::string(e.what()) + " (" + name + " point " + std::to_string(i) + ")");
+    }
+  }
+  return out;
+}
+
+/// hyraxCommit(tensor [rows, cols], generators cols×64, h 64, blindings rows×32) → rows×64 bytes.
+Napi::Value HyraxCommit(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsObject() || !info[0].As<Napi::Object>().InstanceOf(Tensor::constructor.Value()))
+      fail("ZKDL_INVALID_ARGUMENT", "argument 0 must be a Tensor");
+    Napi::Object obj = info[0].As<Napi::Object>();
+    const std::vector<size_t>& shape = Tensor::ShapeOf(obj);
+    if (shape.size() != 2) fail("ZKDL_SHAPE_MISMATCH", "a Hyrax commitment takes a rows×cols tensor");
+    std::vector<G1Affine> generators = parse_points(bytes_arg(info, 1, "generators"), "generators");
+    G1Affine h = G1Affine::from_bytes(fixed_bytes_arg(info, 2, "h", 64).Data());
+    std::vector<Fr> blindings = parse_fr_array(bytes_arg(info, 3, "blindings"), "blindings");
+    std::vector<G1> rows = hyrax_commit_rows(Tensor::DataOf(obj), shape[0], shape[1], generators, h, blindings);
+    Napi::Uint8Array out = Napi::Uint8Array::New(info.Env(), 64 * rows.size());
+    for (size_t j = 0; j < rows.size(); ++j) rows[j].to_affine().to_bytes(out.Data() + 64 * j);
+    return out;
+  });
+}
+
 /// sumcheckRound([t1, …, tD]) → (D+1)×32 bytes: s(0), …, s(D).
 Napi::Value SumcheckRound(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -444,6 +478,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tensorFromInts", Napi::Function::New(env, TensorFromInts));
   exports.Set("eqVector", Napi::Function::New(env, EqVector));
   exports.Set("sumcheckRound", Napi::Function::New(env, SumcheckRound));
+  exports.Set("hyraxCommit", Napi::Function::New(env, HyraxCommit));
   return exports;
 }
 

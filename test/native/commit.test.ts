@@ -1,0 +1,78 @@
+/** Hyrax row commitments from the native core against @noble/curves. */
+import { expect } from "chai";
+import * as native from "../../native";
+import { FrTensor, NativeError } from "../../native";
+import { Fr, G1, type G1Point, bigIntToBytes, frToBytes, g1FromBytes, g1ToBytes } from "../../prover/crypto/bn254";
+import { rng } from "../helpers/random";
+
+const concat = (parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((o, p) => (out.set(p, o), o + p.length), 0);
+  return out;
+};
+
+/** Test generators: hash-to-curve points under a test-only domain tag. */
+function generators(n: number): Uint8Array[] {
+  const dst = new TextEncoder().encode("zkdl-chain/test/generators");
+  return Array.from({ length: n + 1 }, (_, i) => native.hashToG1(dst, bigIntToBytes(BigInt(i), 4)));
+}
+
+function expectCode(f: () => unknown, code: string) {
+  let caught: unknown;
+  try {
+    f();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, `expected ${code}`).to.be.instanceOf(NativeError);
+  expect((caught as NativeError).code).to.equal(code);
+}
+
+describe("native Hyrax row commitments", () => {
+  const r = rng("native-commit");
+
+  it("commits each row as Σ T[j,i]·G_i + ρ_j·H, like @noble/curves, for signed fixed-point rows", () => {
+    for (const [rows, cols] of [[1, 1], [2, 3], [1, 64], [8, 8], [5, 32]] as const) {
+      const gens = generators(cols);
+      const g = gens.slice(0, cols);
+      const h = gens[cols]!;
+      const values = BigInt64Array.from({ length: rows * cols }, () => BigInt(r.int(1 << 20) - (1 << 19)));
+      const blind = Array.from({ length: rows }, () => Fr.create(r.uint256()));
+      const got = FrTensor.fromInts(values, [rows, cols]).commitRows(concat(g), h, concat(blind.map(frToBytes)));
+      expect(got).to.have.length(64 * rows);
+      for (let j = 0; j < rows; j++) {
+        let expected: G1Point = g1FromBytes(h).multiplyUnsafe(blind[j]!);
+        for (let i = 0; i < cols; i++) expected = expected.add(g1FromBytes(g[i]!).multiplyUnsafe(Fr.create(values[j * cols + i]!)));
+        expect(got.subarray(64 * j, 64 * j + 64), `row ${j} of ${rows}×${cols}`).to.deep.equal(g1ToBytes(expected));
+      }
+    }
+  });
+
+  it("hides: the same row under fresh blinding commits differently, and zero blinding is the plain MSM", () => {
+    const cols = 16;
+    const gens = generators(cols);
+    const g = concat(gens.slice(0, cols));
+    const t = FrTensor.fromInts(Int32Array.from({ length: 2 * cols }, (_, i) => i % cols), [2, cols]);
+    const a = t.commitRows(g, gens[cols]!, concat([frToBytes(Fr.create(r.uint256())), frToBytes(Fr.create(r.uint256()))]));
+    expect(a.subarray(0, 64)).to.not.deep.equal(a.subarray(64));
+    const zero = t.commitRows(g, gens[cols]!, new Uint8Array(64));
+    expect(zero.subarray(0, 64)).to.deep.equal(zero.subarray(64));
+    expect(zero.subarray(0, 64)).to.deep.equal(native.msm(g, t.toBytes().subarray(0, 32 * cols)));
+    expect(g1FromBytes(zero.subarray(0, 64)).equals(G1.ZERO)).to.equal(false);
+  });
+
+  it("rejects a tensor that is not a matrix, mismatched generators or blindings, and bad points", () => {
+    const gens = generators(4);
+    const g = concat(gens.slice(0, 4));
+    const h = gens[4]!;
+    const m = FrTensor.fromInts(Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8]), [2, 4]);
+    expectCode(() => FrTensor.fromInts(Int32Array.from([1, 2, 3, 4])).commitRows(g, h, new Uint8Array(32)), "ZKDL_SHAPE_MISMATCH");
+    expectCode(() => m.commitRows(g.subarray(0, 192), h, new Uint8Array(64)), "ZKDL_SHAPE_MISMATCH");
+    expectCode(() => m.commitRows(g, h, new Uint8Array(32)), "ZKDL_SHAPE_MISMATCH");
+    const bad = g.slice();
+    bad[64 + 5] ^= 1;
+    expectCode(() => m.commitRows(bad, h, new Uint8Array(64)), "ZKDL_NOT_ON_CURVE");
+    expectCode(() => m.commitRows(g, h.subarray(0, 32), new Uint8Array(64)), "ZKDL_INVALID_LENGTH");
+    expectCode(() => m.commitRows(g, h, bigIntToBytes(Fr.ORDER, 64)), "ZKDL_NON_CANONICAL");
+  });
+});
