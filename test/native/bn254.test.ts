@@ -9,30 +9,9 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { pippenger } from "@noble/curves/abstract/curve.js";
 import * as native from "../../native";
 import { NativeError } from "../../native";
-import { Fq, Fr, G1, type G1Point, bigIntToBytes, bytesToBigInt, frToBytes, g1FromBytes, g1ToBytes, hashToG1 } from "../../prover/crypto/bn254";
+import { Fq, Fr, G1, type G1Point, bigIntToBytes, frToBytes, g1FromBytes, g1ToBytes, hashToG1 } from "../../prover/crypto/bn254";
 import { rng, type Rng } from "../helpers/random";
-
-const concat = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
-
-function expectCode(f: () => unknown, code: string, message?: RegExp) {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected ${code}`).to.be.instanceOf(NativeError);
-  expect((caught as NativeError).code).to.equal(code);
-  if (message) expect((caught as NativeError).message).to.match(message);
-}
+import { concat, decodeFr, encodeFr, expectCode } from "../helpers/native";
 
 function randomScalar(r: Rng): bigint {
   return Fr.create(r.uint256());
@@ -63,8 +42,8 @@ describe("native BN254 core", () => {
       it(`${name}: add, sub, mul, neg, sqr, inv agree with @noble/curves on edge and random values`, () => {
         const a = fieldSamples(r, F.ORDER, 200);
         const b = [...a].reverse().map((v, i) => (i % 3 === 0 ? r.uint256() % F.ORDER : v));
-        const enc = (vs: bigint[]) => concat(vs.map((v) => bigIntToBytes(v)));
-        const dec = (bytes: Uint8Array) => Array.from({ length: bytes.length / 32 }, (_, i) => bytesToBigInt(bytes.subarray(32 * i, 32 * i + 32)));
+        const enc = encodeFr;
+        const dec = decodeFr;
         expect(dec(native.fieldOp(name, "add", enc(a), enc(b)))).to.deep.equal(a.map((x, i) => F.add(x, b[i]!)));
         expect(dec(native.fieldOp(name, "sub", enc(a), enc(b)))).to.deep.equal(a.map((x, i) => F.sub(x, b[i]!)));
         expect(dec(native.fieldOp(name, "mul", enc(a), enc(b)))).to.deep.equal(a.map((x, i) => F.mul(x, b[i]!)));

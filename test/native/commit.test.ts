@@ -1,31 +1,15 @@
 /** Hyrax row commitments from the native core against @noble/curves. */
 import { expect } from "chai";
 import * as native from "../../native";
-import { FrTensor, NativeError } from "../../native";
+import { FrTensor } from "../../native";
 import { Fr, G1, type G1Point, bigIntToBytes, frToBytes, g1FromBytes, g1ToBytes } from "../../prover/crypto/bn254";
 import { rng } from "../helpers/random";
-
-const concat = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  parts.reduce((o, p) => (out.set(p, o), o + p.length), 0);
-  return out;
-};
+import { concat, expectCode } from "../helpers/native";
 
 /** Test generators: hash-to-curve points under a test-only domain tag. */
 function generators(n: number): Uint8Array[] {
   const dst = new TextEncoder().encode("zkdl-chain/test/generators");
   return Array.from({ length: n + 1 }, (_, i) => native.hashToG1(dst, bigIntToBytes(BigInt(i), 4)));
-}
-
-function expectCode(f: () => unknown, code: string) {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected ${code}`).to.be.instanceOf(NativeError);
-  expect((caught as NativeError).code).to.equal(code);
 }
 
 describe("native Hyrax row commitments", () => {

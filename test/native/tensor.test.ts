@@ -4,16 +4,13 @@
  * the folding the native code uses.
  */
 import { expect } from "chai";
-import { FrTensor, NativeError } from "../../native";
+import { FrTensor } from "../../native";
 import { Fr, bigIntToBytes, bytesToBigInt } from "../../prover/crypto/bn254";
 import { rng, type Rng } from "../helpers/random";
+import { decodeFr, encodeFr, expectCode } from "../helpers/native";
 
-const enc = (vs: bigint[]) => {
-  const out = new Uint8Array(32 * vs.length);
-  vs.forEach((v, i) => out.set(bigIntToBytes(v), 32 * i));
-  return out;
-};
-const dec = (b: Uint8Array) => Array.from({ length: b.length / 32 }, (_, i) => bytesToBigInt(b.subarray(32 * i, 32 * i + 32)));
+const enc = encodeFr;
+const dec = decodeFr;
 const one = (b: Uint8Array) => bytesToBigInt(b);
 
 function randomFr(r: Rng, n: number): bigint[] {
@@ -28,17 +25,6 @@ function eqRef(z: bigint[], x: number): bigint {
 
 function mleRef(a: bigint[], z: bigint[]): bigint {
   return a.reduce((acc, v, x) => Fr.add(acc, Fr.mul(v, eqRef(z, x))), 0n);
-}
-
-function expectCode(f: () => unknown, code: string) {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected ${code}`).to.be.instanceOf(NativeError);
-  expect((caught as NativeError).code).to.equal(code);
 }
 
 describe("native Fr tensors", () => {

@@ -1,0 +1,37 @@
+/** Helpers shared by the native-core tests: byte packing of Fr arrays and coded-error assertions. */
+import { expect } from "chai";
+import { NativeError } from "../../native";
+import { bigIntToBytes, bytesToBigInt } from "../../prover/crypto/bn254";
+
+export function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** Field elements as n×32 big-endian bytes. */
+export function encodeFr(values: bigint[]): Uint8Array {
+  return concat(values.map((v) => bigIntToBytes(v)));
+}
+
+/** n×32 big-endian bytes as field elements. */
+export function decodeFr(bytes: Uint8Array): bigint[] {
+  return Array.from({ length: bytes.length / 32 }, (_, i) => bytesToBigInt(bytes.subarray(32 * i, 32 * i + 32)));
+}
+
+/** Expects `f` to throw a NativeError with this code (and, if given, a matching message). */
+export function expectCode(f: () => unknown, code: string, message?: RegExp): void {
+  let caught: unknown;
+  try {
+    f();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, `expected ${code}`).to.be.instanceOf(NativeError);
+  expect((caught as NativeError).code).to.equal(code);
+  if (message) expect((caught as NativeError).message).to.match(message);
+}
