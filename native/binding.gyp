@@ -9,6 +9,7 @@
         "src/hash_to_curve.cpp",
         "src/keccak.cpp",
         "src/msm.cpp",
+        "src/parallel.cpp",
         "src/tensor.cpp"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

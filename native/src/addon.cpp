@@ -12,6 +12,7 @@
 #include "hash_to_curve.hpp"
 #include "keccak.hpp"
 #include "msm.hpp"
+#include "parallel.hpp"
 #include "tensor.hpp"
 
 namespace {
@@ -60,7 +61,7 @@ Napi::Value Backend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
   o.Set("device", "cpu");
-  o.Set("threads", std::max(1u, std::thread::hardware_concurrency()));
+  o.Set("threads", worker_count());
   o.Set("cudaCompiled", false);
   o.Set("cudaAvailable", false);
   return o;

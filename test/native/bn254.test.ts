@@ -147,7 +147,7 @@ describe("native BN254 core", () => {
       const seen = new Set<string>();
       for (let i = 0; i < 24; i++) {
         const dst = enc.encode(i % 2 ? "zkdl-chain/v1/test" : "zkdl-chain/v1/other");
-        const msg = Uint8Array.from({ length: r.int(80) }, () => r.int(256));
+        const msg = Uint8Array.from({ length: 1 + r.int(80) }, (_, k) => (k === 0 ? i : r.int(256)));
         const nat = native.hashToG1(dst, msg);
         expect(nat).to.deep.equal(g1ToBytes(hashToG1(dst, msg)));
         const point = g1FromBytes(nat);
@@ -222,6 +222,36 @@ describe("native BN254 core", () => {
       const expected = reference(pts, scs);
       expect(native.msm(p, s)).to.deep.equal(expected);
       expect(await native.msmAsync(p, s)).to.deep.equal(expected);
+    });
+
+    it("splits edge scalars with the endomorphism correctly (λ, r − 1, (r ± 1)/2, 2^128 ± 1, …)", () => {
+      const lambda = 0xb3c4d79d41a917585bfc41088d8daaa78b17ea66b99c90ddn; // φ(P) = λ·P
+      const half = (Fr.ORDER - 1n) / 2n;
+      const edges = [1n, 2n, lambda, Fr.neg(lambda), Fr.mul(lambda, lambda), Fr.ORDER - 1n, half, half + 1n, half - 1n,
+        (1n << 128n) - 1n, 1n << 128n, (1n << 128n) + 1n, (1n << 127n) + 12345n, (1n << 253n) - 1n, Fr.ORDER - (1n << 128n)];
+      for (let rep = 0; rep < 3; rep++) {
+        // One point per scalar, and every scalar on one shared point too (same-bucket additions and
+        // doublings inside the affine accumulation).
+        const shared = randomPoint(r);
+        const pts = edges.map(() => randomPoint(r)).concat(edges.map(() => shared));
+        const scs = edges.concat(edges.map((e) => Fr.add(e, BigInt(rep))));
+        const [p, s] = encode(pts, scs);
+        expect(native.msm(p, s)).to.deep.equal(reference(pts, scs));
+        for (const [i, e] of edges.entries()) {
+          const [p1, s1] = encode([pts[i]!], [e]);
+          expect(native.msm(p1, s1), `scalar ${e}`).to.deep.equal(g1ToBytes(pts[i]!.multiply(e)));
+        }
+      }
+    });
+
+    it("sums equal and opposite points landing in one bucket (doubling and cancellation)", () => {
+      const pt = randomPoint(r);
+      for (const n of [2, 3, 7, 64, 5000]) {
+        const pts = Array.from({ length: n }, (_, i) => (i % 3 === 1 ? pt.negate() : pt));
+        const scs = Array.from({ length: n }, (_, i) => (i % 5 === 4 ? 9n : 3n));
+        const [p, s] = encode(pts, scs);
+        expect(native.msm(p, s), `n=${n}`).to.deep.equal(reference(pts, scs));
+      }
     });
 
     it("handles the empty sum, all-zero scalars and cancelling terms", () => {
