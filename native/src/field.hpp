@@ -1,43 +1,49 @@
 // Prime fields of BN254 in Montgomery form: Fr (scalars, all tensor values) and Fq (curve coordinates).
 // Four 64-bit little-endian limbs; every value is kept fully reduced (< modulus), so equality is limb
-// equality. Both moduli are below 2^254, which the carry handling below relies on.
+// equality. Both moduli are below 2^254, which the carry handling below relies on. Constants come from
+// constexpr functions rather than static arrays so that device code can use them too.
 #pragma once
 #include <cstdint>
 #include <cstring>
 #include <string>
 
 #include "errors.hpp"
+#include "hd.hpp"
 
 namespace zkdl {
 
 using u64 = uint64_t;
 using u128 = unsigned __int128;
 
+struct Limbs {
+  u64 v[4];
+};
+
 struct FrParams {
   static constexpr const char* name = "Fr";
-  static constexpr u64 MOD[4] = {0x43e1f593f0000001ULL, 0x2833e84879b97091ULL, 0xb85045b68181585dULL, 0x30644e72e131a029ULL};
-  static constexpr u64 R[4] = {0xac96341c4ffffffbULL, 0x36fc76959f60cd29ULL, 0x666ea36f7879462eULL, 0x0e0a77c19a07df2fULL};
-  static constexpr u64 R2[4] = {0x1bb8e645ae216da7ULL, 0x53fe3ab1e35c59e3ULL, 0x8c49833d53bb8085ULL, 0x0216d0b17f4e44a5ULL};
+  ZKDL_HD static constexpr Limbs mod() { return {{0x43e1f593f0000001ULL, 0x2833e84879b97091ULL, 0xb85045b68181585dULL, 0x30644e72e131a029ULL}}; }
+  ZKDL_HD static constexpr Limbs r() { return {{0xac96341c4ffffffbULL, 0x36fc76959f60cd29ULL, 0x666ea36f7879462eULL, 0x0e0a77c19a07df2fULL}}; }
+  ZKDL_HD static constexpr Limbs r2() { return {{0x1bb8e645ae216da7ULL, 0x53fe3ab1e35c59e3ULL, 0x8c49833d53bb8085ULL, 0x0216d0b17f4e44a5ULL}}; }
   static constexpr u64 INV = 0xc2e1f593efffffffULL;  // -MOD^{-1} mod 2^64
 };
 
 struct FqParams {
   static constexpr const char* name = "Fq";
-  static constexpr u64 MOD[4] = {0x3c208c16d87cfd47ULL, 0x97816a916871ca8dULL, 0xb85045b68181585dULL, 0x30644e72e131a029ULL};
-  static constexpr u64 R[4] = {0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL, 0x666ea36f7879462cULL, 0x0e0a77c19a07df2fULL};
-  static constexpr u64 R2[4] = {0xf32cfc5b538afa89ULL, 0xb5e71911d44501fbULL, 0x47ab1eff0a417ff6ULL, 0x06d89f71cab8351fULL};
+  ZKDL_HD static constexpr Limbs mod() { return {{0x3c208c16d87cfd47ULL, 0x97816a916871ca8dULL, 0xb85045b68181585dULL, 0x30644e72e131a029ULL}}; }
+  ZKDL_HD static constexpr Limbs r() { return {{0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL, 0x666ea36f7879462cULL, 0x0e0a77c19a07df2fULL}}; }
+  ZKDL_HD static constexpr Limbs r2() { return {{0xf32cfc5b538afa89ULL, 0xb5e71911d44501fbULL, 0x47ab1eff0a417ff6ULL, 0x06d89f71cab8351fULL}}; }
   static constexpr u64 INV = 0x87d20782e4866389ULL;
 };
 
 /// a >= b on 256-bit little-endian limbs.
-inline bool geq256(const u64 a[4], const u64 b[4]) {
+ZKDL_HD bool geq256(const u64 a[4], const u64 b[4]) {
   for (int i = 3; i >= 0; --i)
     if (a[i] != b[i]) return a[i] > b[i];
   return true;
 }
 
 /// a -= b, returning the borrow.
-inline u64 sub256(u64 a[4], const u64 b[4]) {
+ZKDL_HD u64 sub256(u64 a[4], const u64 b[4]) {
   u64 borrow = 0;
   for (int i = 0; i < 4; ++i) {
     u128 d = (u128)a[i] - b[i] - borrow;
@@ -48,7 +54,7 @@ inline u64 sub256(u64 a[4], const u64 b[4]) {
 }
 
 /// a += b, returning the carry.
-inline u64 add256(u64 a[4], const u64 b[4]) {
+ZKDL_HD u64 add256(u64 a[4], const u64 b[4]) {
   u64 carry = 0;
   for (int i = 0; i < 4; ++i) {
     u128 s = (u128)a[i] + b[i] + carry;
@@ -71,36 +77,38 @@ template <class P>
 struct Field {
   u64 l[4];  // Montgomery form: l = value * 2^256 mod MOD
 
-  static Field zero() { return Field{{0, 0, 0, 0}}; }
-  static Field one() {
-    Field f;
-    std::memcpy(f.l, P::R, sizeof f.l);
-    return f;
+  ZKDL_HD static Field zero() { return Field{{0, 0, 0, 0}}; }
+  ZKDL_HD static Field one() {
+    constexpr Limbs r = P::r();
+    return Field{{r.v[0], r.v[1], r.v[2], r.v[3]}};
   }
 
-  bool is_zero() const { return (l[0] | l[1] | l[2] | l[3]) == 0; }
-  bool operator==(const Field& o) const { return std::memcmp(l, o.l, sizeof l) == 0; }
-  bool operator!=(const Field& o) const { return !(*this == o); }
+  ZKDL_HD bool is_zero() const { return (l[0] | l[1] | l[2] | l[3]) == 0; }
+  ZKDL_HD bool operator==(const Field& o) const { return ((l[0] ^ o.l[0]) | (l[1] ^ o.l[1]) | (l[2] ^ o.l[2]) | (l[3] ^ o.l[3])) == 0; }
+  ZKDL_HD bool operator!=(const Field& o) const { return !(*this == o); }
 
-  friend Field operator+(const Field& a, const Field& b) {
+  ZKDL_HD friend Field operator+(const Field& a, const Field& b) {
+    constexpr Limbs m = P::mod();
     Field r = a;
     add256(r.l, b.l);  // < 2^255: no carry out
-    if (geq256(r.l, P::MOD)) sub256(r.l, P::MOD);
+    if (geq256(r.l, m.v)) sub256(r.l, m.v);
     return r;
   }
 
-  friend Field operator-(const Field& a, const Field& b) {
+  ZKDL_HD friend Field operator-(const Field& a, const Field& b) {
+    constexpr Limbs m = P::mod();
     Field r = a;
-    if (sub256(r.l, b.l)) add256(r.l, P::MOD);
+    if (sub256(r.l, b.l)) add256(r.l, m.v);
     return r;
   }
 
-  Field operator-() const { return is_zero() ? *this : zero() - *this; }
+  ZKDL_HD Field operator-() const { return is_zero() ? *this : zero() - *this; }
 
-  Field dbl() const { return *this + *this; }
+  ZKDL_HD Field dbl() const { return *this + *this; }
 
   /// Montgomery multiplication (CIOS): a*b*2^-256 mod MOD.
-  friend Field operator*(const Field& a, const Field& b) {
+  ZKDL_HD friend Field operator*(const Field& a, const Field& b) {
+    constexpr Limbs mod = P::mod();
     u64 t[6] = {0, 0, 0, 0, 0, 0};
     for (int i = 0; i < 4; ++i) {
       u64 c = 0;
@@ -114,10 +122,10 @@ struct Field {
       t[5] = (u64)(s >> 64);
 
       u64 m = t[0] * P::INV;
-      s = (u128)m * P::MOD[0] + t[0];
+      s = (u128)m * mod.v[0] + t[0];
       c = (u64)(s >> 64);
       for (int j = 1; j < 4; ++j) {
-        s = (u128)m * P::MOD[j] + t[j] + c;
+        s = (u128)m * mod.v[j] + t[j] + c;
         t[j - 1] = (u64)s;
         c = (u64)(s >> 64);
       }
@@ -126,14 +134,14 @@ struct Field {
       t[4] = t[5] + (u64)(s >> 64);
     }
     Field r{{t[0], t[1], t[2], t[3]}};
-    if (t[4] != 0 || geq256(r.l, P::MOD)) sub256(r.l, P::MOD);
+    if (t[4] != 0 || geq256(r.l, mod.v)) sub256(r.l, mod.v);
     return r;
   }
 
-  Field sqr() const { return *this * *this; }
+  ZKDL_HD Field sqr() const { return *this * *this; }
 
   /// this^e for a canonical (non-Montgomery) exponent e.
-  Field pow(const u64 e[4]) const {
+  ZKDL_HD Field pow(const u64 e[4]) const {
     Field result = one();
     for (int i = 255; i >= 0; --i) {
       result = result.sqr();
@@ -143,47 +151,47 @@ struct Field {
   }
 
   /// Multiplicative inverse by Fermat (a^(MOD-2)); the inverse of zero is zero.
-  Field inv() const {
-    u64 e[4];
-    std::memcpy(e, P::MOD, sizeof e);
+  ZKDL_HD Field inv() const {
+    constexpr Limbs m = P::mod();
+    u64 e[4] = {m.v[0], m.v[1], m.v[2], m.v[3]};
     const u64 two[4] = {2, 0, 0, 0};
     sub256(e, two);
     return pow(e);
   }
 
   /// From a canonical integer (< MOD) in limbs.
-  static Field from_canonical(const u64 v[4]) {
-    Field x{{v[0], v[1], v[2], v[3]}};
-    Field r2;
-    std::memcpy(r2.l, P::R2, sizeof r2.l);
-    return x * r2;
+  ZKDL_HD static Field from_canonical(const u64 v[4]) {
+    constexpr Limbs r2 = P::r2();
+    const Field x{{v[0], v[1], v[2], v[3]}};
+    return x * Field{{r2.v[0], r2.v[1], r2.v[2], r2.v[3]}};
   }
 
-  static Field from_u64(u64 v) {
+  ZKDL_HD static Field from_u64(u64 v) {
     const u64 limbs[4] = {v, 0, 0, 0};
     return from_canonical(limbs);
   }
 
   /// The canonical integer in limbs.
-  void to_canonical(u64 out[4]) const {
-    Field one_plain{{1, 0, 0, 0}};
-    Field c = *this * one_plain;
-    std::memcpy(out, c.l, sizeof c.l);
+  ZKDL_HD void to_canonical(u64 out[4]) const {
+    const Field c = *this * Field{{1, 0, 0, 0}};
+    for (int i = 0; i < 4; ++i) out[i] = c.l[i];
   }
 
   /// Parses 32 big-endian bytes; rejects values >= MOD.
   static Field from_bytes(const uint8_t* be) {
+    constexpr Limbs m = P::mod();
     u64 v[4];
     load_be256(be, v);
-    if (geq256(v, P::MOD)) throw InputError("ZKDL_NON_CANONICAL", std::string(P::name) + " element is not below the modulus");
+    if (geq256(v, m.v)) throw InputError("ZKDL_NON_CANONICAL", std::string(P::name) + " element is not below the modulus");
     return from_canonical(v);
   }
 
   /// Parses 32 big-endian bytes as an integer reduced mod MOD (for hash outputs).
   static Field from_bytes_reduce(const uint8_t* be) {
+    constexpr Limbs m = P::mod();
     u64 v[4];
     load_be256(be, v);
-    while (geq256(v, P::MOD)) sub256(v, P::MOD);  // at most 5 times: 2^256 / MOD < 6
+    while (geq256(v, m.v)) sub256(v, m.v);  // at most 5 times: 2^256 / MOD < 6
     return from_canonical(v);
   }
 

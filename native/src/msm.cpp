@@ -22,6 +22,8 @@
 namespace zkdl {
 namespace {
 
+constexpr Limbs R_MOD = FrParams::mod();
+
 // (r − 1) / 2: scalars above it are treated as negatives, r − s, on the negated point.
 constexpr u64 HALF_R[4] = {0xa1f0fac9f8000000ULL, 0x9419f4243cdcb848ULL, 0xdc2822db40c0ac2eULL, 0x183227397098d014ULL};
 
@@ -88,8 +90,8 @@ const GlvRounding& glv_rounding() {
       for (int bit = 383; bit >= 0; --bit) {
         for (int i = 4; i > 0; --i) rem[i] = (rem[i] << 1) | (rem[i - 1] >> 63);
         rem[0] = (rem[0] << 1) | ((num[bit / 64] >> (bit % 64)) & 1);
-        if (rem[4] || geq256(rem, FrParams::MOD)) {
-          u64 borrow = sub256(rem, FrParams::MOD);
+        if (rem[4] || geq256(rem, R_MOD.v)) {
+          u64 borrow = sub256(rem, R_MOD.v);
           rem[4] -= borrow;
           q[bit / 64] |= 1ULL << (bit % 64);
         }
@@ -334,7 +336,7 @@ G1 msm(const G1Affine* points, const Fr* scalars, size_t n, unsigned threads) {
       }
       scalars[i].to_canonical(s.k);
       if (!geq256(HALF_R, s.k)) {  // s > (r−1)/2: use r − s on −P
-        u64 r[4] = {FrParams::MOD[0], FrParams::MOD[1], FrParams::MOD[2], FrParams::MOD[3]};
+        u64 r[4] = {R_MOD.v[0], R_MOD.v[1], R_MOD.v[2], R_MOD.v[3]};
         sub256(r, s.k);
         std::copy(r, r + 4, s.k);
         s.neg = true;
