@@ -16,6 +16,7 @@ export type NativeErrorCode =
   | "ZKDL_SHAPE_MISMATCH"
   | "ZKDL_OUT_OF_RANGE"
   | "ZKDL_OUT_OF_MEMORY"
+  | "ZKDL_CUDA"
   | "ZKDL_INTERNAL";
 
 export class NativeError extends Error {
@@ -28,12 +29,32 @@ export class NativeError extends Error {
   }
 }
 
-/** Where kernels run. */
+/**
+ * Where the heavy kernels (MSM, row commitments, element-wise ops, fold, sumcheck rounds) run:
+ * - `cpu`: the multithreaded C++ kernels;
+ * - `auto` (default): CUDA for work of 2^14 elements or more when a usable device is present, else cpu;
+ * - `cuda`: CUDA for everything (fails when no device);
+ * - `emulated`: the CUDA pipeline's own code run on the host, one index at a time (for checking it
+ *   on machines without a GPU; slow).
+ * `ZKDL_BACKEND` sets the mode at load time; `setBackend` changes it.
+ */
+export type BackendMode = "cpu" | "auto" | "cuda" | "emulated";
+
 export interface Backend {
-  device: "cpu" | "cuda";
+  mode: BackendMode;
+  /** Where large kernels go now (auto resolved). */
+  device: "cpu" | "cuda" | "emulated";
+  /** CPU threads the kernels use (`ZKDL_THREADS` caps it). */
   threads: number;
+  /** The addon was built with nvcc. */
   cudaCompiled: boolean;
+  /** A device of compute capability 9.0 or newer answered at load time. */
   cudaAvailable: boolean;
+  cudaDevice?: string;
+  computeCapability?: string;
+  gpuMemoryBytes?: number;
+  /** Why CUDA is not available. */
+  cudaReason?: string;
 }
 
 export type FieldName = "fr" | "fq";
@@ -64,6 +85,7 @@ interface Addon {
   sumcheckRound(factors: NativeTensor[]): Uint8Array;
   hyraxCommit(t: NativeTensor, generators: Uint8Array, h: Uint8Array, blindings: Uint8Array): Uint8Array;
   backend(): Backend;
+  setBackend(mode: string): Backend;
   keccak256(data: Uint8Array): Uint8Array;
   g1Add(a: Uint8Array, b: Uint8Array): Uint8Array;
   g1Mul(point: Uint8Array, scalar: Uint8Array): Uint8Array;
@@ -105,6 +127,11 @@ function call<T>(f: () => T): T {
 /** Which device runs the kernels, with how many threads, and whether CUDA was compiled in and found. */
 export function backend(): Backend {
   return addon().backend();
+}
+
+/** Switches where kernels run (see BackendMode); `cuda` throws ZKDL_CUDA when no device is usable. */
+export function setBackend(mode: BackendMode): Backend {
+  return call(() => addon().setBackend(mode));
 }
 
 /** Keccak-256 (Ethereum's). */

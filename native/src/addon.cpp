@@ -11,6 +11,7 @@
 #include "g1.hpp"
 #include "hash_to_curve.hpp"
 #include "keccak.hpp"
+#include "gpu/gpu.hpp"
 #include "msm.hpp"
 #include "parallel.hpp"
 #include "tensor.hpp"
@@ -59,12 +60,30 @@ Napi::Uint8Array output(Napi::Env env, size_t len) { return Napi::Uint8Array::Ne
 
 Napi::Value Backend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  const gpu::CudaInfo& cuda = gpu::cuda_info();
+  const gpu::Mode mode = gpu::mode();
   Napi::Object o = Napi::Object::New(env);
-  o.Set("device", "cpu");
+  o.Set("mode", gpu::mode_name(mode));
+  // Where large kernels run now: auto resolves to cuda when a device is usable.
+  o.Set("device", mode == gpu::Mode::Auto ? (cuda.available ? "cuda" : "cpu") : gpu::mode_name(mode));
   o.Set("threads", worker_count());
-  o.Set("cudaCompiled", false);
-  o.Set("cudaAvailable", false);
+  o.Set("cudaCompiled", cuda.compiled);
+  o.Set("cudaAvailable", cuda.available);
+  if (cuda.available || !cuda.name.empty()) {
+    o.Set("cudaDevice", cuda.name);
+    o.Set("computeCapability", std::to_string(cuda.major) + "." + std::to_string(cuda.minor));
+    o.Set("gpuMemoryBytes", (double)cuda.memory);
+  }
+  if (!cuda.available) o.Set("cudaReason", cuda.reason);
   return o;
+}
+
+Napi::Value SetBackend(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsString()) fail("ZKDL_INVALID_ARGUMENT", "setBackend(mode): mode must be a string");
+    gpu::set_mode(info[0].As<Napi::String>());
+    return Backend(info);
+  });
 }
 
 Napi::Value Keccak256(const Napi::CallbackInfo& info) {
@@ -467,6 +486,7 @@ Napi::Value EqVector(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("backend", Napi::Function::New(env, Backend));
+  exports.Set("setBackend", Napi::Function::New(env, SetBackend));
   exports.Set("keccak256", Napi::Function::New(env, Keccak256));
   exports.Set("g1Add", Napi::Function::New(env, G1AddJs));
   exports.Set("g1Mul", Napi::Function::New(env, G1MulJs));

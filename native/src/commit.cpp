@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "errors.hpp"
+#include "gpu/gpu.hpp"
 #include "msm.hpp"
 
 namespace zkdl {
@@ -21,6 +22,14 @@ std::vector<G1> hyrax_commit_rows(const std::vector<Fr>& t, size_t rows, size_t 
   // Each row is one MSM over (G_0..G_{cols-1}, H) with scalars (row, ρ_j).
   std::vector<G1Affine> bases(generators);
   bases.push_back(h);
+  if (gpu::offload(rows * cols)) {  // all rows as one batched MSM
+    std::vector<Fr> scalars(rows * (cols + 1));
+    for (size_t j = 0; j < rows; ++j) {
+      std::copy(t.begin() + j * cols, t.begin() + (j + 1) * cols, scalars.begin() + j * (cols + 1));
+      scalars[j * (cols + 1) + cols] = blindings[j];
+    }
+    return gpu::msm_batch(bases.data(), bases.size(), scalars.data(), rows);
+  }
   std::vector<G1> out(rows);
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   auto commit_row = [&](size_t j, unsigned threads) {

@@ -3,7 +3,7 @@
 #pragma once
 
 #if defined(__CUDACC__)
-#define ZKDL_HD __host__ __device__ __forceinline__
+#define ZKDL_HD __host__ __device__ inline
 #else
 #define ZKDL_HD inline
 #endif

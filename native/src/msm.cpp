@@ -17,6 +17,7 @@
 #include <cmath>
 #include <thread>
 
+#include "gpu/gpu.hpp"
 #include "parallel.hpp"
 
 namespace zkdl {
@@ -320,6 +321,7 @@ unsigned msm_window_bits(size_t n, unsigned bits) {
 }
 
 G1 msm(const G1Affine* points, const Fr* scalars, size_t n, unsigned threads) {
+  if (gpu::offload(n)) return gpu::msm_batch(points, n, scalars, 1)[0];
   if (!threads) threads = worker_count();
   if (n < 4096) threads = 1;  // below this the thread start-up outweighs the work
 

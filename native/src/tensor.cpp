@@ -3,9 +3,41 @@
 #include <string>
 
 #include "errors.hpp"
+#include "gpu/gpu.hpp"
+#include "parallel.hpp"
 
 namespace zkdl {
 namespace {
+
+// Element-wise kernels split across threads in ranges of at least this many elements.
+constexpr size_t GRAIN = size_t(1) << 13;
+
+/// out[i] = f(i) for every i, across the CPU threads.
+template <class F>
+FrVec map_indices(size_t n, F f) {
+  FrVec out(n);
+  parallel_for(n, GRAIN, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) out[i] = f(i);
+  });
+  return out;
+}
+
+/// Σ_i f(i), partial sums per thread.
+template <class F>
+Fr sum_indices(size_t n, F f) {
+  // parallel_for cuts at most worker_count() ranges, each at least ceil(n / worker_count()) long, so
+  // begin / that length is a distinct slot per range.
+  std::vector<Fr> partial(worker_count(), Fr::zero());
+  const size_t per = (n + partial.size() - 1) / partial.size();
+  parallel_for(n, GRAIN, [&](size_t begin, size_t end) {
+    Fr acc = Fr::zero();
+    for (size_t i = begin; i < end; ++i) acc = acc + f(i);
+    partial[begin / per] = acc;
+  });
+  Fr total = Fr::zero();
+  for (const Fr& p : partial) total = total + p;
+  return total;
+}
 
 void same_length(const FrVec& a, const FrVec& b) {
   if (a.size() != b.size())
@@ -18,49 +50,40 @@ bool is_power_of_two(size_t n) { return n != 0 && (n & (n - 1)) == 0; }
 
 FrVec add(const FrVec& a, const FrVec& b) {
   same_length(a, b);
-  FrVec out(a.size());
-  for (size_t i = 0; i < a.size(); ++i) out[i] = a[i] + b[i];
-  return out;
+  if (gpu::offload(a.size())) return gpu::elementwise(gpu::ElementOp::Add, a, &b, Fr::zero());
+  return map_indices(a.size(), [&](size_t i) { return a[i] + b[i]; });
 }
 
 FrVec sub(const FrVec& a, const FrVec& b) {
   same_length(a, b);
-  FrVec out(a.size());
-  for (size_t i = 0; i < a.size(); ++i) out[i] = a[i] - b[i];
-  return out;
+  if (gpu::offload(a.size())) return gpu::elementwise(gpu::ElementOp::Sub, a, &b, Fr::zero());
+  return map_indices(a.size(), [&](size_t i) { return a[i] - b[i]; });
 }
 
 FrVec hadamard(const FrVec& a, const FrVec& b) {
   same_length(a, b);
-  FrVec out(a.size());
-  for (size_t i = 0; i < a.size(); ++i) out[i] = a[i] * b[i];
-  return out;
+  if (gpu::offload(a.size())) return gpu::elementwise(gpu::ElementOp::Mul, a, &b, Fr::zero());
+  return map_indices(a.size(), [&](size_t i) { return a[i] * b[i]; });
 }
 
 FrVec scale(const FrVec& a, const Fr& s) {
-  FrVec out(a.size());
-  for (size_t i = 0; i < a.size(); ++i) out[i] = a[i] * s;
-  return out;
+  if (gpu::offload(a.size())) return gpu::elementwise(gpu::ElementOp::Scale, a, nullptr, s);
+  return map_indices(a.size(), [&](size_t i) { return a[i] * s; });
 }
 
 Fr sum(const FrVec& a) {
-  Fr acc = Fr::zero();
-  for (const Fr& x : a) acc = acc + x;
-  return acc;
+  return sum_indices(a.size(), [&](size_t i) { return a[i]; });
 }
 
 Fr inner_product(const FrVec& a, const FrVec& b) {
   same_length(a, b);
-  Fr acc = Fr::zero();
-  for (size_t i = 0; i < a.size(); ++i) acc = acc + a[i] * b[i];
-  return acc;
+  return sum_indices(a.size(), [&](size_t i) { return a[i] * b[i]; });
 }
 
 FrVec fold(const FrVec& a, const Fr& r) {
   if (a.size() % 2 != 0) throw InputError("ZKDL_SHAPE_MISMATCH", "fold needs an even length, got " + std::to_string(a.size()));
-  FrVec out(a.size() / 2);
-  for (size_t i = 0; i < out.size(); ++i) out[i] = a[2 * i] + r * (a[2 * i + 1] - a[2 * i]);
-  return out;
+  if (gpu::offload(a.size())) return gpu::fold(a, r);
+  return map_indices(a.size() / 2, [&](size_t i) { return a[2 * i] + r * (a[2 * i + 1] - a[2 * i]); });
 }
 
 Fr evaluate(const FrVec& a, const FrVec& z) {
@@ -110,21 +133,29 @@ FrVec sumcheck_round(const std::vector<const FrVec*>& factors) {
   const size_t n = factors[0]->size();
   for (const FrVec* f : factors) same_length(*factors[0], *f);
   if (n % 2 != 0) throw InputError("ZKDL_SHAPE_MISMATCH", "a sumcheck round needs an even length, got " + std::to_string(n));
+  if (gpu::offload(n)) return gpu::sumcheck_round(factors);
+  const size_t half = n / 2, workers = worker_count(), per = (half + workers - 1) / workers;
+  std::vector<FrVec> partial(workers, FrVec(d + 1, Fr::zero()));
+  parallel_for(half, GRAIN / 4, [&](size_t begin, size_t end) {
+    FrVec& s = partial[begin / per];
+    Fr value[5], step[5];
+    for (size_t i = begin; i < end; ++i) {
+      for (size_t j = 0; j < d; ++j) {
+        value[j] = (*factors[j])[2 * i];
+        step[j] = (*factors[j])[2 * i + 1] - value[j];
+      }
+      // X = 0, 1, …, d: each factor moves by its step; the product accumulates into s(X).
+      for (size_t t = 0; t <= d; ++t) {
+        Fr prod = value[0];
+        for (size_t j = 1; j < d; ++j) prod = prod * value[j];
+        s[t] = s[t] + prod;
+        for (size_t j = 0; j < d; ++j) value[j] = value[j] + step[j];
+      }
+    }
+  });
   FrVec s(d + 1, Fr::zero());
-  Fr value[5], step[5];
-  for (size_t i = 0; i < n / 2; ++i) {
-    for (size_t j = 0; j < d; ++j) {
-      value[j] = (*factors[j])[2 * i];
-      step[j] = (*factors[j])[2 * i + 1] - value[j];
-    }
-    // X = 0, 1, …, d: each factor moves by its step; the product accumulates into s(X).
-    for (size_t t = 0; t <= d; ++t) {
-      Fr prod = value[0];
-      for (size_t j = 1; j < d; ++j) prod = prod * value[j];
-      s[t] = s[t] + prod;
-      for (size_t j = 0; j < d; ++j) value[j] = value[j] + step[j];
-    }
-  }
+  for (const FrVec& p : partial)
+    for (size_t t = 0; t <= d; ++t) s[t] = s[t] + p[t];
   return s;
 }
 
@@ -133,12 +164,14 @@ FrVec matmul(const FrVec& a, const FrVec& b, size_t m, size_t k, size_t n) {
     throw InputError("ZKDL_SHAPE_MISMATCH", "matmul of " + std::to_string(a.size()) + " and " + std::to_string(b.size()) + " elements as (" +
                                               std::to_string(m) + "×" + std::to_string(k) + ")·(" + std::to_string(k) + "×" + std::to_string(n) + ")");
   FrVec out(m * n, Fr::zero());
-  for (size_t i = 0; i < m; ++i)
-    for (size_t t = 0; t < k; ++t) {
-      const Fr& x = a[i * k + t];
-      if (x.is_zero()) continue;
-      for (size_t j = 0; j < n; ++j) out[i * n + j] = out[i * n + j] + x * b[t * n + j];
-    }
+  parallel_for(m, std::max<size_t>(1, GRAIN / std::max<size_t>(1, k * n)), [&](size_t row_begin, size_t row_end) {
+    for (size_t i = row_begin; i < row_end; ++i)
+      for (size_t t = 0; t < k; ++t) {
+        const Fr& x = a[i * k + t];
+        if (x.is_zero()) continue;
+        for (size_t j = 0; j < n; ++j) out[i * n + j] = out[i * n + j] + x * b[t * n + j];
+      }
+  });
   return out;
 }
 
