@@ -11,6 +11,7 @@
         "src/addon.cpp",
         "src/commit.cpp",
         "src/g1.cpp",
+        "src/generators.cpp",
         "src/gpu/gpu.cpp",
         "src/hash_to_curve.cpp",
         "src/keccak.cpp",

@@ -86,6 +86,7 @@ interface Addon {
   hyraxCommit(t: NativeTensor, generators: Uint8Array, h: Uint8Array, blindings: Uint8Array): Uint8Array;
   backend(): Backend;
   setBackend(mode: string): Backend;
+  generators(label: string, n: number): GeneratorSet;
   keccak256(data: Uint8Array): Uint8Array;
   g1Add(a: Uint8Array, b: Uint8Array): Uint8Array;
   g1Mul(point: Uint8Array, scalar: Uint8Array): Uint8Array;
@@ -127,6 +128,27 @@ function call<T>(f: () => T): T {
 /** Which device runs the kernels, with how many threads, and whether CUDA was compiled in and found. */
 export function backend(): Backend {
   return addon().backend();
+}
+
+/** A named generator set (docs/protocol.md §2.3), all points in the 64-byte encoding. */
+export interface GeneratorSet {
+  /** G_0 … G_{n−1}, n×64 bytes. */
+  g: Uint8Array;
+  /** The blinding generator. */
+  h: Uint8Array;
+  /** The scalar base g of committed scalars. */
+  base: Uint8Array;
+  /** keccak256(uint8(len(label)) ‖ label ‖ uint32_be(n)). */
+  id: Uint8Array;
+}
+
+/**
+ * The first n generators of the set `label` (1 to 64 printable ASCII bytes). Derived on all cores
+ * on first use and cached per label; G_i does not depend on n, so sets of different sizes share a
+ * prefix.
+ */
+export function generators(label: string, n: number): GeneratorSet {
+  return call(() => addon().generators(label, n));
 }
 
 /** Switches where kernels run (see BackendMode); `cuda` throws ZKDL_CUDA when no device is usable. */

@@ -9,6 +9,7 @@
 #include "commit.hpp"
 #include "errors.hpp"
 #include "g1.hpp"
+#include "generators.hpp"
 #include "hash_to_curve.hpp"
 #include "keccak.hpp"
 #include "gpu/gpu.hpp"
@@ -124,6 +125,29 @@ Napi::Value HashToG1(const Napi::CallbackInfo& info) {
     Napi::Uint8Array out = output(info.Env(), 64);
     hash_to_g1(dst.Data(), dst.ByteLength(), msg.Data(), msg.ByteLength()).to_bytes(out.Data());
     return out;
+  });
+}
+
+Napi::Value Generators(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (info.Length() < 2 || !info[0].IsString() || !info[1].IsNumber())
+      fail("ZKDL_INVALID_ARGUMENT", "generators(label, n): label must be a string and n a number");
+    const std::string label = info[0].As<Napi::String>();
+    const double n = info[1].As<Napi::Number>().DoubleValue();
+    if (!(n >= 0) || n != (double)(size_t)n) fail("ZKDL_INVALID_ARGUMENT", "n must be a non-negative integer");
+    const GeneratorSet set = generators(label, (size_t)n);
+    Napi::Env env = info.Env();
+    Napi::Uint8Array g = output(env, 64 * set.g.size()), h = output(env, 64), base = output(env, 64), id = output(env, 32);
+    for (size_t i = 0; i < set.g.size(); ++i) set.g[i].to_bytes(g.Data() + 64 * i);
+    set.h.to_bytes(h.Data());
+    set.base.to_bytes(base.Data());
+    generator_set_id(label, (size_t)n, id.Data());
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("g", g);
+    o.Set("h", h);
+    o.Set("base", base);
+    o.Set("id", id);
+    return o;
   });
 }
 
@@ -487,6 +511,7 @@ Napi::Value EqVector(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("backend", Napi::Function::New(env, Backend));
   exports.Set("setBackend", Napi::Function::New(env, SetBackend));
+  exports.Set("generators", Napi::Function::New(env, Generators));
   exports.Set("keccak256", Napi::Function::New(env, Keccak256));
   exports.Set("g1Add", Napi::Function::New(env, G1AddJs));
   exports.Set("g1Mul", Napi::Function::New(env, G1MulJs));

@@ -2,7 +2,8 @@
 import { expect } from "chai";
 import * as native from "../../native";
 import { FrTensor } from "../../native";
-import { Fr, G1, type G1Point, bigIntToBytes, frToBytes, g1FromBytes, g1ToBytes } from "../../prover/crypto/bn254";
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { Fr, G1, type G1Point, bigIntToBytes, frToBytes, g1FromBytes, g1ToBytes, hashToG1 } from "../../prover/crypto/bn254";
 import { rng } from "../helpers/random";
 import { concat, expectCode } from "../helpers/native";
 
@@ -58,5 +59,50 @@ describe("native Hyrax row commitments", () => {
     expectCode(() => m.commitRows(bad, h, new Uint8Array(64)), "ZKDL_NOT_ON_CURVE");
     expectCode(() => m.commitRows(g, h.subarray(0, 32), new Uint8Array(64)), "ZKDL_INVALID_LENGTH");
     expectCode(() => m.commitRows(g, h, bigIntToBytes(Fr.ORDER, 64)), "ZKDL_NON_CANONICAL");
+  });
+
+  describe("generator sets", () => {
+    const enc = new TextEncoder();
+    /** docs/protocol.md §2.3, re-derived on @noble/curves. */
+    function tsGenerator(label: string, tag: "G" | "H" | "g", i?: number): Uint8Array {
+      const msg = concat([enc.encode(label), Uint8Array.of(0, tag.charCodeAt(0)), i === undefined ? new Uint8Array(0) : bigIntToBytes(BigInt(i), 4)]);
+      return g1ToBytes(hashToG1(enc.encode("zkdl-chain/v1/generators"), msg));
+    }
+
+    it("equals the TypeScript re-derivation, with the documented id", () => {
+      for (const [label, n] of [["zkdl-chain/test/a", 5], ["zkdl-chain/test/b", 17]] as const) {
+        const set = native.generators(label, n);
+        expect(set.g).to.have.length(64 * n);
+        for (let i = 0; i < n; i++) expect(set.g.subarray(64 * i, 64 * i + 64), `G_${i}`).to.deep.equal(tsGenerator(label, "G", i));
+        expect(set.h).to.deep.equal(tsGenerator(label, "H"));
+        expect(set.base).to.deep.equal(tsGenerator(label, "g"));
+        const id = keccak_256(concat([Uint8Array.of(label.length), enc.encode(label), bigIntToBytes(BigInt(n), 4)]));
+        expect(set.id).to.deep.equal(id);
+      }
+    });
+
+    it("serves every size from one cached prefix, and separates labels", () => {
+      const big = native.generators("zkdl-chain/test/prefix", 300);
+      const small = native.generators("zkdl-chain/test/prefix", 40);
+      expect(small.g).to.deep.equal(big.g.subarray(0, 64 * 40));
+      expect(small.h).to.deep.equal(big.h);
+      expect(small.id).to.not.deep.equal(big.id);
+      const other = native.generators("zkdl-chain/test/other", 40);
+      expect(other.g.subarray(0, 64)).to.not.deep.equal(small.g.subarray(0, 64));
+      const all = new Set<string>();
+      for (let i = 0; i < 300; i++) all.add(Buffer.from(big.g.subarray(64 * i, 64 * i + 64)).toString("hex"));
+      all.add(Buffer.from(big.h).toString("hex"));
+      all.add(Buffer.from(big.base).toString("hex"));
+      expect(all.size).to.equal(302);
+    });
+
+    it("rejects bad labels and sizes", () => {
+      expectCode(() => native.generators("", 1), "ZKDL_INVALID_ARGUMENT", /1 to 64 bytes/);
+      expectCode(() => native.generators("x".repeat(65), 1), "ZKDL_INVALID_ARGUMENT", /1 to 64 bytes/);
+      expectCode(() => native.generators("tab\there", 1), "ZKDL_INVALID_ARGUMENT", /printable ASCII/);
+      expectCode(() => native.generators("ok", -1), "ZKDL_INVALID_ARGUMENT");
+      expectCode(() => native.generators("ok", 1.5), "ZKDL_INVALID_ARGUMENT");
+      expectCode(() => native.generators("ok", 2 ** 25), "ZKDL_OUT_OF_RANGE");
+    });
   });
 });
