@@ -84,6 +84,7 @@ interface Addon {
   eqVector(point: Uint8Array): NativeTensor;
   sumcheckRound(factors: NativeTensor[]): Uint8Array;
   hyraxCommit(t: NativeTensor, generators: Uint8Array, h: Uint8Array, blindings: Uint8Array): Uint8Array;
+  hyraxCommit(t: NativeTensor, generators: Uint8Array, h: Uint8Array, blindings: Uint8Array, async: true): Promise<Uint8Array>;
   backend(): Backend;
   setBackend(mode: string): Backend;
   generators(label: string, n: number): GeneratorSet;
@@ -231,6 +232,11 @@ export class FrTensor {
    */
   commitRows(generators: Uint8Array, h: Uint8Array, blindings: Uint8Array): Uint8Array {
     return call(() => addon().hyraxCommit(this.handle, generators, h, blindings));
+  }
+
+  /** commitRows off the event loop (a thread-pool job; the tensor stays alive until it settles). */
+  async commitRowsAsync(generators: Uint8Array, h: Uint8Array, blindings: Uint8Array): Promise<Uint8Array> {
+    return call(() => addon().hyraxCommit(this.handle, generators, h, blindings, true)).catch(rethrow);
   }
 
   get shape(): number[] {

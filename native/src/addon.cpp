@@ -2,6 +2,8 @@
 // or in the core; bad input becomes a JavaScript Error with a `code` property, never a crash.
 #include <napi.h>
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -464,19 +466,70 @@ std::vector<G1Affine> parse_points(const Napi::Uint8Array& bytes, const char* na
 }
 
 /// hyraxCommit(tensor [rows, cols], generators cols×64, h 64, blindings rows×32) → rows×64 bytes.
+/// Runs `work` on the libuv thread pool and settles a promise with the bytes it returns, or with a
+/// coded error. `keep` holds the JS objects whose native data the work reads alive until it ends.
+class BytesWorker : public Napi::AsyncWorker {
+ public:
+  BytesWorker(Napi::Env env, std::function<std::vector<uint8_t>()> work, Napi::Value keep)
+      : Napi::AsyncWorker(env), work_(std::move(work)), keep_(Napi::Persistent(keep)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override {
+    try {
+      result_ = work_();
+    } catch (const InputError& e) {
+      error_code_ = e.code();
+      error_ = e.what();
+    } catch (const std::bad_alloc&) {
+      error_code_ = "ZKDL_OUT_OF_MEMORY";
+      error_ = "out of memory";
+    }
+  }
+  void OnOK() override {
+    if (!error_code_.empty()) {
+      deferred_.Reject(to_js(Env(), InputError(error_code_.c_str(), error_)).Value());
+      return;
+    }
+    Napi::Uint8Array out = Napi::Uint8Array::New(Env(), result_.size());
+    std::copy(result_.begin(), result_.end(), out.Data());
+    deferred_.Resolve(out);
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  std::function<std::vector<uint8_t>()> work_;
+  Napi::Reference<Napi::Value> keep_;
+  std::vector<uint8_t> result_;
+  std::string error_code_, error_;
+  Napi::Promise::Deferred deferred_;
+};
+
+/// hyraxCommit(tensor, generators, h, blindings[, async]) → rows×64 bytes (or a promise of them).
 Napi::Value HyraxCommit(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     if (info.Length() < 1 || !info[0].IsObject() || !info[0].As<Napi::Object>().InstanceOf(Tensor::constructor.Value()))
       fail("ZKDL_INVALID_ARGUMENT", "argument 0 must be a Tensor");
     Napi::Object obj = info[0].As<Napi::Object>();
-    const std::vector<size_t>& shape = Tensor::ShapeOf(obj);
+    const std::vector<size_t> shape = Tensor::ShapeOf(obj);
     if (shape.size() != 2) fail("ZKDL_SHAPE_MISMATCH", "a Hyrax commitment takes a rows×cols tensor");
-    std::vector<G1Affine> generators = parse_points(bytes_arg(info, 1, "generators"), "generators");
-    G1Affine h = G1Affine::from_bytes(fixed_bytes_arg(info, 2, "h", 64).Data());
-    std::vector<Fr> blindings = parse_fr_array(bytes_arg(info, 3, "blindings"), "blindings");
-    std::vector<G1> rows = hyrax_commit_rows(Tensor::DataOf(obj), shape[0], shape[1], generators, h, blindings);
-    Napi::Uint8Array out = Napi::Uint8Array::New(info.Env(), 64 * rows.size());
-    for (size_t j = 0; j < rows.size(); ++j) rows[j].to_affine().to_bytes(out.Data() + 64 * j);
+    auto generators = std::make_shared<std::vector<G1Affine>>(parse_points(bytes_arg(info, 1, "generators"), "generators"));
+    const G1Affine h = G1Affine::from_bytes(fixed_bytes_arg(info, 2, "h", 64).Data());
+    auto blindings = std::make_shared<std::vector<Fr>>(parse_fr_array(bytes_arg(info, 3, "blindings"), "blindings"));
+    const FrVec* data = &Tensor::DataOf(obj);
+    auto work = [=]() {
+      std::vector<G1> rows = hyrax_commit_rows(*data, shape[0], shape[1], *generators, h, *blindings);
+      std::vector<uint8_t> out(64 * rows.size());
+      for (size_t j = 0; j < rows.size(); ++j) rows[j].to_affine().to_bytes(out.data() + 64 * j);
+      return out;
+    };
+    if (info.Length() > 4 && info[4].ToBoolean()) {
+      auto* worker = new BytesWorker(info.Env(), work, obj);
+      Napi::Promise p = worker->promise();
+      worker->Queue();
+      return p;
+    }
+    const std::vector<uint8_t> bytes = work();
+    Napi::Uint8Array out = Napi::Uint8Array::New(info.Env(), bytes.size());
+    std::copy(bytes.begin(), bytes.end(), out.Data());
     return out;
   });
 }

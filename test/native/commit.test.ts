@@ -61,6 +61,18 @@ describe("native Hyrax row commitments", () => {
     expectCode(() => m.commitRows(g, h, bigIntToBytes(Fr.ORDER, 64)), "ZKDL_NON_CANONICAL");
   });
 
+  it("commits off the event loop with the same result, and rejects bad input with a coded error", async () => {
+    const gens = generators(16);
+    const t = FrTensor.fromInts(BigInt64Array.from({ length: 64 }, () => BigInt(r.int(1 << 16) - (1 << 15))), [4, 16]);
+    const blind = concat(Array.from({ length: 4 }, () => frToBytes(Fr.create(r.uint256()))));
+    const g = concat(gens.slice(0, 16));
+    expect(await t.commitRowsAsync(g, gens[16]!, blind)).to.deep.equal(t.commitRows(g, gens[16]!, blind));
+    let rejected: unknown;
+    await t.commitRowsAsync(g.subarray(0, 64 * 15), gens[16]!, blind).catch((e: unknown) => (rejected = e));
+    expect(rejected).to.be.instanceOf(native.NativeError);
+    expect((rejected as native.NativeError).code).to.equal("ZKDL_SHAPE_MISMATCH");
+  });
+
   describe("generator sets", () => {
     const enc = new TextEncoder();
     /** docs/protocol.md §2.3, re-derived on @noble/curves. */
