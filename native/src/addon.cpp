@@ -224,41 +224,73 @@ MsmInput parse_msm(const Napi::CallbackInfo& info) {
   return in;
 }
 
-Napi::Value Msm(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    MsmInput in = parse_msm(info);
-    Napi::Uint8Array out = output(info.Env(), 64);
-    msm(in.points.data(), in.scalars.data(), in.points.size()).to_affine().to_bytes(out.Data());
-    return out;
-  });
-}
-
-class MsmWorker : public Napi::AsyncWorker {
+/// Runs `work` on the libuv thread pool and settles a promise with the bytes it returns, or with a
+/// coded error. `keep` holds the JS objects whose native data the work reads alive until it ends.
+class BytesWorker : public Napi::AsyncWorker {
  public:
-  MsmWorker(Napi::Env env, MsmInput&& in) : Napi::AsyncWorker(env), in_(std::move(in)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  BytesWorker(Napi::Env env, std::function<std::vector<uint8_t>()> work, Napi::Value keep)
+      : Napi::AsyncWorker(env), work_(std::move(work)), keep_(Napi::Persistent(keep)), deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override { msm(in_.points.data(), in_.scalars.data(), in_.points.size()).to_affine().to_bytes(result_); }
+  void Execute() override {
+    try {
+      result_ = work_();
+    } catch (const InputError& e) {
+      error_code_ = e.code();
+      error_ = e.what();
+    } catch (const std::bad_alloc&) {
+      error_code_ = "ZKDL_OUT_OF_MEMORY";
+      error_ = "out of memory";
+    }
+  }
   void OnOK() override {
-    Napi::Uint8Array out = Napi::Uint8Array::New(Env(), 64);
-    std::copy(result_, result_ + 64, out.Data());
+    if (!error_code_.empty()) {
+      deferred_.Reject(to_js(Env(), InputError(error_code_.c_str(), error_)).Value());
+      return;
+    }
+    Napi::Uint8Array out = Napi::Uint8Array::New(Env(), result_.size());
+    std::copy(result_.begin(), result_.end(), out.Data());
     deferred_.Resolve(out);
   }
   void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
-  MsmInput in_;
-  uint8_t result_[64] = {0};
+  std::function<std::vector<uint8_t>()> work_;
+  Napi::Reference<Napi::Value> keep_;
+  std::vector<uint8_t> result_;
+  std::string error_code_, error_;
   Napi::Promise::Deferred deferred_;
 };
 
-Napi::Value MsmAsync(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    auto* worker = new MsmWorker(info.Env(), parse_msm(info));
+/// Returns the bytes `work` produces: now, or (async) as a promise settled from the thread pool.
+Napi::Value run_bytes(Napi::Env env, std::function<std::vector<uint8_t>()> work, Napi::Object keep, bool async) {
+  if (async) {
+    auto* worker = new BytesWorker(env, std::move(work), keep);
     Napi::Promise p = worker->promise();
     worker->Queue();
     return p;
+  }
+  const std::vector<uint8_t> bytes = work();
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, bytes.size());
+  std::copy(bytes.begin(), bytes.end(), out.Data());
+  return out;
+}
+
+/// msm(points, scalars) → 64 bytes; msmAsync → a promise of them. Inputs are parsed (and rejected)
+/// on the calling thread, so the pool job only computes.
+Napi::Value msm_js(const Napi::CallbackInfo& info, bool async) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto in = std::make_shared<MsmInput>(parse_msm(info));
+    auto work = [in]() {
+      std::vector<uint8_t> out(64);
+      msm(in->points.data(), in->scalars.data(), in->points.size()).to_affine().to_bytes(out.data());
+      return out;
+    };
+    return run_bytes(info.Env(), work, Napi::Object::New(info.Env()), async);
   });
 }
+
+Napi::Value Msm(const Napi::CallbackInfo& info) { return msm_js(info, false); }
+Napi::Value MsmAsync(const Napi::CallbackInfo& info) { return msm_js(info, true); }
 
 // ───────────── tensors: Fr data kept in native memory behind a handle ─────────────
 
@@ -466,43 +498,6 @@ std::vector<G1Affine> parse_points(const Napi::Uint8Array& bytes, const char* na
 }
 
 /// hyraxCommit(tensor [rows, cols], generators cols×64, h 64, blindings rows×32) → rows×64 bytes.
-/// Runs `work` on the libuv thread pool and settles a promise with the bytes it returns, or with a
-/// coded error. `keep` holds the JS objects whose native data the work reads alive until it ends.
-class BytesWorker : public Napi::AsyncWorker {
- public:
-  BytesWorker(Napi::Env env, std::function<std::vector<uint8_t>()> work, Napi::Value keep)
-      : Napi::AsyncWorker(env), work_(std::move(work)), keep_(Napi::Persistent(keep)), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      result_ = work_();
-    } catch (const InputError& e) {
-      error_code_ = e.code();
-      error_ = e.what();
-    } catch (const std::bad_alloc&) {
-      error_code_ = "ZKDL_OUT_OF_MEMORY";
-      error_ = "out of memory";
-    }
-  }
-  void OnOK() override {
-    if (!error_code_.empty()) {
-      deferred_.Reject(to_js(Env(), InputError(error_code_.c_str(), error_)).Value());
-      return;
-    }
-    Napi::Uint8Array out = Napi::Uint8Array::New(Env(), result_.size());
-    std::copy(result_.begin(), result_.end(), out.Data());
-    deferred_.Resolve(out);
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  std::function<std::vector<uint8_t>()> work_;
-  Napi::Reference<Napi::Value> keep_;
-  std::vector<uint8_t> result_;
-  std::string error_code_, error_;
-  Napi::Promise::Deferred deferred_;
-};
-
 /// hyraxCommit(tensor, generators, h, blindings[, async]) → rows×64 bytes (or a promise of them).
 Napi::Value HyraxCommit(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -521,16 +516,7 @@ Napi::Value HyraxCommit(const Napi::CallbackInfo& info) {
       for (size_t j = 0; j < rows.size(); ++j) rows[j].to_affine().to_bytes(out.data() + 64 * j);
       return out;
     };
-    if (info.Length() > 4 && info[4].ToBoolean()) {
-      auto* worker = new BytesWorker(info.Env(), work, obj);
-      Napi::Promise p = worker->promise();
-      worker->Queue();
-      return p;
-    }
-    const std::vector<uint8_t> bytes = work();
-    Napi::Uint8Array out = Napi::Uint8Array::New(info.Env(), bytes.size());
-    std::copy(bytes.begin(), bytes.end(), out.Data());
-    return out;
+    return run_bytes(info.Env(), work, obj, info.Length() > 4 && info[4].ToBoolean());
   });
 }
 

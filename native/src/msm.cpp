@@ -19,14 +19,13 @@
 
 #include "gpu/gpu.hpp"
 #include "parallel.hpp"
+#include "scalar.hpp"
 
 namespace zkdl {
 namespace {
 
 constexpr Limbs R_MOD = FrParams::mod();
-
-// (r − 1) / 2: scalars above it are treated as negatives, r − s, on the negated point.
-constexpr u64 HALF_R[4] = {0xa1f0fac9f8000000ULL, 0x9419f4243cdcb848ULL, 0xdc2822db40c0ac2eULL, 0x183227397098d014ULL};
+constexpr Limbs HALF_R = half_r();
 
 // GLV constants. β is a cube root of unity in Fq and λ = 0xb3c4d79d41a917585bfc41088d8daaa78b17ea66b99c90dd
 // one in Fr, paired so that (βx, y) = λ·(x, y) on G1; the basis comes from the extended Euclidean
@@ -85,7 +84,7 @@ const GlvRounding& glv_rounding() {
   static const GlvRounding g = [] {
     auto compute = [](const u64 x[2], u64 out[4]) {
       // numerator = x·2^256 + (r−1)/2, as 6 limbs; divide bit by bit by r (r < 2^254).
-      u64 num[6] = {HALF_R[0], HALF_R[1], HALF_R[2], HALF_R[3], x[0], x[1]};
+      u64 num[6] = {HALF_R.v[0], HALF_R.v[1], HALF_R.v[2], HALF_R.v[3], x[0], x[1]};
       u64 rem[5] = {0, 0, 0, 0, 0};
       u64 q[6] = {0, 0, 0, 0, 0, 0};
       for (int bit = 383; bit >= 0; --bit) {
@@ -132,21 +131,6 @@ void glv_split(const u64 k[4], u64 k1[2], bool& neg1, u64 k2[2], bool& neg2) {
   k2[0] = x2[0], k2[1] = x2[1];
 }
 
-unsigned bit_length(const u64 k[4]) {
-  for (int i = 3; i >= 0; --i)
-    if (k[i]) return 64 * i + 64 - __builtin_clzll(k[i]);
-  return 0;
-}
-
-/// Bits [offset, offset + width) of k, width <= 32.
-inline u64 window_bits(const u64 k[4], unsigned offset, unsigned width) {
-  unsigned limb = offset / 64, shift = offset % 64;
-  if (limb >= 4) return 0;
-  u64 v = k[limb] >> shift;
-  if (shift + width > 64 && limb + 1 < 4) v |= k[limb + 1] << (64 - shift);
-  return v & ((1ULL << width) - 1);
-}
-
 /// An affine point without an infinity flag: (0, 0) is not on the curve (y = 0 has no solution on
 /// BN254 G1), so y = 0 marks the identity.
 struct Aff {
@@ -173,13 +157,11 @@ struct Plan {
   size_t slices;
 };
 
-unsigned windows_for(unsigned bits, unsigned c) { return (bits + 1 + c - 1) / c; }  // one spare bit for the last carry
-
 Plan plan_msm(size_t terms, unsigned bits, unsigned threads) {
-  Plan best{2, windows_for(bits, 2), 1};
+  Plan best{2, signed_windows(bits, 2), 1};
   double best_time = INFINITY;
   for (unsigned c = 2; c <= MAX_WINDOW; ++c) {
-    const unsigned w = windows_for(bits, c);
+    const unsigned w = signed_windows(bits, c);
     for (size_t slices = 1; slices <= 4 * (size_t)threads; ++slices) {
       const size_t per = (terms + slices - 1) / slices;
       if (per > MAX_SLICE && slices < 4 * (size_t)threads) continue;
@@ -316,10 +298,6 @@ G1 window_sum(const int16_t* digits, const Aff* points, size_t n, unsigned c, st
 
 }  // namespace
 
-unsigned msm_window_bits(size_t n, unsigned bits) {
-  return plan_msm(n, std::max(1u, bits), 1).c;
-}
-
 G1 msm(const G1Affine* points, const Fr* scalars, size_t n, unsigned threads) {
   if (gpu::offload(n)) return gpu::msm_batch(points, n, scalars, 1)[0];
   if (!threads) threads = worker_count();
@@ -336,13 +314,7 @@ G1 msm(const G1Affine* points, const Fr* scalars, size_t n, unsigned threads) {
         count[i] = 0;
         continue;
       }
-      scalars[i].to_canonical(s.k);
-      if (!geq256(HALF_R, s.k)) {  // s > (r−1)/2: use r − s on −P
-        u64 r[4] = {R_MOD.v[0], R_MOD.v[1], R_MOD.v[2], R_MOD.v[3]};
-        sub256(r, s.k);
-        std::copy(r, r + 4, s.k);
-        s.neg = true;
-      }
+      s.neg = signed_magnitude(scalars[i], s.k);
       if (bit_length(s.k) > 128) {
         u64 k1[2], k2[2];
         bool n1, n2;
@@ -375,7 +347,6 @@ G1 msm(const G1Affine* points, const Fr* scalars, size_t n, unsigned threads) {
   // 2. The plan, then every term's point (sign folded in) and signed digits, window-major.
   const Plan plan = plan_msm(terms, bits, threads);
   const unsigned c = plan.c, windows = plan.windows;
-  const u64 half = 1ULL << (c - 1);
   std::vector<Aff> term_points(terms);
   std::vector<int16_t> digits(terms * windows);
   const Fq beta = Fq::from_canonical(BETA);
@@ -386,12 +357,7 @@ G1 msm(const G1Affine* points, const Fr* scalars, size_t n, unsigned threads) {
       auto emit = [&](size_t t, const u64 k[4], const Fq& x, const Fq& y, bool neg) {
         term_points[t].x = x;
         term_points[t].y = neg ? -y : y;
-        u64 carry = 0;
-        for (unsigned w = 0; w < windows; ++w) {
-          u64 d = window_bits(k, w * c, c) + carry;
-          carry = d > half ? 1 : 0;
-          digits[w * terms + t] = (int16_t)(carry ? (int64_t)d - (int64_t)(1ULL << c) : (int64_t)d);
-        }
+        signed_digits(k, c, windows, [&](unsigned w, int64_t d) { digits[w * terms + t] = (int16_t)d; });
       };
       const G1Affine& p = points[i];
       if (s.split) {

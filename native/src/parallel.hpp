@@ -13,34 +13,46 @@ namespace zkdl {
 /// Hardware threads, at least 1. ZKDL_THREADS in the environment caps it (for benchmarks and tests).
 unsigned worker_count();
 
-/// Calls fn(begin, end) on disjoint ranges covering [0, n), on up to `threads` threads (0 = all), each
-/// range holding at least `grain` items. Rethrows the first exception a range threw.
+/// How many ranges parallel_chunks cuts [0, n) into: at most `threads` (0 = all), each at least `grain`.
+inline size_t chunk_count(size_t n, size_t grain, unsigned threads = 0) {
+  if (n == 0) return 0;
+  const size_t workers = threads ? threads : worker_count();
+  return std::max<size_t>(1, std::min(workers, n / std::max<size_t>(1, grain)));
+}
+
+/// Calls fn(chunk, begin, end) for chunk = 0 … chunk_count(n, grain, threads) − 1 on disjoint
+/// contiguous ranges covering [0, n), one thread per chunk (reductions index partial results by
+/// chunk). Rethrows the first exception a range threw.
 template <class Fn>
-void parallel_for(size_t n, size_t grain, Fn&& fn, unsigned threads = 0) {
-  if (n == 0) return;
-  size_t workers = threads ? threads : worker_count();
-  workers = std::max<size_t>(1, std::min(workers, n / std::max<size_t>(1, grain)));
-  if (workers == 1) {
-    fn(size_t(0), n);
+void parallel_chunks(size_t n, size_t grain, Fn&& fn, unsigned threads = 0) {
+  const size_t chunks = chunk_count(n, grain, threads);
+  if (chunks == 0) return;
+  const size_t per = (n + chunks - 1) / chunks;
+  if (chunks == 1) {
+    fn(size_t(0), size_t(0), n);
     return;
   }
   std::vector<std::thread> pool;
-  std::vector<std::exception_ptr> errors(workers);
-  const size_t per = (n + workers - 1) / workers;
-  for (size_t w = 0; w < workers; ++w) {
-    const size_t begin = w * per, end = std::min(n, begin + per);
-    if (begin >= end) break;
-    pool.emplace_back([&, w, begin, end] {
+  std::vector<std::exception_ptr> errors(chunks);
+  for (size_t c = 0; c < chunks; ++c) {
+    const size_t begin = std::min(n, c * per), end = std::min(n, begin + per);
+    pool.emplace_back([&, c, begin, end] {
       try {
-        fn(begin, end);
+        if (begin < end) fn(c, begin, end);
       } catch (...) {
-        errors[w] = std::current_exception();
+        errors[c] = std::current_exception();
       }
     });
   }
   for (auto& t : pool) t.join();
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
+}
+
+/// Calls fn(begin, end) on disjoint ranges covering [0, n), as parallel_chunks.
+template <class Fn>
+void parallel_for(size_t n, size_t grain, Fn&& fn, unsigned threads = 0) {
+  parallel_chunks(n, grain, [&](size_t, size_t begin, size_t end) { fn(begin, end); }, threads);
 }
 
 }  // namespace zkdl

@@ -25,14 +25,11 @@ FrVec map_indices(size_t n, F f) {
 /// Σ_i f(i), partial sums per thread.
 template <class F>
 Fr sum_indices(size_t n, F f) {
-  // parallel_for cuts at most worker_count() ranges, each at least ceil(n / worker_count()) long, so
-  // begin / that length is a distinct slot per range.
-  std::vector<Fr> partial(worker_count(), Fr::zero());
-  const size_t per = (n + partial.size() - 1) / partial.size();
-  parallel_for(n, GRAIN, [&](size_t begin, size_t end) {
+  std::vector<Fr> partial(chunk_count(n, GRAIN), Fr::zero());
+  parallel_chunks(n, GRAIN, [&](size_t chunk, size_t begin, size_t end) {
     Fr acc = Fr::zero();
     for (size_t i = begin; i < end; ++i) acc = acc + f(i);
-    partial[begin / per] = acc;
+    partial[chunk] = acc;
   });
   Fr total = Fr::zero();
   for (const Fr& p : partial) total = total + p;
@@ -134,10 +131,10 @@ FrVec sumcheck_round(const std::vector<const FrVec*>& factors) {
   for (const FrVec* f : factors) same_length(*factors[0], *f);
   if (n % 2 != 0) throw InputError("ZKDL_SHAPE_MISMATCH", "a sumcheck round needs an even length, got " + std::to_string(n));
   if (gpu::offload(n)) return gpu::sumcheck_round(factors);
-  const size_t half = n / 2, workers = worker_count(), per = (half + workers - 1) / workers;
-  std::vector<FrVec> partial(workers, FrVec(d + 1, Fr::zero()));
-  parallel_for(half, GRAIN / 4, [&](size_t begin, size_t end) {
-    FrVec& s = partial[begin / per];
+  const size_t half = n / 2;
+  std::vector<FrVec> partial(chunk_count(half, GRAIN / 4), FrVec(d + 1, Fr::zero()));
+  parallel_chunks(half, GRAIN / 4, [&](size_t chunk, size_t begin, size_t end) {
+    FrVec& s = partial[chunk];
     Fr value[5], step[5];
     for (size_t i = begin; i < end; ++i) {
       for (size_t j = 0; j < d; ++j) {

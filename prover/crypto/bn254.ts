@@ -41,6 +41,13 @@ export function bigIntToBytes(v: bigint, length = 32): Uint8Array {
   return out;
 }
 
+/** Integers as consecutive fixed-width big-endian words (n×32 bytes by default): the layout of field-element arrays. */
+export function bigIntsToBytes(values: readonly bigint[], length = 32): Uint8Array {
+  const out = new Uint8Array(length * values.length);
+  values.forEach((v, i) => out.set(bigIntToBytes(v, length), length * i));
+  return out;
+}
+
 export function frToBytes(v: bigint): Uint8Array {
   return bigIntToBytes(Fr.create(v));
 }

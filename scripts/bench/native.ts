@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { cpus } from "node:os";
 import { pippenger } from "@noble/curves/abstract/curve.js";
 import * as native from "../../native";
-import { Fr, G1, bigIntToBytes, bytesToBigInt, frToBytes, g1FromBytes, g1ToBytes } from "../../prover/crypto/bn254";
+import { Fr, G1, bigIntToBytes, bigIntsToBytes, bytesToBigInt, frToBytes, g1FromBytes, g1ToBytes } from "../../prover/crypto/bn254";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { buildBn128 } = require("ffjavascript") as { buildBn128: (singleThread?: boolean) => Promise<FfCurve> };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -137,7 +137,7 @@ async function fieldSection(ff: FfCurve, runs: number): Promise<void> {
   const n = 1 << 20, jsN = 1 << 16;
   const a = Array.from({ length: n }, () => Fr.create(bytesToBigInt(randomBytes(32))));
   const b = Array.from({ length: n }, () => Fr.create(bytesToBigInt(randomBytes(32))));
-  const ta = native.FrTensor.fromBytes(concatFr(a)), tb = native.FrTensor.fromBytes(concatFr(b));
+  const ta = native.FrTensor.fromBytes(bigIntsToBytes(a)), tb = native.FrTensor.fromBytes(bigIntsToBytes(b));
   const tNative = (await time(runs, () => ta.mul(tb))) / n;
   const ffA = a.slice(0, jsN).map((v) => ff.Fr.e(v)), ffB = b.slice(0, jsN).map((v) => ff.Fr.e(v));
   const tFf = (await time(runs, () => { for (let i = 0; i < jsN; i++) ff.Fr.mul(ffA[i]!, ffB[i]!); })) / jsN;
@@ -146,12 +146,6 @@ async function fieldSection(ff: FfCurve, runs: number): Promise<void> {
   const w = [22, 8, 10, 10, 6, 10, 6];
   row(["kernel", "", "native", "ffjs", "×", "noble", "×"], w);
   row(["Fr mul", "", fmt(tNative * 1e6), fmt(tFf * 1e6), ratio(tFf, tNative), fmt(tNoble * 1e6), ratio(tNoble, tNative)], w);
-}
-
-function concatFr(values: bigint[]): Uint8Array {
-  const out = new Uint8Array(32 * values.length);
-  values.forEach((v, i) => out.set(frToBytes(v), 32 * i));
-  return out;
 }
 
 async function msmSection(ff: FfCurve, runs: number, sizes: number[]): Promise<void> {
@@ -175,7 +169,7 @@ async function msmSection(ff: FfCurve, runs: number, sizes: number[]): Promise<v
       : [];
     for (const kind of ["full", "s32", "s16"] as ScalarKind[]) {
       const scalars = randomScalars(n, kind);
-      const scalarBytes = concatFr(scalars);
+      const scalarBytes = bigIntsToBytes(scalars);
       const ffScalars = ffScalarsOf(scalars);
       const expected = native.msm(pointBytes, scalarBytes);
       same(await ffMsm(ff, ffBases, ffScalars), expected, `ffjavascript at n=${n}`);
@@ -195,7 +189,7 @@ async function msmSection(ff: FfCurve, runs: number, sizes: number[]): Promise<v
         const m = mclMsm(mclPoints, mclScalars);
         m.normalize();
         const [, mx, my] = m.getStr(10).split(" ");
-        same(new Uint8Array([...bigIntToBytes(BigInt(mx!)), ...bigIntToBytes(BigInt(my!))]), expected, `mcl-wasm at n=${n}`);
+        same(bigIntsToBytes([BigInt(mx!), BigInt(my!)]), expected, `mcl-wasm at n=${n}`);
         tMcl = await time(runs, () => mclMsm(mclPoints, mclScalars));
       }
       row([`2^${logN}`, kind, fmt(tNative), fmt(tNoble), ratio(tNoble, tNative), fmt(tFf), ratio(tFf, tNative), fmt(tMcl), ratio(tMcl, tNative)], w);
@@ -212,7 +206,7 @@ async function commitSection(ff: FfCurve, runs: number): Promise<void> {
   const values = BigInt64Array.from({ length: rows * cols }, () => BigInt(randomBytes(2).readInt16BE(0)));
   const blindings = Array.from({ length: rows }, () => Fr.create(bytesToBigInt(randomBytes(32))));
   const tensor = native.FrTensor.fromInts(values, [rows, cols]);
-  const blindBytes = concatFr(blindings);
+  const blindBytes = bigIntsToBytes(blindings);
   const commits = tensor.commitRows(g, gens[cols]!, blindBytes);
   const tNative = await time(runs, () => tensor.commitRows(g, gens[cols]!, blindBytes));
   // ffjavascript: one multiExpAffine per row over (G_0..G_{cols−1}, H); checked on the first row.
@@ -238,7 +232,7 @@ async function kernelSection(ff: FfCurve, runs: number): Promise<void> {
   const rand = () => Array.from({ length: n }, () => Fr.create(bytesToBigInt(randomBytes(32))));
   const f = [rand(), rand(), rand()];
   const challenge = Fr.create(bytesToBigInt(randomBytes(32)));
-  const tensors = f.map((v) => native.FrTensor.fromBytes(concatFr(v)));
+  const tensors = f.map((v) => native.FrTensor.fromBytes(bigIntsToBytes(v)));
   const chBytes = frToBytes(challenge);
 
   // References: fold and a degree-3 round (three factors) in plain loops.
@@ -281,10 +275,10 @@ async function kernelSection(ff: FfCurve, runs: number): Promise<void> {
 
   // Agreement.
   const folded = tensors[0]!.fold(chBytes).toBytes();
-  same(concatFr(nobleFold(f[0]!)), folded, "noble fold");
+  same(bigIntsToBytes(nobleFold(f[0]!)), folded, "noble fold");
   const round = native.FrTensor.sumcheckRound(tensors);
-  same(concatFr(nobleRound()), round, "noble round");
-  same(concatFr(ffRound().map((x) => ff.Fr.toObject(x))), round, "ffjavascript round");
+  same(bigIntsToBytes(nobleRound()), round, "noble round");
+  same(bigIntsToBytes(ffRound().map((x) => ff.Fr.toObject(x))), round, "ffjavascript round");
 
   const tFold = await time(runs, () => tensors[0]!.fold(chBytes));
   const tRound = await time(runs, () => native.FrTensor.sumcheckRound(tensors));

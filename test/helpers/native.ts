@@ -1,7 +1,7 @@
 /** Helpers shared by the native-core tests: byte packing of Fr arrays and coded-error assertions. */
 import { expect } from "chai";
 import { NativeError } from "../../native";
-import { bigIntToBytes, bytesToBigInt } from "../../prover/crypto/bn254";
+import { bigIntsToBytes, bytesToBigInt } from "../../prover/crypto/bn254";
 
 export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -15,7 +15,7 @@ export function concat(parts: Uint8Array[]): Uint8Array {
 
 /** Field elements as n×32 big-endian bytes. */
 export function encodeFr(values: bigint[]): Uint8Array {
-  return concat(values.map((v) => bigIntToBytes(v)));
+  return bigIntsToBytes(values);
 }
 
 /** n×32 big-endian bytes as field elements. */

@@ -18,6 +18,7 @@
 
 #include "../errors.hpp"
 #include "../g1.hpp"
+#include "../scalar.hpp"
 #include "gpu.hpp"
 
 #if defined(__CUDACC__)
@@ -148,24 +149,11 @@ std::vector<G1> msm_batch(Exec& ex, const G1Affine* points, size_t n, const Fr* 
   Magnitude* mag = ex.template alloc<Magnitude>(total);
   uint8_t* bitlen = ex.template alloc<uint8_t>(total);
   ex.for_each(total, ZKDL_KERNEL(size_t i) {
-    constexpr Limbs r = FrParams::mod();
-    const u64 half_r[4] = {0xa1f0fac9f8000000ULL, 0x9419f4243cdcb848ULL, 0xdc2822db40c0ac2eULL, 0x183227397098d014ULL};
     Magnitude m{{0, 0, 0, 0}, 0};
     uint8_t bits = 0;
     if (!dp[i % n].infinity && !ds[i].is_zero()) {
-      ds[i].to_canonical(m.k);
-      if (!geq256(half_r, m.k)) {
-        u64 t[4] = {r.v[0], r.v[1], r.v[2], r.v[3]};
-        sub256(t, m.k);
-        for (int j = 0; j < 4; ++j) m.k[j] = t[j];
-        m.negate = 1;
-      }
-      for (int j = 3; j >= 0 && !bits; --j)
-        for (int b = 63; b >= 0; --b)
-          if ((m.k[j] >> b) & 1) {
-            bits = (uint8_t)(64 * j + b + 1);
-            break;
-          }
+      m.negate = signed_magnitude(ds[i], m.k);
+      bits = (uint8_t)bit_length(m.k);
     }
     mag[i] = m;
     bitlen[i] = bits;
@@ -177,7 +165,7 @@ std::vector<G1> msm_batch(Exec& ex, const G1Affine* points, size_t n, const Fr* 
 
   // 2. One sort key per (term, window) with a non-zero digit; zero digits get SKIP, sorted last.
   const unsigned c = msm_window(n, bits);
-  const unsigned windows = (bits + 1 + c - 1) / c;
+  const unsigned windows = signed_windows(bits, c);
   const size_t per_window = size_t(1) << (c - 1);
   const size_t buckets = batch * windows * per_window;
   const size_t entries = total * windows;
@@ -191,15 +179,7 @@ std::vector<G1> msm_batch(Exec& ex, const G1Affine* points, size_t n, const Fr* 
   ex.for_each(total, ZKDL_KERNEL(size_t i) {
     const Magnitude m = mag[i];
     const size_t instance = i / n;
-    const u64 half = 1ULL << (c - 1);
-    u64 carry = 0;
-    for (unsigned w = 0; w < windows; ++w) {
-      const unsigned offset = w * c, limb = offset / 64, shift = offset % 64;
-      u64 v = limb < 4 ? m.k[limb] >> shift : 0;
-      if (limb + 1 < 4 && shift + c > 64) v |= m.k[limb + 1] << (64 - shift);
-      u64 d = (v & ((1ULL << c) - 1)) + carry;
-      carry = d > half ? 1 : 0;
-      const int64_t digit = carry ? (int64_t)d - (int64_t)(1ULL << c) : (int64_t)d;
+    signed_digits(m.k, c, windows, [&](unsigned w, int64_t digit) {
       const size_t e = w * total + i;
       if (digit == 0) {
         keys[e] = SKIP;
@@ -209,7 +189,7 @@ std::vector<G1> msm_batch(Exec& ex, const G1Affine* points, size_t n, const Fr* 
         keys[e] = (uint32_t)(((instance * windows + w) << (c - 1)) | (mag_d - 1));
         vals[e] = (uint32_t)(i % n) | ((uint32_t)((digit < 0) != (m.negate != 0)) << 31);
       }
-    }
+    });
   });
   ex.sort_pairs(keys, vals, entries, key_bits);
 
