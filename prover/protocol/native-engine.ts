@@ -1,0 +1,40 @@
+/**
+ * The native core's MSM as an engine for the protocols: the prover's default, and the verifier's
+ * optional accelerator (it gives the same verdicts as the pure @noble/curves engine).
+ */
+import * as native from "../../native";
+import { type G1Point, bigIntsToBytes, g1FromBytes, g1ToBytes } from "../crypto/bn254";
+import type { MsmEngine } from "./group";
+
+const encoded = new WeakMap<G1Point, Uint8Array>();
+
+/** The 64-byte encoding, cached per point object (generators and commitments are reused often). */
+export function pointBytes(p: G1Point): Uint8Array {
+  let bytes = encoded.get(p);
+  if (!bytes) {
+    bytes = g1ToBytes(p);
+    encoded.set(p, bytes);
+  }
+  return bytes;
+}
+
+/** Decodes native output, remembering its encoding. */
+export function pointFromNative(bytes: Uint8Array): G1Point {
+  const p = g1FromBytes(bytes);
+  encoded.set(p, bytes);
+  return p;
+}
+
+export function concatPoints(points: readonly G1Point[]): Uint8Array {
+  const out = new Uint8Array(64 * points.length);
+  points.forEach((p, i) => out.set(pointBytes(p), 64 * i));
+  return out;
+}
+
+export const nativeEngine: MsmEngine = {
+  name: "native",
+  msm(points, scalars) {
+    if (points.length !== scalars.length) throw new RangeError("msm: points and scalars differ in length");
+    return pointFromNative(native.msm(concatPoints(points), bigIntsToBytes(scalars)));
+  },
+};
