@@ -17,18 +17,26 @@ export class ProofFormatError extends Error {
   }
 }
 
+/** Where each element of an encoded proof lies (tests tamper with every one of them). */
+export interface ProofSlot {
+  readonly offset: number;
+  readonly kind: "scalar" | "point" | "u32";
+}
+
 export class ProofWriter {
   private parts: Uint8Array[] = [];
   private size = 0;
+  readonly layout: ProofSlot[] = [];
 
-  private push(bytes: Uint8Array): this {
+  private push(bytes: Uint8Array, kind: ProofSlot["kind"]): this {
+    this.layout.push({ offset: this.size, kind });
     this.parts.push(bytes);
     this.size += bytes.length;
     return this;
   }
 
   scalar(v: bigint): this {
-    return this.push(bigIntToBytes(v));
+    return this.push(bigIntToBytes(v), "scalar");
   }
 
   scalars(vs: readonly bigint[]): this {
@@ -37,7 +45,7 @@ export class ProofWriter {
   }
 
   point(p: G1Point): this {
-    return this.push(g1ToBytes(p));
+    return this.push(g1ToBytes(p), "point");
   }
 
   points(ps: readonly G1Point[]): this {
@@ -47,7 +55,7 @@ export class ProofWriter {
 
   u32(n: number): this {
     if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError(`not a u32: ${n}`);
-    return this.push(Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff));
+    return this.push(Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff), "u32");
   }
 
   bytes(): Uint8Array {

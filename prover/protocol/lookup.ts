@@ -1,0 +1,230 @@
+/**
+ * logUp range checks (docs/protocol.md §3.10): zkLLM's tlookup over the table T_j = lo + j,
+ * j < 2^bits. For looked-up tensors A_1…A_t (every entry in [lo, lo + 2^bits)) and multiplicities m
+ * (m_j = how often lo + j occurs among all entries):
+ *
+ *   Σ_i Σ_x 1/(β + A_i(x)) = Σ_j m_j/(β + T_j)           (Haböck, "Multivariate lookups based on
+ *                                                          logarithmic derivatives", 2022)
+ *
+ * The prover commits m, then (after β) the inverse tensors u_i = 1/(β + A_i) and w = 1/(β + T),
+ * and the sums S_i = Σ_x u_i(x) as scalars. One sumcheck per looked-up tensor proves
+ *   Σ_x [eq(τ_i,x)·(u_i·A_i + β·u_i)(x) + α·u_i(x)] = 1 + α·S_i
+ * (u_i·(β + A_i) = 1 everywhere, and the sum), one over the table proves
+ *   Σ_j [eq(τ,j)·(w·T + β·w)(j) + α'·(m·w)(j)] = 1 + α'·Σ_i S_i,
+ * with T~(r) = lo + Σ_k 2^k·r_k evaluated by the verifier in closed form. The table and the tensors
+ * have their own variable counts, so a table larger or smaller than the tensors is fine. The
+ * remaining claims on u_i, A_i, w, m go to the claim set.
+ *
+ * Values wider than one table are split into limbs (`splitLimbs`): the limbs are committed and
+ * range-checked, and their recomposition A = lo + Σ_k 2^(bits·k)·L_k is a linear relation.
+ */
+import { FrTensor } from "../../native";
+import { type G1Point, bigIntsToBytes, bytesToBigInt } from "../crypto/bn254";
+import { R, add, fr, mul, neg, powers } from "../crypto/fr";
+import type { ProofReader, ProofWriter } from "./codec";
+import { type CommittedScalar, type ProverContext, Rejection, type VerifierContext, commitScalar } from "./context";
+import type { ProverClaims, VerifierClaims } from "./claims";
+import { Lin } from "./group";
+import { type CommittedTensor, type TensorCommitment, absorbCommitment, commitTensor, hyraxCodec, numVars, shapeFor } from "./hyrax";
+import { type SumcheckProof, type SumcheckStatement, proveSumcheck, sumcheckCodec, verifySumcheck } from "./sumcheck";
+
+export const MAX_TABLE_BITS = 20;
+
+export interface Range {
+  /** Lowest value in the range (may be negative: an element r − |lo|). */
+  readonly lo: bigint;
+  /** The table has 2^bits entries: lo … lo + 2^bits − 1. */
+  readonly bits: number;
+}
+
+export interface LookupProof {
+  readonly multiplicities: TensorCommitment;
+  readonly inverses: TensorCommitment[];
+  readonly tableInverse: TensorCommitment;
+  readonly sums: G1Point[];
+  readonly tensorChecks: SumcheckProof[];
+  readonly tableCheck: SumcheckProof;
+}
+
+function checkRange(range: Range): void {
+  if (!Number.isInteger(range.bits) || range.bits < 1 || range.bits > MAX_TABLE_BITS) throw new RangeError(`table bits must be 1 to ${MAX_TABLE_BITS}`);
+}
+
+const tensorStatement = (n: number, tau: bigint[], beta: bigint, alpha: bigint): SumcheckStatement => ({
+  numVars: n,
+  terms: [
+    { coeff: 1n, factors: [0, 1], eq: true },
+    { coeff: beta, factors: [0], eq: true },
+    { coeff: alpha, factors: [0] },
+  ],
+  publicFactors: [false, false],
+  eqPoint: tau,
+});
+
+const tableStatement = (bits: number, tau: bigint[], beta: bigint, alpha: bigint): SumcheckStatement => ({
+  numVars: bits,
+  terms: [
+    { coeff: 1n, factors: [0, 1], eq: true },
+    { coeff: beta, factors: [0], eq: true },
+    { coeff: alpha, factors: [2, 0] },
+  ],
+  publicFactors: [false, true, false],
+  eqPoint: tau,
+});
+
+/** T~(r) for T_j = lo + j: lo + Σ_k 2^k·r_k. */
+export function tableValue(range: Range, r: readonly bigint[]): bigint {
+  let acc = fr(range.lo);
+  r.forEach((rk, k) => (acc = add(acc, mul(1n << BigInt(k), rk))));
+  return acc;
+}
+
+function tableTensor(range: Range): FrTensor {
+  const size = 1 << range.bits;
+  const lo = fr(range.lo);
+  return FrTensor.fromBytes(bigIntsToBytes(Array.from({ length: size }, (_, j) => (lo + BigInt(j)) % R)));
+}
+
+/** Multiplicities of lo + j among the entries; throws if an entry is outside the range. */
+export function multiplicities(tensors: readonly FrTensor[], range: Range): Int32Array {
+  const counts = new Int32Array(1 << range.bits);
+  const lo = fr(range.lo);
+  for (const t of tensors) {
+    const bytes = t.toBytes();
+    for (let i = 0; i < t.length; i++) {
+      const v = bytesToBigInt(bytes.subarray(32 * i, 32 * i + 32));
+      const j = (v - lo + R) % R;
+      if (j >= BigInt(counts.length)) throw new RangeError(`entry ${i} is outside [${range.lo}, ${range.lo} + 2^${range.bits})`);
+      counts[Number(j)]++;
+    }
+  }
+  return counts;
+}
+
+const flat = (t: FrTensor): FrTensor => (t.shape.length === 1 ? t : FrTensor.fromBytes(t.toBytes()));
+
+/**
+ * Proves every entry of every tensor lies in the range. `counts` overrides the multiplicities (tests
+ * use it to play a cheating prover).
+ */
+export function proveRange(ctx: ProverContext, claims: ProverClaims, tensors: readonly CommittedTensor[], range: Range, counts?: Int32Array): LookupProof {
+  checkRange(range);
+  if (tensors.length === 0) throw new RangeError("range check of no tensors");
+  const m = commitTensor(ctx, FrTensor.fromInts(counts ?? multiplicities(tensors.map((t) => t.tensor), range)), shapeFor(range.bits));
+  ctx.transcript.absorbU32s("lookup/range", [range.bits]).absorbScalars("lookup/lo", [fr(range.lo)]);
+  absorbCommitment(ctx.transcript, "lookup/m", m.commitment);
+  const beta = ctx.transcript.challenge("lookup/beta");
+
+  const inverses = tensors.map((t) => commitTensor(ctx, flat(t.tensor).add(FrTensor.fromBytes(bigIntsToBytes(new Array(t.tensor.length).fill(beta)))).batchInverse(), t.commitment));
+  const table = tableTensor(range);
+  const tableInv = commitTensor(ctx, table.add(FrTensor.fromBytes(bigIntsToBytes(new Array(table.length).fill(beta)))).batchInverse(), shapeFor(range.bits));
+  const sums: CommittedScalar[] = inverses.map((u) => commitScalar(ctx, bytesToBigInt(u.tensor.sum())));
+  inverses.forEach((u, i) => absorbCommitment(ctx.transcript, `lookup/u${i}`, u.commitment));
+  absorbCommitment(ctx.transcript, "lookup/w", tableInv.commitment);
+  ctx.transcript.absorbPoints("lookup/sums", sums.map((s) => s.point));
+  const tensorChecks = tensors.map((t, i) => {
+    const n = numVars(t.commitment);
+    const tau = ctx.transcript.challenges("lookup/tau", n);
+    const alpha = ctx.transcript.challenge("lookup/alpha");
+    const claim = { value: add(1n, mul(alpha, sums[i].value)), blind: mul(alpha, sums[i].blind) };
+    const res = proveSumcheck(ctx, tensorStatement(n, tau, beta, alpha), [flat(inverses[i].tensor), flat(t.tensor)], claim);
+    claims.add(inverses[i], res.point, res.evals[0]!);
+    claims.add(t, res.point, res.evals[1]!);
+    return res.proof;
+  });
+  const tau = ctx.transcript.challenges("lookup/tau", range.bits);
+  const alpha = ctx.transcript.challenge("lookup/alpha");
+  const total = sums.reduce((acc, s) => ({ value: add(acc.value, s.value), blind: add(acc.blind, s.blind) }), { value: 0n, blind: 0n });
+  const res = proveSumcheck(ctx, tableStatement(range.bits, tau, beta, alpha), [flat(tableInv.tensor), table, flat(m.tensor)], {
+    value: add(1n, mul(alpha, total.value)),
+    blind: mul(alpha, total.blind),
+  });
+  claims.add(tableInv, res.point, res.evals[0]!);
+  claims.add(m, res.point, res.evals[2]!);
+  return {
+    multiplicities: m.commitment,
+    inverses: inverses.map((u) => u.commitment),
+    tableInverse: tableInv.commitment,
+    sums: sums.map((s) => s.point),
+    tensorChecks,
+    tableCheck: res.proof,
+  };
+}
+
+export function verifyRange(ctx: VerifierContext, claims: VerifierClaims, tensors: readonly TensorCommitment[], range: Range, proof: LookupProof, what = "range check"): void {
+  try {
+    checkRange(range);
+  } catch (e) {
+    throw new Rejection(`${what}: ${(e as Error).message}`);
+  }
+  const tableShape = shapeFor(range.bits);
+  const sameShape = (a: TensorCommitment, b: { logRows: number; logCols: number }) => a.logRows === b.logRows && a.logCols === b.logCols;
+  if (!sameShape(proof.multiplicities, tableShape) || !sameShape(proof.tableInverse, tableShape)) throw new Rejection(`${what}: table commitments have the wrong shape`);
+  if (proof.inverses.length !== tensors.length || proof.inverses.some((u, i) => !sameShape(u, tensors[i]))) throw new Rejection(`${what}: inverse commitments do not match the tensors`);
+  if (proof.sums.length !== tensors.length || proof.tensorChecks.length !== tensors.length) throw new Rejection(`${what}: wrong number of sums`);
+  ctx.transcript.absorbU32s("lookup/range", [range.bits]).absorbScalars("lookup/lo", [fr(range.lo)]);
+  absorbCommitment(ctx.transcript, "lookup/m", proof.multiplicities);
+  const beta = ctx.transcript.challenge("lookup/beta");
+  proof.inverses.forEach((u, i) => absorbCommitment(ctx.transcript, `lookup/u${i}`, u));
+  absorbCommitment(ctx.transcript, "lookup/w", proof.tableInverse);
+  ctx.transcript.absorbPoints("lookup/sums", proof.sums);
+  tensors.forEach((t, i) => {
+    const n = numVars(t);
+    const tau = ctx.transcript.challenges("lookup/tau", n);
+    const alpha = ctx.transcript.challenge("lookup/alpha");
+    const claim = Lin.of(ctx.key.g).add(proof.sums[i], alpha);
+    const res = verifySumcheck(ctx, tensorStatement(n, tau, beta, alpha), claim, proof.tensorChecks[i], undefined, `${what}: tensor ${i}`);
+    claims.add(proof.inverses[i], res.point, res.evals[0]!);
+    claims.add(t, res.point, res.evals[1]!);
+  });
+  const tau = ctx.transcript.challenges("lookup/tau", range.bits);
+  const alpha = ctx.transcript.challenge("lookup/alpha");
+  const claim = Lin.of(ctx.key.g);
+  for (const s of proof.sums) claim.add(s, alpha);
+  const res = verifySumcheck(ctx, tableStatement(range.bits, tau, beta, alpha), claim, proof.tableCheck, (_j, r) => tableValue(range, r), `${what}: table`);
+  claims.add(proof.tableInverse, res.point, res.evals[0]!);
+  claims.add(proof.multiplicities, res.point, res.evals[2]!);
+}
+
+export const lookupCodec = {
+  write(w: ProofWriter, p: LookupProof): void {
+    hyraxCodec.writeCommitment(w, p.multiplicities);
+    p.inverses.forEach((u) => hyraxCodec.writeCommitment(w, u));
+    hyraxCodec.writeCommitment(w, p.tableInverse);
+    w.points(p.sums);
+    p.tensorChecks.forEach((s) => sumcheckCodec.write(w, s));
+    sumcheckCodec.write(w, p.tableCheck);
+  },
+  read(r: ProofReader, tensors: readonly TensorCommitment[], range: Range): LookupProof {
+    const multiplicities = hyraxCodec.readCommitment(r, "lookup.m");
+    const inverses = tensors.map((_, i) => hyraxCodec.readCommitment(r, `lookup.u[${i}]`));
+    const tableInverse = hyraxCodec.readCommitment(r, "lookup.w");
+    const sums = r.points(tensors.length, "lookup.sums");
+    const zeros = (n: number) => new Array<bigint>(n).fill(0n);
+    const tensorChecks = tensors.map((t) => sumcheckCodec.read(r, tensorStatement(numVars(t), zeros(numVars(t)), 0n, 0n)));
+    const tableCheck = sumcheckCodec.read(r, tableStatement(range.bits, zeros(range.bits), 0n, 0n));
+    return { multiplicities, inverses, tableInverse, sums, tensorChecks, tableCheck };
+  },
+};
+
+/** Splits integer entries (two's complement below 2^62, shifted by lo) into `count` limbs of `bits` bits. */
+export function splitLimbs(values: BigInt64Array, range: { lo: bigint; bits: number; count: number }): Int32Array[] {
+  const limbs = Array.from({ length: range.count }, () => new Int32Array(values.length));
+  const mask = (1n << BigInt(range.bits)) - 1n;
+  const top = 1n << BigInt(range.bits * range.count);
+  values.forEach((v, i) => {
+    let rest = v - range.lo;
+    if (rest < 0n || rest >= top) throw new RangeError(`entry ${i} = ${v} is outside [${range.lo}, ${range.lo} + 2^${range.bits * range.count})`);
+    for (let k = 0; k < range.count; k++) {
+      limbs[k][i] = Number(rest & mask);
+      rest >>= BigInt(range.bits);
+    }
+  });
+  return limbs;
+}
+
+/** The recomposition coefficients of A − lo − Σ_k 2^(bits·k)·L_k = 0 as linear-relation terms. */
+export function limbCoefficients(bits: number, count: number): bigint[] {
+  return powers(1n << BigInt(bits), count).map(neg);
+}
+
