@@ -16,7 +16,7 @@
 import { FrTensor } from "../../native";
 import { type G1Point, bigIntsToBytes, bytesToBigInt } from "../crypto/bn254";
 import { fr } from "../crypto/fr";
-import { ProofFormatError, ProofReader, ProofWriter } from "./codec";
+import { ProofFormatError, ProofReader, type ProofSlot, ProofWriter } from "./codec";
 import { type CommittedScalar, type ProverContext, Rejection, type VerifierContext, commitScalar } from "./context";
 import { ProverClaims, VerifierClaims, claimsCodec } from "./claims";
 import { type CommitmentKey, commitmentKey } from "./generators";
@@ -43,6 +43,21 @@ export interface ProveOptions {
 }
 
 export const DOMAIN = "zkdl-chain/v1/";
+
+const layouts = new WeakMap<Uint8Array, readonly ProofSlot[]>();
+
+/** The element layout of a proof produced in this process (tests tamper with every element). */
+export function proofLayout(proof: Uint8Array): readonly ProofSlot[] {
+  const layout = layouts.get(proof);
+  if (!layout) throw new RangeError("not a proof produced by this process");
+  return layout;
+}
+
+function finish(w: ProofWriter): Uint8Array {
+  const bytes = w.bytes();
+  layouts.set(bytes, w.layout);
+  return bytes;
+}
 
 function keySize(shapes: readonly TensorShape[]): number {
   return Math.max(1, ...shapes.map((s) => 1 << s.logCols));
@@ -110,7 +125,7 @@ export function proveEvaluation(t: CommittedTensor, z: readonly bigint[], opts: 
   ctx.transcript.absorbPoints("value", [value.point]);
   const w = new ProofWriter().point(value.point);
   hyraxCodec.writeOpening(w, proveEvaluations(ctx, [t], z, [value]));
-  return w.bytes();
+  return finish(w);
 }
 
 export function verifyEvaluation(c: TensorCommitment, z: readonly bigint[], bytes: Uint8Array, opts: VerifyOptions = {}, label?: string): Verdict {
@@ -134,7 +149,7 @@ export function proveMatmulStatement(d: MatmulDims, A: CommittedTensor, B: Commi
   const w = new ProofWriter();
   matmulCodec.write(w, proveMatmul(ctx, claims, d, A, B, C));
   claimsCodec.write(w, claims.prove(ctx));
-  return w.bytes();
+  return finish(w);
 }
 
 export function verifyMatmulStatement(d: MatmulDims, A: TensorCommitment, B: TensorCommitment, C: TensorCommitment, bytes: Uint8Array, opts: VerifyOptions = {}, label?: string): Verdict {
@@ -159,7 +174,7 @@ export function proveHadamardStatement(instances: HadamardInstance<CommittedTens
   const w = new ProofWriter();
   sumcheckCodec.write(w, proveHadamard(ctx, claims, instances));
   claimsCodec.write(w, claims.prove(ctx));
-  return w.bytes();
+  return finish(w);
 }
 
 export function verifyHadamardStatement(instances: HadamardInstance<TensorCommitment>[], bytes: Uint8Array, opts: VerifyOptions = {}, label?: string): Verdict {
@@ -183,7 +198,7 @@ export function proveBinaryStatement(bits: CommittedTensor[], opts: ProveOptions
   const w = new ProofWriter();
   sumcheckCodec.write(w, proveBinary(ctx, claims, bits));
   claimsCodec.write(w, claims.prove(ctx));
-  return w.bytes();
+  return finish(w);
 }
 
 export function verifyBinaryStatement(bits: TensorCommitment[], bytes: Uint8Array, opts: VerifyOptions = {}, label?: string): Verdict {
@@ -209,7 +224,7 @@ export function proveRangeStatement(tensors: CommittedTensor[], range: Range, op
   const w = new ProofWriter();
   lookupCodec.write(w, proveRange(ctx, claims, tensors, range, opts.counts));
   claimsCodec.write(w, claims.prove(ctx));
-  return w.bytes();
+  return finish(w);
 }
 
 export function verifyRangeStatement(tensors: TensorCommitment[], range: Range, bytes: Uint8Array, opts: VerifyOptions = {}, label?: string): Verdict {
@@ -246,7 +261,7 @@ export function proveWideRangeStatement(t: CommittedTensor, values: BigInt64Arra
   const claims = new ProverClaims();
   lookupCodec.write(w, proveRange(ctx, claims, limbs, { lo: 0n, bits: range.bits }));
   claimsCodec.write(w, claims.prove(ctx));
-  return w.bytes();
+  return finish(w);
 }
 
 export function verifyWideRangeStatement(c: TensorCommitment, range: WideRange, bytes: Uint8Array, opts: VerifyOptions = {}, label?: string): Verdict {
