@@ -102,6 +102,8 @@ const ADDON_PATH = join(__dirname, "build", "Release", "zkdl_native.node");
 let loaded: Addon | undefined;
 function addon(): Addon {
   if (!loaded) {
+    // ZKDL_NATIVE=off proves that a code path (the stand-alone verifier) runs without the addon.
+    if (process.env.ZKDL_NATIVE === "off") throw new Error("native addon disabled (ZKDL_NATIVE=off)");
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       loaded = require(ADDON_PATH) as Addon;

@@ -100,6 +100,12 @@ function foldRows(ct: CommittedTensor, zRow: readonly bigint[]): { x: bigint[]; 
   };
 }
 
+/** T~(z) for a committed tensor, through the same row fold the opening uses (no copy of T). */
+export function evaluateCommitted(ct: CommittedTensor, z: readonly bigint[]): bigint {
+  checkPoint(ct.commitment, z, "evaluation");
+  return innerProduct(foldRows(ct, z.slice(ct.commitment.logCols)).x, eqTable(z.slice(0, ct.commitment.logCols)));
+}
+
 /**
  * Proves T_i~(z) = y_i for every i (tensors of one shape, one point): with ρ from the transcript,
  * one dot-product argument for Σ ρ^i·T_i against Σ ρ^i·y_i. The values stay committed.

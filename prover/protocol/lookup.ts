@@ -25,7 +25,7 @@ import type { ProofReader, ProofWriter } from "./codec";
 import { type CommittedScalar, type ProverContext, Rejection, type VerifierContext, commitScalar } from "./context";
 import type { ProverClaims, VerifierClaims } from "./claims";
 import { Lin } from "./group";
-import { type CommittedTensor, type TensorCommitment, absorbCommitment, commitTensor, hyraxCodec, numVars, shapeFor } from "./hyrax";
+import { type CommittedTensor, type TensorCommitment, absorbCommitment, commitTensor, hyraxCodec, numVars } from "./hyrax";
 import { type SumcheckProof, type SumcheckStatement, proveSumcheck, sumcheckCodec, verifySumcheck } from "./sumcheck";
 
 export const MAX_TABLE_BITS = 20;
@@ -72,6 +72,17 @@ const tableStatement = (bits: number, tau: bigint[], beta: bigint, alpha: bigint
   eqPoint: tau,
 });
 
+/**
+ * The table-side tensors (m, w) are committed as 2^TABLE_ROW_BITS wide rows at most: few row
+ * commitments in the proof and few, large MSMs for the prover; the price is a key as wide as the table.
+ */
+export const TABLE_ROW_BITS = 4;
+
+export function tableShape(bits: number): { logRows: number; logCols: number } {
+  const logRows = Math.min(TABLE_ROW_BITS, Math.floor(bits / 2));
+  return { logRows, logCols: bits - logRows };
+}
+
 /** T~(r) for T_j = lo + j: lo + Σ_k 2^k·r_k. */
 export function tableValue(range: Range, r: readonly bigint[]): bigint {
   let acc = fr(range.lo);
@@ -80,21 +91,30 @@ export function tableValue(range: Range, r: readonly bigint[]): bigint {
 }
 
 function tableTensor(range: Range): FrTensor {
-  const size = 1 << range.bits;
-  const lo = fr(range.lo);
-  return FrTensor.fromBytes(bigIntsToBytes(Array.from({ length: size }, (_, j) => (lo + BigInt(j)) % R)));
+  const lo = BigInt.asIntN(64, range.lo);
+  if (lo !== range.lo) throw new RangeError("table start must fit in 64 bits");
+  return FrTensor.fromInts(BigInt64Array.from({ length: 1 << range.bits }, (_, j) => lo + BigInt(j)));
+}
+
+/** A tensor of n copies of one element (the shift by β before the batch inversion). */
+function constantTensor(value: bigint, n: number): FrTensor {
+  return FrTensor.fromBytes(Buffer.alloc(32 * n, bigIntsToBytes([value])));
 }
 
 /** Multiplicities of lo + j among the entries; throws if an entry is outside the range. */
 export function multiplicities(tensors: readonly FrTensor[], range: Range): Int32Array {
   const counts = new Int32Array(1 << range.bits);
-  const lo = fr(range.lo);
+  const size = BigInt(counts.length);
   for (const t of tensors) {
-    const bytes = t.toBytes();
-    for (let i = 0; i < t.length; i++) {
-      const v = bytesToBigInt(bytes.subarray(32 * i, 32 * i + 32));
-      const j = (v - lo + R) % R;
-      if (j >= BigInt(counts.length)) throw new RangeError(`entry ${i} is outside [${range.lo}, ${range.lo} + 2^${range.bits})`);
+    let values: BigInt64Array;
+    try {
+      values = t.toInts();
+    } catch {
+      throw new RangeError(`an entry is outside [${range.lo}, ${range.lo} + 2^${range.bits})`);
+    }
+    for (let i = 0; i < values.length; i++) {
+      const j = values[i] - range.lo;
+      if (j < 0n || j >= size) throw new RangeError(`entry ${i} = ${values[i]} is outside [${range.lo}, ${range.lo} + 2^${range.bits})`);
       counts[Number(j)]++;
     }
   }
@@ -110,14 +130,14 @@ const flat = (t: FrTensor): FrTensor => (t.shape.length === 1 ? t : FrTensor.fro
 export function proveRange(ctx: ProverContext, claims: ProverClaims, tensors: readonly CommittedTensor[], range: Range, counts?: Int32Array): LookupProof {
   checkRange(range);
   if (tensors.length === 0) throw new RangeError("range check of no tensors");
-  const m = commitTensor(ctx, FrTensor.fromInts(counts ?? multiplicities(tensors.map((t) => t.tensor), range)), shapeFor(range.bits));
+  const m = commitTensor(ctx, FrTensor.fromInts(counts ?? multiplicities(tensors.map((t) => t.tensor), range)), tableShape(range.bits));
   ctx.transcript.absorbU32s("lookup/range", [range.bits]).absorbScalars("lookup/lo", [fr(range.lo)]);
   absorbCommitment(ctx.transcript, "lookup/m", m.commitment);
   const beta = ctx.transcript.challenge("lookup/beta");
 
-  const inverses = tensors.map((t) => commitTensor(ctx, flat(t.tensor).add(FrTensor.fromBytes(bigIntsToBytes(new Array(t.tensor.length).fill(beta)))).batchInverse(), t.commitment));
+  const inverses = tensors.map((t) => commitTensor(ctx, flat(t.tensor).add(constantTensor(beta, t.tensor.length)).batchInverse(), t.commitment));
   const table = tableTensor(range);
-  const tableInv = commitTensor(ctx, table.add(FrTensor.fromBytes(bigIntsToBytes(new Array(table.length).fill(beta)))).batchInverse(), shapeFor(range.bits));
+  const tableInv = commitTensor(ctx, table.add(constantTensor(beta, table.length)).batchInverse(), tableShape(range.bits));
   const sums: CommittedScalar[] = inverses.map((u) => commitScalar(ctx, bytesToBigInt(u.tensor.sum())));
   inverses.forEach((u, i) => absorbCommitment(ctx.transcript, `lookup/u${i}`, u.commitment));
   absorbCommitment(ctx.transcript, "lookup/w", tableInv.commitment);
@@ -157,9 +177,9 @@ export function verifyRange(ctx: VerifierContext, claims: VerifierClaims, tensor
   } catch (e) {
     throw new Rejection(`${what}: ${(e as Error).message}`);
   }
-  const tableShape = shapeFor(range.bits);
+  const tableDims = tableShape(range.bits);
   const sameShape = (a: TensorCommitment, b: { logRows: number; logCols: number }) => a.logRows === b.logRows && a.logCols === b.logCols;
-  if (!sameShape(proof.multiplicities, tableShape) || !sameShape(proof.tableInverse, tableShape)) throw new Rejection(`${what}: table commitments have the wrong shape`);
+  if (!sameShape(proof.multiplicities, tableDims) || !sameShape(proof.tableInverse, tableDims)) throw new Rejection(`${what}: table commitments have the wrong shape`);
   if (proof.inverses.length !== tensors.length || proof.inverses.some((u, i) => !sameShape(u, tensors[i]))) throw new Rejection(`${what}: inverse commitments do not match the tensors`);
   if (proof.sums.length !== tensors.length || proof.tensorChecks.length !== tensors.length) throw new Rejection(`${what}: wrong number of sums`);
   ctx.transcript.absorbU32s("lookup/range", [range.bits]).absorbScalars("lookup/lo", [fr(range.lo)]);

@@ -14,15 +14,15 @@
  *               and one range check of all limbs
  */
 import { FrTensor } from "../../native";
-import { type G1Point, bigIntsToBytes, bytesToBigInt } from "../crypto/bn254";
+import type { G1Point } from "../crypto/bn254";
 import { fr } from "../crypto/fr";
 import { ProofFormatError, ProofReader, type ProofSlot, ProofWriter } from "./codec";
 import { type CommittedScalar, type ProverContext, Rejection, type VerifierContext, commitScalar } from "./context";
 import { ProverClaims, VerifierClaims, claimsCodec } from "./claims";
 import { type CommitmentKey, commitmentKey } from "./generators";
 import { EquationSet, Lin, type MsmEngine, nobleEngine } from "./group";
-import { type CommittedTensor, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, hyraxCodec, numVars, proveEvaluations, shapeFor, verifyEvaluations } from "./hyrax";
-import { type Range, limbCoefficients, lookupCodec, proveRange, splitLimbs, verifyRange } from "./lookup";
+import { type CommittedTensor, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, evaluateCommitted, hyraxCodec, numVars, proveEvaluations, shapeFor, verifyEvaluations } from "./hyrax";
+import { type Range, limbCoefficients, tableShape, lookupCodec, proveRange, splitLimbs, verifyRange } from "./lookup";
 import { nativeEngine } from "./native-engine";
 import { type HadamardInstance, type MatmulDims, linearCodec, matmulCodec, proveBinary, proveHadamard, proveLinear, proveMatmul, verifyBinary, verifyHadamard, verifyLinear, verifyMatmul, zeroCheckStatementFor } from "./relations";
 import { sumcheckCodec } from "./sumcheck";
@@ -120,8 +120,7 @@ export interface EvaluationProof {
 export function proveEvaluation(t: CommittedTensor, z: readonly bigint[], opts: ProveOptions = {}): Uint8Array {
   const ctx = proverContext("evaluation", [t.commitment], opts.label);
   absorbCommitment(ctx.transcript, "tensor", t.commitment);
-  const flatT = t.tensor.shape.length === 1 ? t.tensor : FrTensor.fromBytes(t.tensor.toBytes());
-  const value: CommittedScalar = commitScalar(ctx, bytesToBigInt(flatT.evaluate(bigIntsToBytes(z.map(fr)))));
+  const value: CommittedScalar = commitScalar(ctx, evaluateCommitted(t, z));
   ctx.transcript.absorbPoints("value", [value.point]);
   const w = new ProofWriter().point(value.point);
   hyraxCodec.writeOpening(w, proveEvaluations(ctx, [t], z, [value]));
@@ -215,7 +214,7 @@ export function verifyBinaryStatement(bits: TensorCommitment[], bytes: Uint8Arra
 
 // ------------------------------------------------------------------------------ range
 
-const rangeShapes = (tensors: readonly TensorShape[], bits: number) => [...tensors, shapeFor(bits)];
+const rangeShapes = (tensors: readonly TensorShape[], bits: number) => [...tensors, tableShape(bits)];
 
 export function proveRangeStatement(tensors: CommittedTensor[], range: Range, opts: ProveOptions & { counts?: Int32Array } = {}): Uint8Array {
   const ctx = proverContext("range", rangeShapes(tensors.map((t) => t.commitment), range.bits), opts.label);
@@ -250,7 +249,7 @@ export interface WideRange {
 
 /** `values` are the tensor's entries as signed integers (what the prover knows). */
 export function proveWideRangeStatement(t: CommittedTensor, values: BigInt64Array, range: WideRange, opts: ProveOptions = {}): Uint8Array {
-  const ctx = proverContext("wide-range", [t.commitment, shapeFor(range.bits)], opts.label);
+  const ctx = proverContext("wide-range", [t.commitment, tableShape(range.bits)], opts.label);
   absorbCommitment(ctx.transcript, "tensor", t.commitment);
   const limbs = splitLimbs(values, { lo: range.lo, bits: range.bits, count: range.limbs }).map((l) => commitTensor(ctx, FrTensor.fromInts(l), t.commitment));
   limbs.forEach((l, k) => absorbCommitment(ctx.transcript, `limb${k}`, l.commitment));
@@ -267,7 +266,7 @@ export function proveWideRangeStatement(t: CommittedTensor, values: BigInt64Arra
 export function verifyWideRangeStatement(c: TensorCommitment, range: WideRange, bytes: Uint8Array, opts: VerifyOptions = {}, label?: string): Verdict {
   checkShapeList([c]);
   if (!Number.isInteger(range.limbs) || range.limbs < 1 || range.limbs > 16) throw new ProofFormatError("ZKDL_PROOF_SHAPE", "1 to 16 limbs");
-  const ctx = verifierContext("wide-range", [c, shapeFor(range.bits)], opts, label);
+  const ctx = verifierContext("wide-range", [c, tableShape(range.bits)], opts, label);
   return settle(ctx, opts, reading(bytes, (r) => {
     absorbCommitment(ctx.transcript, "tensor", c);
     const limbs: TensorCommitment[] = Array.from({ length: range.limbs }, (_, k) => ({ logRows: c.logRows, logCols: c.logCols, rows: r.points(1 << c.logRows, `limb[${k}]`) }));
