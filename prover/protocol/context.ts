@@ -40,6 +40,12 @@ export function commitScalar(ctx: ProverContext, value: bigint, blind = randomFr
   return { value, blind, point: ctx.engine.msm([ctx.key.g, ctx.key.H], [value, blind]) };
 }
 
+/** A Pedersen vector commitment ⟨x, G⟩ + blind·H over the key's first x.length generators. */
+export function commitVector(ctx: ProverContext, x: readonly bigint[], blind = randomFr()): { blind: bigint; point: G1Point } {
+  if (x.length > ctx.key.size) throw new RangeError(`a vector of ${x.length} needs ${x.length} generators; the key has ${ctx.key.size}`);
+  return { blind, point: ctx.engine.msm([...ctx.key.G.slice(0, x.length), ctx.key.H], [...x, blind]) };
+}
+
 /**
  * A prover-side scalar commitment that exists only as a linear combination of others (a derived
  * round coefficient, a claim built homomorphically): its value and blinding, never a point.
