@@ -10,6 +10,7 @@
  * of keccak calls per step is all a Solidity verifier needs.
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import { concatBytes } from "@noble/hashes/utils.js";
 import { type G1Point, bigIntsToBytes, bytesToBigInt, g1ToBytes } from "../crypto/bn254";
 import { R } from "../crypto/fr";
 
@@ -21,16 +22,7 @@ function label(text: string): Uint8Array {
   return bytes;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
+const concat = (parts: Uint8Array[]): Uint8Array => concatBytes(...parts);
 const u8 = (n: number) => Uint8Array.of(n);
 const u32be = (n: number) => Uint8Array.of(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 

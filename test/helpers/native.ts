@@ -1,16 +1,12 @@
 /** Helpers shared by the native-core tests: byte packing of Fr arrays and coded-error assertions. */
 import { expect } from "chai";
+import { concatBytes } from "@noble/hashes/utils.js";
 import { NativeError } from "../../native";
 import { bigIntsToBytes, bytesToBigInt } from "../../prover/crypto/bn254";
 
+/** Byte strings end to end. */
 export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
+  return concatBytes(...parts);
 }
 
 /** Field elements as n×32 big-endian bytes. */
