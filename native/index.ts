@@ -283,6 +283,16 @@ export class FrTensor {
     return call(() => this.handle.innerProduct(o.handle));
   }
 
+  /** The same entries under another shape (a copy); the shape's product must equal the length. */
+  reshape(shape: number[]): FrTensor {
+    return FrTensor.fromBytes(this.toBytes(), shape);
+  }
+
+  /** The entries as a flat vector: this tensor when it already is one. */
+  flat(): FrTensor {
+    return this.shape.length === 1 ? this : this.reshape([this.length]);
+  }
+
   /** Binds variable 0 to r: out[i] = a[2i] + r·(a[2i+1] − a[2i]). */
   fold(r: Uint8Array): FrTensor {
     return new FrTensor(call(() => this.handle.fold(r)));

@@ -48,6 +48,12 @@ export function bigIntsToBytes(values: readonly bigint[], length = 32): Uint8Arr
   return out;
 }
 
+/** n×`length` big-endian words back to integers: the inverse of bigIntsToBytes. */
+export function bytesToBigInts(bytes: Uint8Array, length = 32): bigint[] {
+  if (bytes.length % length !== 0) throw new EncodingError("ZKDL_INVALID_LENGTH", `${bytes.length} bytes is not a whole number of ${length}-byte words`);
+  return Array.from({ length: bytes.length / length }, (_, i) => bytesToBigInt(bytes.subarray(length * i, length * i + length)));
+}
+
 export function frToBytes(v: bigint): Uint8Array {
   return bigIntToBytes(Fr.create(v));
 }

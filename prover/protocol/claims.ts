@@ -75,17 +75,13 @@ export class ProverClaims {
         weights = weights ? weights.add(term) : term;
       });
       const claim = claims.reduce((acc, c, i) => ({ value: add(acc.value, mul(alpha[i], c.value.value)), blind: add(acc.blind, mul(alpha[i], c.value.blind)) }), { value: 0n, blind: 0n });
-      const res = proveSumcheck(ctx, reductionStatement(n), [flat(tensor.tensor), weights!], claim);
+      const res = proveSumcheck(ctx, reductionStatement(n), [tensor.tensor.flat(), weights!], claim);
       reductions.push(res.proof);
       singles.push({ tensor, shape: tensor.commitment, point: res.point, value: res.evals[0]!, reduced: true });
     }
     const openings = groupByPoint(singles).map((g) => proveEvaluations(ctx, g.map((s) => s.tensor), g[0].point, g.map((s) => s.value)));
     return { reductions, openings };
   }
-}
-
-function flat(t: FrTensor): FrTensor {
-  return t.shape.length === 1 ? t : FrTensor.fromBytes(t.toBytes());
 }
 
 export class VerifierClaims {

@@ -11,7 +11,7 @@
  */
 import { FrTensor } from "../../native";
 import type { G1Point } from "../crypto/bn254";
-import { bigIntsToBytes, bytesToBigInt } from "../crypto/bn254";
+import { bigIntsToBytes, bytesToBigInts } from "../crypto/bn254";
 import { add, eqTable, innerProduct, mul, powers, randomFr, sub } from "../crypto/fr";
 import { ProofFormatError, type ProofReader, type ProofWriter } from "./codec";
 import { type OpenScalar, type ProverContext, Rejection, type VerifierContext } from "./context";
@@ -68,7 +68,7 @@ export function commitTensor(ctx: ProverContext, tensor: FrTensor, shape: Tensor
   const cols = 1 << shape.logCols;
   if (rows * cols !== tensor.length) throw new RangeError(`tensor of ${tensor.length} entries is not ${rows}×${cols}`);
   if (cols > ctx.key.size) throw new RangeError(`${cols} columns need ${cols} generators; the key has ${ctx.key.size}`);
-  const matrix = sameShape(tensor, [rows, cols]) ? tensor : FrTensor.fromBytes(tensor.toBytes(), [rows, cols]);
+  const matrix = sameShape(tensor, [rows, cols]) ? tensor : tensor.reshape([rows, cols]);
   const blinds = Array.from({ length: rows }, randomFr);
   const bytes = matrix.commitRows(concatPoints(ctx.key.G.slice(0, cols)), concatPoints([ctx.key.H]), bigIntsToBytes(blinds));
   const points = Array.from({ length: rows }, (_, j) => decodeRow(bytes, j));
@@ -92,10 +92,8 @@ function checkPoint(shape: TensorShape, z: readonly bigint[], what: string): voi
 function foldRows(ct: CommittedTensor, zRow: readonly bigint[]): { x: bigint[]; blind: bigint } {
   const eqRow = eqTable(zRow);
   const rows = eqRow.length;
-  const x = FrTensor.fromBytes(bigIntsToBytes(eqRow), [1, rows]).matmul(ct.tensor).toBytes();
-  const cols = x.length / 32;
   return {
-    x: Array.from({ length: cols }, (_, i) => bytesToBigInt(x.subarray(32 * i, 32 * i + 32))),
+    x: bytesToBigInts(FrTensor.fromBytes(bigIntsToBytes(eqRow), [1, rows]).matmul(ct.tensor).toBytes()),
     blind: innerProduct(eqRow, ct.blinds as bigint[]),
   };
 }

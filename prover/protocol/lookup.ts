@@ -121,8 +121,6 @@ export function multiplicities(tensors: readonly FrTensor[], range: Range): Int3
   return counts;
 }
 
-const flat = (t: FrTensor): FrTensor => (t.shape.length === 1 ? t : FrTensor.fromBytes(t.toBytes()));
-
 /**
  * Proves every entry of every tensor lies in the range. `counts` overrides the multiplicities (tests
  * use it to play a cheating prover).
@@ -135,7 +133,7 @@ export function proveRange(ctx: ProverContext, claims: ProverClaims, tensors: re
   absorbCommitment(ctx.transcript, "lookup/m", m.commitment);
   const beta = ctx.transcript.challenge("lookup/beta");
 
-  const inverses = tensors.map((t) => commitTensor(ctx, flat(t.tensor).add(constantTensor(beta, t.tensor.length)).batchInverse(), t.commitment));
+  const inverses = tensors.map((t) => commitTensor(ctx, t.tensor.flat().add(constantTensor(beta, t.tensor.length)).batchInverse(), t.commitment));
   const table = tableTensor(range);
   const tableInv = commitTensor(ctx, table.add(constantTensor(beta, table.length)).batchInverse(), tableShape(range.bits));
   const sums: CommittedScalar[] = inverses.map((u) => commitScalar(ctx, bytesToBigInt(u.tensor.sum())));
@@ -147,7 +145,7 @@ export function proveRange(ctx: ProverContext, claims: ProverClaims, tensors: re
     const tau = ctx.transcript.challenges("lookup/tau", n);
     const alpha = ctx.transcript.challenge("lookup/alpha");
     const claim = { value: add(1n, mul(alpha, sums[i].value)), blind: mul(alpha, sums[i].blind) };
-    const res = proveSumcheck(ctx, tensorStatement(n, tau, beta, alpha), [flat(inverses[i].tensor), flat(t.tensor)], claim);
+    const res = proveSumcheck(ctx, tensorStatement(n, tau, beta, alpha), [inverses[i].tensor.flat(), t.tensor.flat()], claim);
     claims.add(inverses[i], res.point, res.evals[0]!);
     claims.add(t, res.point, res.evals[1]!);
     return res.proof;
@@ -155,7 +153,7 @@ export function proveRange(ctx: ProverContext, claims: ProverClaims, tensors: re
   const tau = ctx.transcript.challenges("lookup/tau", range.bits);
   const alpha = ctx.transcript.challenge("lookup/alpha");
   const total = sums.reduce((acc, s) => ({ value: add(acc.value, s.value), blind: add(acc.blind, s.blind) }), { value: 0n, blind: 0n });
-  const res = proveSumcheck(ctx, tableStatement(range.bits, tau, beta, alpha), [flat(tableInv.tensor), table, flat(m.tensor)], {
+  const res = proveSumcheck(ctx, tableStatement(range.bits, tau, beta, alpha), [tableInv.tensor.flat(), table, m.tensor.flat()], {
     value: add(1n, mul(alpha, total.value)),
     blind: mul(alpha, total.blind),
   });
@@ -178,9 +176,9 @@ export function verifyRange(ctx: VerifierContext, claims: VerifierClaims, tensor
     throw new Rejection(`${what}: ${(e as Error).message}`);
   }
   const tableDims = tableShape(range.bits);
-  const sameShape = (a: TensorCommitment, b: { logRows: number; logCols: number }) => a.logRows === b.logRows && a.logCols === b.logCols;
-  if (!sameShape(proof.multiplicities, tableDims) || !sameShape(proof.tableInverse, tableDims)) throw new Rejection(`${what}: table commitments have the wrong shape`);
-  if (proof.inverses.length !== tensors.length || proof.inverses.some((u, i) => !sameShape(u, tensors[i]))) throw new Rejection(`${what}: inverse commitments do not match the tensors`);
+  const sameDims = (a: TensorCommitment, b: { logRows: number; logCols: number }) => a.logRows === b.logRows && a.logCols === b.logCols;
+  if (!sameDims(proof.multiplicities, tableDims) || !sameDims(proof.tableInverse, tableDims)) throw new Rejection(`${what}: table commitments have the wrong shape`);
+  if (proof.inverses.length !== tensors.length || proof.inverses.some((u, i) => !sameDims(u, tensors[i]))) throw new Rejection(`${what}: inverse commitments do not match the tensors`);
   if (proof.sums.length !== tensors.length || proof.tensorChecks.length !== tensors.length) throw new Rejection(`${what}: wrong number of sums`);
   ctx.transcript.absorbU32s("lookup/range", [range.bits]).absorbScalars("lookup/lo", [fr(range.lo)]);
   absorbCommitment(ctx.transcript, "lookup/m", proof.multiplicities);

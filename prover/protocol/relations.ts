@@ -28,8 +28,6 @@ function sameVars(list: readonly { logRows: number; logCols: number }[], what: s
   return n;
 }
 
-const flat = (t: FrTensor): FrTensor => (t.shape.length === 1 ? t : FrTensor.fromBytes(t.toBytes()));
-
 // ---------------------------------------------------------------- zero-checks (hadamard, binary)
 
 function zeroCheckStatement(n: number, tau: bigint[], alpha: bigint[], kind: "hadamard" | "binary"): SumcheckStatement {
@@ -51,7 +49,7 @@ function zeroCheckChallenges(t: { challenge(name: string): bigint; challenges(na
 function proveZeroCheck(ctx: ProverContext, claims: ProverClaims, tensors: CommittedTensor[], count: number, kind: "hadamard" | "binary"): SumcheckProof {
   const n = sameVars(tensors.map((t) => t.commitment), kind);
   const { tau, alpha } = zeroCheckChallenges(ctx.transcript, n, count);
-  const res = proveSumcheck(ctx, zeroCheckStatement(n, tau, alpha, kind), tensors.map((t) => flat(t.tensor)), { value: 0n, blind: 0n });
+  const res = proveSumcheck(ctx, zeroCheckStatement(n, tau, alpha, kind), tensors.map((t) => t.tensor.flat()), { value: 0n, blind: 0n });
   tensors.forEach((t, j) => claims.add(t, res.point, res.evals[j]!));
   return res.proof;
 }
@@ -119,11 +117,11 @@ export function proveMatmul(ctx: ProverContext, claims: ProverClaims, d: MatmulD
   const k = 2 ** d.logK;
   const n = 2 ** d.logN;
   // a(y) = A~(y ‖ r_i) = eq(r_i)ᵀ·A,  b(y) = B~(r_j ‖ y) = B·eq(r_j).
-  const a = FrTensor.fromBytes(FrTensor.eq(bigIntsToBytes(ri)).toBytes(), [1, m]).matmul(FrTensor.fromBytes(A.tensor.toBytes(), [m, k]));
-  const b = FrTensor.fromBytes(B.tensor.toBytes(), [k, n]).matmul(FrTensor.fromBytes(FrTensor.eq(bigIntsToBytes(rj)).toBytes(), [n, 1]));
+  const a = FrTensor.eq(bigIntsToBytes(ri)).reshape([1, m]).matmul(A.tensor.reshape([m, k]));
+  const b = B.tensor.reshape([k, n]).matmul(FrTensor.eq(bigIntsToBytes(rj)).reshape([n, 1]));
   const value = commitScalar(ctx, bytesToBigInt(a.innerProduct(b)));
   ctx.transcript.absorbPoints("matmul/value", [value.point]);
-  const res = proveSumcheck(ctx, matmulStatement(d.logK), [flat(a), flat(b)], value);
+  const res = proveSumcheck(ctx, matmulStatement(d.logK), [a.flat(), b.flat()], value);
   claims.add(C, [...rj, ...ri], value);
   claims.add(A, [...res.point, ...ri], res.evals[0]!);
   claims.add(B, [...rj, ...res.point], res.evals[1]!);

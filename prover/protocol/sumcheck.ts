@@ -18,7 +18,7 @@
  */
 import { FrTensor } from "../../native";
 import type { G1Point } from "../crypto/bn254";
-import { bigIntsToBytes, bytesToBigInt } from "../crypto/bn254";
+import { bigIntsToBytes, bytesToBigInt, bytesToBigInts } from "../crypto/bn254";
 import { add, eqEval, evalPoly, fr, interpolate, mul, neg, powers, sub } from "../crypto/fr";
 import type { ProofReader, ProofWriter } from "./codec";
 import { type CommittedScalar, type OpenScalar, type ProverContext, Rejection, type VerifierContext, commitScalar } from "./context";
@@ -100,8 +100,6 @@ function termWeights(s: SumcheckStatement, r: readonly bigint[], publicValue: (j
   });
 }
 
-const decode = (bytes: Uint8Array): bigint[] => Array.from({ length: bytes.length / 32 }, (_, i) => bytesToBigInt(bytes.subarray(32 * i, 32 * i + 32)));
-
 export interface SumcheckProverResult {
   readonly proof: SumcheckProof;
   /** The random point r (variable order). */
@@ -121,7 +119,7 @@ export function proveSumcheck(ctx: ProverContext, s: SumcheckStatement, factors:
   for (const f of factors) if (f.length !== 2 ** s.numVars) throw new RangeError(`factor of ${f.length} entries in a ${s.numVars}-variable sumcheck`);
   const d = degreeOf(s);
   ctx.transcript.absorbU32s("sumcheck/shape", [s.numVars, d, s.terms.length]);
-  let tables = factors.map((f) => FrTensor.fromBytes(f.toBytes()));
+  let tables = factors.map((f) => f.flat());
   let eqTable = s.eqPoint ? FrTensor.eq(bigIntsToBytes(s.eqPoint)) : undefined;
   let current = claim;
   const rounds: G1Point[][] = [];
@@ -131,7 +129,7 @@ export function proveSumcheck(ctx: ProverContext, s: SumcheckStatement, factors:
     for (const t of s.terms) {
       const list = t.factors.map((j) => tables[j]);
       if (t.eq) list.push(eqTable!);
-      const termCoeffs = interpolate(decode(FrTensor.sumcheckRound(list)));
+      const termCoeffs = interpolate(bytesToBigInts(FrTensor.sumcheckRound(list)));
       termCoeffs.forEach((c, k) => (coeffs[k] = add(coeffs[k], mul(t.coeff, c))));
     }
     const sent = [0, ...Array.from({ length: d - 1 }, (_, k) => k + 2)].map((k) => commitScalar(ctx, coeffs[k]));

@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import { concatBytes } from "@noble/hashes/utils.js";
 import { NativeError } from "../../native";
-import { bigIntsToBytes, bytesToBigInt } from "../../prover/crypto/bn254";
+import { bigIntsToBytes, bytesToBigInts } from "../../prover/crypto/bn254";
 
 /** Byte strings end to end. */
 export function concat(parts: Uint8Array[]): Uint8Array {
@@ -16,7 +16,7 @@ export function encodeFr(values: bigint[]): Uint8Array {
 
 /** n×32 big-endian bytes as field elements. */
 export function decodeFr(bytes: Uint8Array): bigint[] {
-  return Array.from({ length: bytes.length / 32 }, (_, i) => bytesToBigInt(bytes.subarray(32 * i, 32 * i + 32)));
+  return bytesToBigInts(bytes);
 }
 
 /** Expects `f` to throw a NativeError with this code (and, if given, a matching message). */

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { FrTensor, generators } from "../../native";
-import { G1, bigIntsToBytes, bytesToBigInt, g1ToBytes } from "../../prover/crypto/bn254";
+import { G1, bigIntsToBytes, bytesToBigInt, bytesToBigInts, g1ToBytes } from "../../prover/crypto/bn254";
 import { add, eqEval, eqTable, evalPoly, interpolate, mleEvaluate, mul, randomFr, sub } from "../../prover/crypto/fr";
 import { commitScalar, commitVector } from "../../prover/protocol/context";
 import { commitmentKey, generatorSetId } from "../../prover/protocol/generators";
@@ -11,7 +11,7 @@ import { proveEquality, proveOpening, proveProduct, verifyEquality, verifyOpenin
 import { contexts, settle } from "../helpers/protocol";
 
 const rand = (n: number) => Array.from({ length: n }, randomFr);
-const decode = (b: Uint8Array) => Array.from({ length: b.length / 32 }, (_, i) => bytesToBigInt(b.subarray(32 * i, 32 * i + 32)));
+const decode = bytesToBigInts;
 
 describe("protocol: primitives", () => {
   describe("C++ and TypeScript agree", () => {
