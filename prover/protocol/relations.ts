@@ -10,12 +10,11 @@
  *               the transcript, Σ_j γ^j·(Σ_k c_k·C_{k,j} + c·ΣG) = δ·H and a proof of knowledge of δ.
  */
 import { FrTensor } from "../../native";
-import { bigIntsToBytes, bytesToBigInt } from "../crypto/bn254";
+import { type G1Point, bigIntsToBytes, bytesToBigInt } from "../crypto/bn254";
 import { add, mul, neg, powers } from "../crypto/fr";
 import type { ProofReader, ProofWriter } from "./codec";
 import { type ProverContext, Rejection, type VerifierContext, commitScalar } from "./context";
 import type { ProverClaims, VerifierClaims } from "./claims";
-import type { G1Point } from "../crypto/bn254";
 import { Lin } from "./group";
 import { type CommittedTensor, type TensorCommitment, numVars } from "./hyrax";
 import { type ZeroProof, proveZero, sigmaCodec, verifyZero } from "./sigma";
@@ -83,7 +82,8 @@ export function verifyBinary(ctx: VerifierContext, claims: VerifierClaims, bits:
   verifyZeroCheck(ctx, claims, bits, bits.length, "binary", proof);
 }
 
-export const zeroCheckStatementFor = (n: number, count: number, kind: "hadamard" | "binary") =>
+/** The statement's form (variables, degree, terms) without its challenges: what a proof reader needs. */
+export const zeroCheckLayout = (n: number, count: number, kind: "hadamard" | "binary") =>
   zeroCheckStatement(n, new Array(n).fill(0n), new Array(count).fill(1n), kind);
 
 // ---------------------------------------------------------------- matmul

@@ -24,7 +24,7 @@ import { EquationSet, Lin, type MsmEngine, nobleEngine } from "./group";
 import { type CommittedTensor, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, evaluateCommitted, hyraxCodec, numVars, proveEvaluations, shapeFor, verifyEvaluations } from "./hyrax";
 import { type Range, limbCoefficients, tableShape, lookupCodec, proveRange, splitLimbs, verifyRange } from "./lookup";
 import { nativeEngine } from "./native-engine";
-import { type HadamardInstance, type MatmulDims, linearCodec, matmulCodec, proveBinary, proveHadamard, proveLinear, proveMatmul, verifyBinary, verifyHadamard, verifyLinear, verifyMatmul, zeroCheckStatementFor } from "./relations";
+import { type HadamardInstance, type MatmulDims, linearCodec, matmulCodec, proveBinary, proveHadamard, proveLinear, proveMatmul, verifyBinary, verifyHadamard, verifyLinear, verifyMatmul, zeroCheckLayout } from "./relations";
 import { sumcheckCodec } from "./sumcheck";
 import { Transcript } from "./transcript";
 
@@ -35,6 +35,8 @@ export interface VerifyOptions {
   engine?: MsmEngine;
   /** Derive generators with the native core (same points, faster); default pure TypeScript. */
   nativeGenerators?: boolean;
+  /** Generator label the proof was made with (default zkdl-chain/v1/hyrax). */
+  label?: string;
 }
 
 export interface ProveOptions {
@@ -69,8 +71,8 @@ function proverContext(domain: string, shapes: readonly TensorShape[], label?: s
   return { key, transcript, engine: nativeEngine };
 }
 
-function verifierContext(domain: string, shapes: readonly TensorShape[], opts: VerifyOptions, label?: string): VerifierContext {
-  const key = commitmentKey(keySize(shapes), { label, source: opts.nativeGenerators ? "native" : "ts" });
+function verifierContext(domain: string, shapes: readonly TensorShape[], opts: VerifyOptions): VerifierContext {
+  const key = commitmentKey(keySize(shapes), { label: opts.label, source: opts.nativeGenerators ? "native" : "ts" });
   const transcript = new Transcript(DOMAIN + domain).absorb("generators", key.id);
   return { key, transcript, equations: new EquationSet() };
 }
@@ -127,9 +129,9 @@ export function proveEvaluation(t: CommittedTensor, z: readonly bigint[], opts: 
   return finish(w);
 }
 
-export function verifyEvaluation(c: TensorCommitment, z: readonly bigint[], bytes: Uint8Array, opts: VerifyOptions = {}, label?: string): Verdict {
+export function verifyEvaluation(c: TensorCommitment, z: readonly bigint[], bytes: Uint8Array, opts: VerifyOptions = {}): Verdict {
   checkShapeList([c]);
-  const ctx = verifierContext("evaluation", [c], opts, label);
+  const ctx = verifierContext("evaluation", [c], opts);
   return settle(ctx, opts, reading(bytes, (r) => {
     absorbCommitment(ctx.transcript, "tensor", c);
     const value = r.point("value");
@@ -151,9 +153,9 @@ export function proveMatmulStatement(d: MatmulDims, A: CommittedTensor, B: Commi
   return finish(w);
 }
 
-export function verifyMatmulStatement(d: MatmulDims, A: TensorCommitment, B: TensorCommitment, C: TensorCommitment, bytes: Uint8Array, opts: VerifyOptions = {}, label?: string): Verdict {
+export function verifyMatmulStatement(d: MatmulDims, A: TensorCommitment, B: TensorCommitment, C: TensorCommitment, bytes: Uint8Array, opts: VerifyOptions = {}): Verdict {
   checkShapeList([A, B, C]);
-  const ctx = verifierContext("matmul", [A, B, C], opts, label);
+  const ctx = verifierContext("matmul", [A, B, C], opts);
   return settle(ctx, opts, reading(bytes, (r) => {
     ctx.transcript.absorbU32s("dims", [d.logM, d.logK, d.logN]);
     for (const [name, t] of [["A", A], ["B", B], ["C", C]] as const) absorbCommitment(ctx.transcript, name, t);
@@ -176,15 +178,15 @@ export function proveHadamardStatement(instances: HadamardInstance<CommittedTens
   return finish(w);
 }
 
-export function verifyHadamardStatement(instances: HadamardInstance<TensorCommitment>[], bytes: Uint8Array, opts: VerifyOptions = {}, label?: string): Verdict {
+export function verifyHadamardStatement(instances: HadamardInstance<TensorCommitment>[], bytes: Uint8Array, opts: VerifyOptions = {}): Verdict {
   const all = instances.flatMap((i) => [i.a, i.b, i.c]);
   checkShapeList(all);
   if (all.length === 0) throw new ProofFormatError("ZKDL_PROOF_SHAPE", "no instances");
-  const ctx = verifierContext("hadamard", all, opts, label);
+  const ctx = verifierContext("hadamard", all, opts);
   return settle(ctx, opts, reading(bytes, (r) => {
     all.forEach((t, i) => absorbCommitment(ctx.transcript, `t${i}`, t));
     const claims = new VerifierClaims();
-    const proof = sumcheckCodec.read(r, zeroCheckStatementFor(numVars(all[0]), instances.length, "hadamard"));
+    const proof = sumcheckCodec.read(r, zeroCheckLayout(numVars(all[0]), instances.length, "hadamard"));
     verifyHadamard(ctx, claims, instances, proof);
     claims.verify(ctx, claimsCodec.read(r, claims));
   }));
@@ -200,14 +202,14 @@ export function proveBinaryStatement(bits: CommittedTensor[], opts: ProveOptions
   return finish(w);
 }
 
-export function verifyBinaryStatement(bits: TensorCommitment[], bytes: Uint8Array, opts: VerifyOptions = {}, label?: string): Verdict {
+export function verifyBinaryStatement(bits: TensorCommitment[], bytes: Uint8Array, opts: VerifyOptions = {}): Verdict {
   checkShapeList(bits);
   if (bits.length === 0) throw new ProofFormatError("ZKDL_PROOF_SHAPE", "no tensors");
-  const ctx = verifierContext("binary", bits, opts, label);
+  const ctx = verifierContext("binary", bits, opts);
   return settle(ctx, opts, reading(bytes, (r) => {
     bits.forEach((t, i) => absorbCommitment(ctx.transcript, `b${i}`, t));
     const claims = new VerifierClaims();
-    verifyBinary(ctx, claims, bits, sumcheckCodec.read(r, zeroCheckStatementFor(numVars(bits[0]), bits.length, "binary")));
+    verifyBinary(ctx, claims, bits, sumcheckCodec.read(r, zeroCheckLayout(numVars(bits[0]), bits.length, "binary")));
     claims.verify(ctx, claimsCodec.read(r, claims));
   }));
 }
@@ -226,10 +228,10 @@ export function proveRangeStatement(tensors: CommittedTensor[], range: Range, op
   return finish(w);
 }
 
-export function verifyRangeStatement(tensors: TensorCommitment[], range: Range, bytes: Uint8Array, opts: VerifyOptions = {}, label?: string): Verdict {
+export function verifyRangeStatement(tensors: TensorCommitment[], range: Range, bytes: Uint8Array, opts: VerifyOptions = {}): Verdict {
   checkShapeList(tensors);
   if (tensors.length === 0) throw new ProofFormatError("ZKDL_PROOF_SHAPE", "no tensors");
-  const ctx = verifierContext("range", rangeShapes(tensors, range.bits), opts, label);
+  const ctx = verifierContext("range", rangeShapes(tensors, range.bits), opts);
   return settle(ctx, opts, reading(bytes, (r) => {
     tensors.forEach((t, i) => absorbCommitment(ctx.transcript, `t${i}`, t));
     const claims = new VerifierClaims();
@@ -263,10 +265,10 @@ export function proveWideRangeStatement(t: CommittedTensor, values: BigInt64Arra
   return finish(w);
 }
 
-export function verifyWideRangeStatement(c: TensorCommitment, range: WideRange, bytes: Uint8Array, opts: VerifyOptions = {}, label?: string): Verdict {
+export function verifyWideRangeStatement(c: TensorCommitment, range: WideRange, bytes: Uint8Array, opts: VerifyOptions = {}): Verdict {
   checkShapeList([c]);
   if (!Number.isInteger(range.limbs) || range.limbs < 1 || range.limbs > 16) throw new ProofFormatError("ZKDL_PROOF_SHAPE", "1 to 16 limbs");
-  const ctx = verifierContext("wide-range", [c, tableShape(range.bits)], opts, label);
+  const ctx = verifierContext("wide-range", [c, tableShape(range.bits)], opts);
   return settle(ctx, opts, reading(bytes, (r) => {
     absorbCommitment(ctx.transcript, "tensor", c);
     const limbs: TensorCommitment[] = Array.from({ length: range.limbs }, (_, k) => ({ logRows: c.logRows, logCols: c.logCols, rows: r.points(1 << c.logRows, `limb[${k}]`) }));

@@ -43,6 +43,8 @@ describe("protocol: stand-alone statements", function () {
       const proof = S.proveEvaluation(t, z);
       expectEveryTamperRejected(proof, S.proofLayout(proof), (b) => S.verifyEvaluation(t.commitment, z, b, fast));
       expect(S.verifyEvaluation(other.commitment, z, proof).valid).to.equal(false);
+      // Another generator set (its id is bound into the transcript) refuses the proof.
+      expect(S.verifyEvaluation(t.commitment, z, proof, { label: "zkdl-chain/v1/other-set" }).valid).to.equal(false);
       expect(S.verifyEvaluation(t.commitment, [z[1], z[0], ...z.slice(2)], proof).valid).to.equal(false);
       expectRefused(() => S.verifyEvaluation({ ...t.commitment, logRows: 2, logCols: 4, rows: t.commitment.rows.slice(0, 4) }, z, proof));
       expectFormatError(() => S.verifyEvaluation(t.commitment, z, proof.subarray(0, proof.length - 1)), "ZKDL_PROOF_TRUNCATED");
