@@ -3,20 +3,21 @@
  * (docs/protocol.md §3.9). Same-shaped instances are batched into one sumcheck with powers of a
  * challenge α (FAC4DNN); stacking along extra variables is the caller's choice of tensors.
  *
- *  - hadamard:  C_i = A_i ⊙ B_i      Σ_x eq(τ,x)·Σ_i α^i (A_i B_i − C_i)(x) = 0
- *  - binary:    b_i ∈ {0,1}          Σ_x eq(τ,x)·Σ_i α^i (b_i² − b_i)(x) = 0
- *  - matmul:    C = A·B (m×k·k×n)    C~(r_j‖r_i) = Σ_y A~(y‖r_i)·B~(r_j‖y)   (Thaler 2013)
+ *  - identities: entry-wise polynomial identities, Σ_x eq(τ,x)·Σ_i α^i·identity_i(x) = 0; among them
+ *               hadamard (A_i B_i − C_i) and binary (b_i² − b_i)
+ *  - contraction: Σ_k c_k·T_k = L·R over one shared index (matmul and its transposed forms),
+ *               Σ_k c_k·T_k~(r_j‖r_i) = Σ_y L~(·, y)·R~(·, y)   (Thaler 2013)
  *  - linear:    Σ_k c_k·T_k + c = 0 entry-wise, shown on the row commitments directly: with γ from
  *               the transcript, Σ_j γ^j·(Σ_k c_k·C_{k,j} + c·ΣG) = δ·H and a proof of knowledge of δ.
  */
 import { FrTensor } from "../../native";
 import { type G1Point, bigIntsToBytes, bytesToBigInt } from "../crypto/bn254";
-import { add, mul, neg, powers } from "../crypto/fr";
+import { add, fr, mul, powers } from "../crypto/fr";
 import type { ProofReader, ProofWriter } from "./codec";
 import { type ProverContext, Rejection, type VerifierContext, commitScalar } from "./context";
 import type { ProverClaims, VerifierClaims } from "./claims";
 import { Lin } from "./group";
-import { type CommittedTensor, type TensorCommitment, numVars } from "./hyrax";
+import { type CommittedTensor, type TensorCommitment, type TensorShape, evaluateCommitted, numVars } from "./hyrax";
 import { type ZeroProof, proveZero, sigmaCodec, verifyZero } from "./sigma";
 import { type SumcheckProof, type SumcheckStatement, type Term, proveSumcheck, sumcheckCodec, verifySumcheck } from "./sumcheck";
 
@@ -27,38 +28,46 @@ function sameVars(list: readonly { logRows: number; logCols: number }[], what: s
   return n;
 }
 
-// ---------------------------------------------------------------- zero-checks (hadamard, binary)
+// ---------------------------------------------------------------- identities (zero-checks)
 
-function zeroCheckStatement(n: number, tau: bigint[], alpha: bigint[], kind: "hadamard" | "binary"): SumcheckStatement {
+/** One entry-wise identity Σ_t c_t·Π_{j∈t} T_j(x) = 0 over the listed tensors (indices into them). */
+export type Identity = readonly { readonly coeff: bigint; readonly factors: readonly number[] }[];
+
+/**
+ * Proves every identity at every entry with one sumcheck: τ = challenges("zerocheck/tau", n),
+ * α = challenge("zerocheck/alpha"), and Σ_x eq(τ,x)·Σ_i α^i·identity_i(x) = 0. Leaves claims on
+ * every tensor at the sumcheck's point.
+ */
+function identityStatement(n: number, tensors: number, identities: readonly Identity[], tau: bigint[], alpha: bigint[]): SumcheckStatement {
   const terms: Term[] = [];
-  alpha.forEach((a, i) => {
-    if (kind === "hadamard") terms.push({ coeff: a, factors: [3 * i, 3 * i + 1], eq: true }, { coeff: neg(a), factors: [3 * i + 2], eq: true });
-    else terms.push({ coeff: a, factors: [i, i], eq: true }, { coeff: neg(a), factors: [i], eq: true });
-  });
-  const k = kind === "hadamard" ? 3 * alpha.length : alpha.length;
-  return { numVars: n, terms, publicFactors: new Array(k).fill(false), eqPoint: tau };
+  identities.forEach((identity, i) => identity.forEach((t) => terms.push({ coeff: mul(alpha[i], fr(t.coeff)), factors: t.factors, eq: true })));
+  return { numVars: n, terms, publicFactors: new Array(tensors).fill(false), eqPoint: tau };
 }
 
-function zeroCheckChallenges(t: { challenge(name: string): bigint; challenges(name: string, n: number): bigint[] }, n: number, count: number) {
+function identityChallenges(t: { challenge(name: string): bigint; challenges(name: string, n: number): bigint[] }, n: number, count: number) {
   const tau = t.challenges("zerocheck/tau", n);
   const alpha = powers(t.challenge("zerocheck/alpha"), count);
   return { tau, alpha };
 }
 
-function proveZeroCheck(ctx: ProverContext, claims: ProverClaims, tensors: CommittedTensor[], count: number, kind: "hadamard" | "binary"): SumcheckProof {
-  const n = sameVars(tensors.map((t) => t.commitment), kind);
-  const { tau, alpha } = zeroCheckChallenges(ctx.transcript, n, count);
-  const res = proveSumcheck(ctx, zeroCheckStatement(n, tau, alpha, kind), tensors.map((t) => t.tensor.flat()), { value: 0n, blind: 0n });
+export function proveIdentities(ctx: ProverContext, claims: ProverClaims, tensors: readonly CommittedTensor[], identities: readonly Identity[]): SumcheckProof {
+  const n = sameVars(tensors.map((t) => t.commitment), "identity");
+  const { tau, alpha } = identityChallenges(ctx.transcript, n, identities.length);
+  const res = proveSumcheck(ctx, identityStatement(n, tensors.length, identities, tau, alpha), tensors.map((t) => t.tensor.flat()), { value: 0n, blind: 0n });
   tensors.forEach((t, j) => claims.add(t, res.point, res.evals[j]!));
   return res.proof;
 }
 
-function verifyZeroCheck(ctx: VerifierContext, claims: VerifierClaims, commitments: TensorCommitment[], count: number, kind: "hadamard" | "binary", proof: SumcheckProof): void {
-  const n = sameVars(commitments, kind);
-  const { tau, alpha } = zeroCheckChallenges(ctx.transcript, n, count);
-  const res = verifySumcheck(ctx, zeroCheckStatement(n, tau, alpha, kind), new Lin(), proof, undefined, kind);
-  commitments.forEach((c, j) => claims.add(c, res.point, res.evals[j]!));
+export function verifyIdentities(ctx: VerifierContext, claims: VerifierClaims, tensors: readonly TensorCommitment[], identities: readonly Identity[], proof: SumcheckProof, what = "identity"): void {
+  const n = sameVars(tensors, what);
+  const { tau, alpha } = identityChallenges(ctx.transcript, n, identities.length);
+  const res = verifySumcheck(ctx, identityStatement(n, tensors.length, identities, tau, alpha), new Lin(), proof, undefined, what);
+  tensors.forEach((c, j) => claims.add(c, res.point, res.evals[j]!));
 }
+
+/** The proof layout of an identity check (what a reader needs; no challenges). */
+export const identityLayout = (n: number, tensors: number, identities: readonly Identity[]): SumcheckStatement =>
+  identityStatement(n, tensors, identities, new Array(n).fill(0n), new Array(identities.length).fill(1n));
 
 export interface HadamardInstance<T> {
   a: T;
@@ -66,27 +75,140 @@ export interface HadamardInstance<T> {
   c: T;
 }
 
+/** C_i = A_i ⊙ B_i: identities A_i·B_i − C_i over the tensors [a_0, b_0, c_0, a_1, …]. */
+export const hadamardIdentities = (count: number): Identity[] =>
+  Array.from({ length: count }, (_, i) => [
+    { coeff: 1n, factors: [3 * i, 3 * i + 1] },
+    { coeff: -1n, factors: [3 * i + 2] },
+  ]);
+
+/** b_i ∈ {0,1}: identities b_i² − b_i. */
+export const binaryIdentities = (count: number): Identity[] =>
+  Array.from({ length: count }, (_, i) => [
+    { coeff: 1n, factors: [i, i] },
+    { coeff: -1n, factors: [i] },
+  ]);
+
 export function proveHadamard(ctx: ProverContext, claims: ProverClaims, instances: HadamardInstance<CommittedTensor>[]): SumcheckProof {
-  return proveZeroCheck(ctx, claims, instances.flatMap((i) => [i.a, i.b, i.c]), instances.length, "hadamard");
+  return proveIdentities(ctx, claims, instances.flatMap((i) => [i.a, i.b, i.c]), hadamardIdentities(instances.length));
 }
 
 export function verifyHadamard(ctx: VerifierContext, claims: VerifierClaims, instances: HadamardInstance<TensorCommitment>[], proof: SumcheckProof): void {
-  verifyZeroCheck(ctx, claims, instances.flatMap((i) => [i.a, i.b, i.c]), instances.length, "hadamard", proof);
+  verifyIdentities(ctx, claims, instances.flatMap((i) => [i.a, i.b, i.c]), hadamardIdentities(instances.length), proof, "hadamard");
 }
 
 export function proveBinary(ctx: ProverContext, claims: ProverClaims, bits: CommittedTensor[]): SumcheckProof {
-  return proveZeroCheck(ctx, claims, bits, bits.length, "binary");
+  return proveIdentities(ctx, claims, bits, binaryIdentities(bits.length));
 }
 
 export function verifyBinary(ctx: VerifierContext, claims: VerifierClaims, bits: TensorCommitment[], proof: SumcheckProof): void {
-  verifyZeroCheck(ctx, claims, bits, bits.length, "binary", proof);
+  verifyIdentities(ctx, claims, bits, binaryIdentities(bits.length), proof, "binary");
 }
 
-/** The statement's form (variables, degree, terms) without its challenges: what a proof reader needs. */
-export const zeroCheckLayout = (n: number, count: number, kind: "hadamard" | "binary") =>
-  zeroCheckStatement(n, new Array(n).fill(0n), new Array(count).fill(1n), kind);
+// ---------------------------------------------------------------- contractions (matmul)
 
-// ---------------------------------------------------------------- matmul
+/**
+ * One operand of C[i][j] = Σ_y L[i, y]·R[j, y]: a tensor of outerVars + innerVars variables whose
+ * contracted index y is either its low variables (innerLow: a row-major matrix [outer][y]) or its
+ * high ones ([y][outer]). A·B is L = A (inner low), R = B (inner high); A·Bᵀ has both inner low;
+ * Aᵀ·B both inner high.
+ */
+export interface Operand<T> {
+  readonly tensor: T;
+  readonly outerVars: number;
+  readonly innerLow: boolean;
+}
+
+export interface ContractionProof {
+  /** Commitments to each target's value at (r_j ‖ r_i). */
+  readonly values: G1Point[];
+  readonly sumcheck: SumcheckProof;
+}
+
+const contractionStatement = (innerVars: number): SumcheckStatement => ({ numVars: innerVars, terms: [{ coeff: 1n, factors: [0, 1] }], publicFactors: [false, false] });
+
+const operandPoint = (o: { innerLow: boolean }, rOuter: readonly bigint[], ry: readonly bigint[]) => (o.innerLow ? [...ry, ...rOuter] : [...rOuter, ...ry]);
+
+function checkContraction(innerVars: number, left: Operand<TensorShape>, right: Operand<TensorShape>, targets: readonly LinearTerm<TensorShape>[]): void {
+  if (numVars(left.tensor) !== left.outerVars + innerVars || numVars(right.tensor) !== right.outerVars + innerVars) throw new RangeError("contraction: operand sizes do not match");
+  if (targets.length === 0 || targets.some((t) => numVars(t.tensor) !== left.outerVars + right.outerVars)) throw new RangeError("contraction: target sizes do not match");
+}
+
+/** The vector y ↦ M~ with its outer variables bound to r (a native matrix-vector product). */
+function partial(o: Operand<CommittedTensor>, innerVars: number, r: readonly bigint[]): FrTensor {
+  const outer = 2 ** o.outerVars;
+  const inner = 2 ** innerVars;
+  const e = FrTensor.eq(bigIntsToBytes(r));
+  return o.innerLow ? e.reshape([1, outer]).matmul(o.tensor.tensor.reshape([outer, inner])).flat() : o.tensor.tensor.reshape([inner, outer]).matmul(e.reshape([outer, 1])).flat();
+}
+
+/**
+ * Proves Σ_k c_k·T_k = C where C[i][j] = Σ_y L[i,y]·R[j,y] (Thaler's reduction): r_i, r_j from the
+ * transcript, commitments to each T_k~(r_j ‖ r_i), and a sumcheck of Σ_y L~(·)·R~(·) = Σ_k c_k·T_k~.
+ * C's layout is row-major [i][j]: j (the right operand's outer index) is its low variables.
+ */
+export function proveContraction(
+  ctx: ProverContext,
+  claims: ProverClaims,
+  innerVars: number,
+  left: Operand<CommittedTensor>,
+  right: Operand<CommittedTensor>,
+  targets: readonly LinearTerm<CommittedTensor>[],
+): ContractionProof {
+  checkContraction(innerVars, { ...left, tensor: left.tensor.commitment }, { ...right, tensor: right.tensor.commitment }, targets.map((t) => ({ ...t, tensor: t.tensor.commitment })));
+  const ri = ctx.transcript.challenges("matmul/ri", left.outerVars);
+  const rj = ctx.transcript.challenges("matmul/rj", right.outerVars);
+  const a = partial(left, innerVars, ri);
+  const b = partial(right, innerVars, rj);
+  const point = [...rj, ...ri];
+  const values = targets.map((t) => commitScalar(ctx, evaluateCommitted(t.tensor, point)));
+  ctx.transcript.absorbPoints("matmul/value", values.map((v) => v.point));
+  const claim = values.reduce((acc, v, k) => ({ value: add(acc.value, mul(fr(targets[k].coeff), v.value)), blind: add(acc.blind, mul(fr(targets[k].coeff), v.blind)) }), { value: 0n, blind: 0n });
+  const res = proveSumcheck(ctx, contractionStatement(innerVars), [a, b], claim);
+  targets.forEach((t, k) => claims.add(t.tensor, point, values[k]));
+  claims.add(left.tensor, operandPoint(left, ri, res.point), res.evals[0]!);
+  claims.add(right.tensor, operandPoint(right, rj, res.point), res.evals[1]!);
+  return { values: values.map((v) => v.point), sumcheck: res.proof };
+}
+
+export function verifyContraction(
+  ctx: VerifierContext,
+  claims: VerifierClaims,
+  innerVars: number,
+  left: Operand<TensorCommitment>,
+  right: Operand<TensorCommitment>,
+  targets: readonly LinearTerm<TensorCommitment>[],
+  proof: ContractionProof,
+  what = "matmul",
+): void {
+  try {
+    checkContraction(innerVars, left, right, targets);
+  } catch (e) {
+    throw new Rejection(`${what}: ${(e as Error).message}`);
+  }
+  if (proof.values.length !== targets.length) throw new Rejection(`${what}: one value per target`);
+  const ri = ctx.transcript.challenges("matmul/ri", left.outerVars);
+  const rj = ctx.transcript.challenges("matmul/rj", right.outerVars);
+  ctx.transcript.absorbPoints("matmul/value", proof.values);
+  const claim = new Lin();
+  proof.values.forEach((v, k) => claim.add(v, fr(targets[k].coeff)));
+  const res = verifySumcheck(ctx, contractionStatement(innerVars), claim, proof.sumcheck, undefined, what);
+  const point = [...rj, ...ri];
+  targets.forEach((t, k) => claims.add(t.tensor, point, proof.values[k]));
+  claims.add(left.tensor, operandPoint(left, ri, res.point), res.evals[0]!);
+  claims.add(right.tensor, operandPoint(right, rj, res.point), res.evals[1]!);
+}
+
+export const contractionCodec = {
+  write(w: ProofWriter, p: ContractionProof): void {
+    w.points(p.values);
+    sumcheckCodec.write(w, p.sumcheck);
+  },
+  read: (r: ProofReader, innerVars: number, targets: number): ContractionProof => ({
+    values: r.points(targets, "matmul.values"),
+    sumcheck: sumcheckCodec.read(r, contractionStatement(innerVars)),
+  }),
+};
 
 export interface MatmulDims {
   /** log2 of A's rows (m), of the inner dimension (k), of B's columns (n). */
@@ -95,60 +217,18 @@ export interface MatmulDims {
   readonly logN: number;
 }
 
-export interface MatmulProof {
-  /** Commitment to C~(r_j ‖ r_i). */
-  readonly value: G1Point;
-  readonly sumcheck: SumcheckProof;
+/** C = A·B (row-major A: m×k, B: k×n, C: m×n). */
+export function proveMatmul(ctx: ProverContext, claims: ProverClaims, d: MatmulDims, A: CommittedTensor, B: CommittedTensor, C: CommittedTensor): ContractionProof {
+  return proveContraction(ctx, claims, d.logK, { tensor: A, outerVars: d.logM, innerLow: true }, { tensor: B, outerVars: d.logN, innerLow: false }, [{ coeff: 1n, tensor: C }]);
 }
 
-const matmulStatement = (logK: number): SumcheckStatement => ({ numVars: logK, terms: [{ coeff: 1n, factors: [0, 1] }], publicFactors: [false, false] });
-
-function checkDims(d: MatmulDims, a: { logRows: number; logCols: number }, b: typeof a, c: typeof a): void {
-  if (numVars(a) !== d.logM + d.logK || numVars(b) !== d.logK + d.logN || numVars(c) !== d.logM + d.logN) {
-    throw new RangeError(`matmul: tensor sizes do not match ${2 ** d.logM}×${2 ** d.logK} · ${2 ** d.logK}×${2 ** d.logN}`);
-  }
-}
-
-export function proveMatmul(ctx: ProverContext, claims: ProverClaims, d: MatmulDims, A: CommittedTensor, B: CommittedTensor, C: CommittedTensor): MatmulProof {
-  checkDims(d, A.commitment, B.commitment, C.commitment);
-  const ri = ctx.transcript.challenges("matmul/ri", d.logM);
-  const rj = ctx.transcript.challenges("matmul/rj", d.logN);
-  const m = 2 ** d.logM;
-  const k = 2 ** d.logK;
-  const n = 2 ** d.logN;
-  // a(y) = A~(y ‖ r_i) = eq(r_i)ᵀ·A,  b(y) = B~(r_j ‖ y) = B·eq(r_j).
-  const a = FrTensor.eq(bigIntsToBytes(ri)).reshape([1, m]).matmul(A.tensor.reshape([m, k]));
-  const b = B.tensor.reshape([k, n]).matmul(FrTensor.eq(bigIntsToBytes(rj)).reshape([n, 1]));
-  const value = commitScalar(ctx, bytesToBigInt(a.innerProduct(b)));
-  ctx.transcript.absorbPoints("matmul/value", [value.point]);
-  const res = proveSumcheck(ctx, matmulStatement(d.logK), [a.flat(), b.flat()], value);
-  claims.add(C, [...rj, ...ri], value);
-  claims.add(A, [...res.point, ...ri], res.evals[0]!);
-  claims.add(B, [...rj, ...res.point], res.evals[1]!);
-  return { value: value.point, sumcheck: res.proof };
-}
-
-export function verifyMatmul(ctx: VerifierContext, claims: VerifierClaims, d: MatmulDims, A: TensorCommitment, B: TensorCommitment, C: TensorCommitment, proof: MatmulProof): void {
-  try {
-    checkDims(d, A, B, C);
-  } catch (e) {
-    throw new Rejection((e as Error).message);
-  }
-  const ri = ctx.transcript.challenges("matmul/ri", d.logM);
-  const rj = ctx.transcript.challenges("matmul/rj", d.logN);
-  ctx.transcript.absorbPoints("matmul/value", [proof.value]);
-  const res = verifySumcheck(ctx, matmulStatement(d.logK), Lin.of(proof.value), proof.sumcheck, undefined, "matmul");
-  claims.add(C, [...rj, ...ri], proof.value);
-  claims.add(A, [...res.point, ...ri], res.evals[0]!);
-  claims.add(B, [...rj, ...res.point], res.evals[1]!);
+export function verifyMatmul(ctx: VerifierContext, claims: VerifierClaims, d: MatmulDims, A: TensorCommitment, B: TensorCommitment, C: TensorCommitment, proof: ContractionProof): void {
+  verifyContraction(ctx, claims, d.logK, { tensor: A, outerVars: d.logM, innerLow: true }, { tensor: B, outerVars: d.logN, innerLow: false }, [{ coeff: 1n, tensor: C }], proof);
 }
 
 export const matmulCodec = {
-  write(w: ProofWriter, p: MatmulProof): void {
-    w.point(p.value);
-    sumcheckCodec.write(w, p.sumcheck);
-  },
-  read: (r: ProofReader, d: MatmulDims): MatmulProof => ({ value: r.point("matmul.value"), sumcheck: sumcheckCodec.read(r, matmulStatement(d.logK)) }),
+  write: contractionCodec.write,
+  read: (r: ProofReader, d: MatmulDims): ContractionProof => contractionCodec.read(r, d.logK, 1),
 };
 
 // ---------------------------------------------------------------- linear relations on commitments

@@ -24,7 +24,7 @@ import { EquationSet, Lin, type MsmEngine, nobleEngine } from "./group";
 import { type CommittedTensor, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, evaluateCommitted, hyraxCodec, numVars, proveEvaluations, shapeFor, verifyEvaluations } from "./hyrax";
 import { type Range, limbCoefficients, tableShape, lookupCodec, proveRange, splitLimbs, verifyRange } from "./lookup";
 import { nativeEngine } from "./native-engine";
-import { type HadamardInstance, type MatmulDims, linearCodec, matmulCodec, proveBinary, proveHadamard, proveLinear, proveMatmul, verifyBinary, verifyHadamard, verifyLinear, verifyMatmul, zeroCheckLayout } from "./relations";
+import { type HadamardInstance, type MatmulDims, linearCodec, matmulCodec, proveBinary, proveHadamard, proveLinear, proveMatmul, verifyBinary, verifyHadamard, verifyLinear, verifyMatmul, identityLayout, hadamardIdentities, binaryIdentities } from "./relations";
 import { sumcheckCodec } from "./sumcheck";
 import { Transcript } from "./transcript";
 
@@ -186,7 +186,7 @@ export function verifyHadamardStatement(instances: HadamardInstance<TensorCommit
   return settle(ctx, opts, reading(bytes, (r) => {
     all.forEach((t, i) => absorbCommitment(ctx.transcript, `t${i}`, t));
     const claims = new VerifierClaims();
-    const proof = sumcheckCodec.read(r, zeroCheckLayout(numVars(all[0]), instances.length, "hadamard"));
+    const proof = sumcheckCodec.read(r, identityLayout(numVars(all[0]), all.length, hadamardIdentities(instances.length)));
     verifyHadamard(ctx, claims, instances, proof);
     claims.verify(ctx, claimsCodec.read(r, claims));
   }));
@@ -209,7 +209,7 @@ export function verifyBinaryStatement(bits: TensorCommitment[], bytes: Uint8Arra
   return settle(ctx, opts, reading(bytes, (r) => {
     bits.forEach((t, i) => absorbCommitment(ctx.transcript, `b${i}`, t));
     const claims = new VerifierClaims();
-    verifyBinary(ctx, claims, bits, sumcheckCodec.read(r, zeroCheckLayout(numVars(bits[0]), bits.length, "binary")));
+    verifyBinary(ctx, claims, bits, sumcheckCodec.read(r, identityLayout(numVars(bits[0]), bits.length, binaryIdentities(bits.length))));
     claims.verify(ctx, claimsCodec.read(r, claims));
   }));
 }
