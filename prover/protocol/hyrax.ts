@@ -10,10 +10,11 @@
  * Several tensors of one shape opened at one point share one argument through a random combination.
  */
 import { FrTensor } from "../../native";
-import type { G1Point } from "../crypto/bn254";
+import { G1, type G1Point } from "../crypto/bn254";
 import { bigIntsToBytes, bytesToBigInts } from "../crypto/bn254";
-import { add, eqTable, innerProduct, mul, powers, randomFr, sub } from "../crypto/fr";
+import { add, eqTable, fr, innerProduct, mul, powers, randomFr, sub } from "../crypto/fr";
 import { ProofFormatError, type ProofReader, type ProofWriter } from "./codec";
+import type { CommitmentKey } from "./generators";
 import { type OpenScalar, type ProverContext, Rejection, type VerifierContext } from "./context";
 import { Lin } from "./group";
 import { type DotProductProof, ipaCodec, proveDotProduct, verifyDotProduct } from "./ipa";
@@ -82,6 +83,35 @@ function sameShape(t: FrTensor, shape: number[]): boolean {
 
 function decodeRow(bytes: Uint8Array, j: number): G1Point {
   return pointFromNative(bytes.slice(64 * j, 64 * j + 64));
+}
+
+/**
+ * T + c (c added to every entry) as a commitment: each row gains c·Σ_i G_i and keeps its blinding.
+ * Prover and verifier derive it alike, so a range check can look up a shifted tensor for free.
+ */
+export function shiftedCommitment(key: CommitmentKey, c: TensorCommitment, shift: bigint): TensorCommitment {
+  const s = fr(shift);
+  if (s === 0n) return c;
+  const delta = sumOfGenerators(key, 1 << c.logCols).multiply(s);
+  return { logRows: c.logRows, logCols: c.logCols, rows: c.rows.map((row) => row.add(delta)) };
+}
+
+export function shiftCommitted(ctx: ProverContext, ct: CommittedTensor, shift: bigint): CommittedTensor {
+  const n = ct.tensor.length;
+  const constant = FrTensor.fromBytes(Buffer.alloc(32 * n, bigIntsToBytes([fr(shift)])), ct.tensor.shape);
+  return { tensor: ct.tensor.add(constant), commitment: shiftedCommitment(ctx.key, ct.commitment, shift), blinds: ct.blinds };
+}
+
+const generatorSums = new WeakMap<readonly G1Point[], Map<number, G1Point>>();
+function sumOfGenerators(key: CommitmentKey, cols: number): G1Point {
+  let byCols = generatorSums.get(key.G);
+  if (!byCols) generatorSums.set(key.G, (byCols = new Map()));
+  let sum = byCols.get(cols);
+  if (!sum) {
+    sum = key.G.slice(0, cols).reduce((acc, g) => acc.add(g), G1.ZERO);
+    byCols.set(cols, sum);
+  }
+  return sum;
 }
 
 function checkPoint(shape: TensorShape, z: readonly bigint[], what: string): void {

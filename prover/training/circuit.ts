@@ -1,0 +1,203 @@
+/**
+ * The step circuit (docs/protocol.md §4.4): one description of which tensors a training step commits
+ * and which relations tie them, read by both the prover and the verifier, so the two walk the same
+ * transcript by construction. Names: W<l>, Wn<l> (public: weights before and after), X, Y (public:
+ * the batch's dataset rows); everything else is witness, committed in `witness` order.
+ *
+ * Ranges (all lookups are against the one table [0, 2^16)):
+ *   R<l>, RG<l> (rounding remainders)  ∈ [−2^(F−1), 2^(F−1)): R + 2^(F−1) (and, if F < 16, + 2^16 − 2^F)
+ *   Z<l>, l < L:  Z + 2^32·S = L0 + 2^16·L1 (S binary: S is Z's sign bit, the ReLU mask)
+ *   Z<L>, GA<l>, U<l>:  V + 2^31 = L0 + 2^16·L1                   (V ∈ [−2^31, 2^31))
+ *   RU<l> ∈ [−2^(F+k−1), 2^(F+k−1)):  RU + 2^(F+k−1) = L0 + 2^16·L1, L1 < 2^(F+k−16) (shifted lookup)
+ * Quotients are range-checked so that each rounding has exactly one witness (a remainder outside its
+ * range, or a quotient that is not a small integer, cannot be proven).
+ */
+import type { Identity } from "../protocol/relations";
+import type { TensorShape } from "../protocol/hyrax";
+import { shapeFor } from "../protocol/hyrax";
+
+export interface StepDims {
+  /** log2 of the batch. */
+  readonly logB: number;
+  /** log2 of the padded layer widths d_0 … d_L. */
+  readonly logDims: readonly number[];
+  readonly fracBits: number;
+  readonly lrShift: number;
+}
+
+export interface OperandSpec {
+  readonly name: string;
+  readonly outerVars: number;
+  readonly innerLow: boolean;
+}
+
+export type RelationSpec =
+  | { kind: "contraction"; label: string; innerVars: number; left: OperandSpec; right: OperandSpec; targets: { coeff: bigint; name: string }[] }
+  | { kind: "identities"; label: string; tensors: string[]; identities: Identity[] }
+  | { kind: "linear"; label: string; terms: { coeff: bigint; name: string }[]; constant: bigint };
+
+export interface LookupSpec {
+  readonly name: string;
+  readonly shift: bigint;
+}
+
+export interface StepCircuit {
+  readonly shapes: ReadonlyMap<string, TensorShape>;
+  readonly publicInputs: readonly string[];
+  readonly publicOutputs: readonly string[];
+  readonly witness: readonly string[];
+  readonly relations: readonly RelationSpec[];
+  readonly lookups: readonly LookupSpec[];
+}
+
+const TWO16 = 1n << 16n;
+
+export function checkDims(d: StepDims): void {
+  if (d.logDims.length < 2) throw new RangeError("a network has at least one layer");
+  if (!Number.isInteger(d.fracBits) || d.fracBits < 1 || d.fracBits > 16) throw new RangeError("the step circuit needs 1 ≤ F ≤ 16");
+  const fk = d.fracBits + d.lrShift;
+  if (!(fk > 16 && fk <= 32)) throw new RangeError("the step circuit needs 16 < F + k ≤ 32");
+}
+
+export function stepCircuit(d: StepDims): StepCircuit {
+  checkDims(d);
+  const L = d.logDims.length - 1;
+  const F = BigInt(d.fracBits);
+  const FK = BigInt(d.fracBits + d.lrShift);
+  const shapes = new Map<string, TensorShape>();
+  const batch = (l: number): TensorShape => ({ logRows: d.logB, logCols: d.logDims[l] });
+  const weight = (l: number): TensorShape => shapeFor(d.logDims[l - 1] + d.logDims[l]);
+  const witness: string[] = [];
+  const add = (name: string, shape: TensorShape, isWitness = true) => {
+    shapes.set(name, shape);
+    if (isWitness) witness.push(name);
+  };
+  add("X", batch(0), false);
+  add("Y", batch(L), false);
+  for (let l = 1; l <= L; l++) {
+    add(`W${l}`, weight(l), false);
+    add(`Wn${l}`, weight(l), false);
+  }
+  const act = (l: number) => (l === 0 ? "X" : `A${l}`);
+  const gz = (l: number) => (l === L ? "G" : `GZ${l}`);
+  for (let l = 1; l <= L; l++) {
+    for (const n of [`Z${l}`, `R${l}`]) add(n, batch(l));
+    if (l < L) for (const n of [`S${l}`, `A${l}`]) add(n, batch(l));
+    for (const n of [`Z${l}L0`, `Z${l}L1`]) add(n, batch(l));
+  }
+  add("G", batch(L));
+  for (let l = L; l >= 1; l--) {
+    if (l < L) add(`GZ${l}`, batch(l));
+    if (l > 1) for (const n of [`GA${l - 1}`, `RG${l - 1}`, `GA${l - 1}L0`, `GA${l - 1}L1`]) add(n, batch(l - 1));
+    for (const n of [`U${l}`, `RU${l}`, `U${l}L0`, `U${l}L1`, `RU${l}L0`, `RU${l}L1`]) add(n, weight(l));
+  }
+
+  const relations: RelationSpec[] = [];
+  for (let l = 1; l <= L; l++) {
+    relations.push({
+      kind: "contraction",
+      label: `forward ${l}: A${l - 1}·W${l} = 2^F·Z${l} + R${l}`,
+      innerVars: d.logDims[l - 1],
+      left: { name: act(l - 1), outerVars: d.logB, innerLow: true },
+      right: { name: `W${l}`, outerVars: d.logDims[l], innerLow: false },
+      targets: [
+        { coeff: 1n << F, name: `Z${l}` },
+        { coeff: 1n, name: `R${l}` },
+      ],
+    });
+  }
+  for (let l = 1; l < L; l++) {
+    relations.push({
+      kind: "identities",
+      label: `layer ${l}: ReLU, sign bits, ReLU gradient`,
+      tensors: [`A${l}`, `Z${l}`, `S${l}`, `GZ${l}`, `GA${l}`],
+      identities: [
+        [
+          { coeff: 1n, factors: [0] },
+          { coeff: -1n, factors: [1] },
+          { coeff: 1n, factors: [1, 2] },
+        ],
+        [
+          { coeff: 1n, factors: [2, 2] },
+          { coeff: -1n, factors: [2] },
+        ],
+        [
+          { coeff: 1n, factors: [3] },
+          { coeff: -1n, factors: [4] },
+          { coeff: 1n, factors: [4, 2] },
+        ],
+      ],
+    });
+  }
+  for (let l = L; l >= 1; l--) {
+    relations.push({
+      kind: "contraction",
+      label: `weight gradient ${l}: A${l - 1}ᵀ·GZ${l} = 2^(F+k)·U${l} + RU${l}`,
+      innerVars: d.logB,
+      left: { name: act(l - 1), outerVars: d.logDims[l - 1], innerLow: false },
+      right: { name: gz(l), outerVars: d.logDims[l], innerLow: false },
+      targets: [
+        { coeff: 1n << FK, name: `U${l}` },
+        { coeff: 1n, name: `RU${l}` },
+      ],
+    });
+    if (l > 1) {
+      relations.push({
+        kind: "contraction",
+        label: `backward ${l}: GZ${l}·W${l}ᵀ = 2^F·GA${l - 1} + RG${l - 1}`,
+        innerVars: d.logDims[l],
+        left: { name: gz(l), outerVars: d.logB, innerLow: true },
+        right: { name: `W${l}`, outerVars: d.logDims[l - 1], innerLow: true },
+        targets: [
+          { coeff: 1n << F, name: `GA${l - 1}` },
+          { coeff: 1n, name: `RG${l - 1}` },
+        ],
+      });
+    }
+  }
+  const linear = (label: string, terms: [bigint, string][], constant = 0n) =>
+    relations.push({ kind: "linear", label, terms: terms.map(([coeff, name]) => ({ coeff, name })), constant });
+  linear("loss gradient: G = Z_L − Y", [
+    [1n, "G"],
+    [-1n, `Z${L}`],
+    [1n, "Y"],
+  ]);
+  for (let l = 1; l <= L; l++) {
+    linear(`update ${l}: Wn${l} = W${l} − U${l}`, [
+      [1n, `Wn${l}`],
+      [-1n, `W${l}`],
+      [1n, `U${l}`],
+    ]);
+  }
+  const limbs = (v: string, extra: [bigint, string][], constant: bigint) =>
+    linear(`range of ${v}`, [[1n, v], ...extra, [-1n, `${v}L0`], [-TWO16, `${v}L1`]], constant);
+  for (let l = 1; l <= L; l++) {
+    if (l < L) limbs(`Z${l}`, [[1n << 32n, `S${l}`]], 0n);
+    else limbs(`Z${l}`, [], 1n << 31n);
+  }
+  for (let l = 1; l < L; l++) limbs(`GA${l}`, [], 1n << 31n);
+  for (let l = 1; l <= L; l++) {
+    limbs(`U${l}`, [], 1n << 31n);
+    limbs(`RU${l}`, [], 1n << (FK - 1n));
+  }
+
+  const lookups: LookupSpec[] = [];
+  const remainder = (name: string) => {
+    lookups.push({ name, shift: 1n << (F - 1n) });
+    if (F < 16n) lookups.push({ name, shift: (1n << (F - 1n)) + TWO16 - (1n << F) });
+  };
+  for (let l = 1; l <= L; l++) remainder(`R${l}`);
+  for (let l = 1; l < L; l++) remainder(`RG${l}`);
+  const full = (v: string) => lookups.push({ name: `${v}L0`, shift: 0n }, { name: `${v}L1`, shift: 0n });
+  for (let l = 1; l <= L; l++) full(`Z${l}`);
+  for (let l = 1; l < L; l++) full(`GA${l}`);
+  for (let l = 1; l <= L; l++) {
+    full(`U${l}`);
+    full(`RU${l}`);
+    if (FK < 32n) lookups.push({ name: `RU${l}L1`, shift: TWO16 - (1n << (FK - 16n)) });
+  }
+
+  const publicInputs = ["X", "Y", ...Array.from({ length: L }, (_, l) => `W${l + 1}`)];
+  const publicOutputs = Array.from({ length: L }, (_, l) => `Wn${l + 1}`);
+  return { shapes, publicInputs, publicOutputs, witness, relations, lookups };
+}

@@ -1,0 +1,214 @@
+/**
+ * The proof of one SGD step (docs/protocol.md §4.4): that the committed weights Wn are the fixed-point
+ * SGD update of the committed weights W on the batch whose rows X, Y are the dataset's record
+ * commitments. Both sides interpret the same circuit (`circuit.ts`).
+ *
+ * Transcript (domain zkdl-chain/v1/train-step): generators id; "run" (the run's binding digest);
+ * "step" = [t]; "dims" = [log B, F, k, log d_0 … log d_L]; the public inputs X, Y, W<l>; then the
+ * proof: Wn<l> (public outputs), every witness commitment in circuit order, each relation's proof in
+ * circuit order, the range lookup over all lookup tensors, and the claims' reductions and openings.
+ */
+import { FrTensor } from "../../native";
+import { fr } from "../crypto/fr";
+import { ProofReader, ProofWriter } from "../protocol/codec";
+import { type ProverContext, Rejection, type VerifierContext } from "../protocol/context";
+import { ProverClaims, VerifierClaims, claimsCodec } from "../protocol/claims";
+import { type CommitmentKey, commitmentKey } from "../protocol/generators";
+import { EquationSet, type MsmEngine, nobleEngine } from "../protocol/group";
+import { type CommittedTensor, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, shiftCommitted, shiftedCommitment } from "../protocol/hyrax";
+import { lookupCodec, proveRange, tableShape, verifyRange } from "../protocol/lookup";
+import { nativeEngine } from "../protocol/native-engine";
+import { contractionCodec, identityLayout, linearCodec, proveContraction, proveIdentities, proveLinear, verifyContraction, verifyIdentities, verifyLinear } from "../protocol/relations";
+import type { Verdict } from "../protocol/statements";
+import { sumcheckCodec } from "../protocol/sumcheck";
+import { Transcript } from "../protocol/transcript";
+import type { Matrix, StepTrace } from "../model/fixed";
+import { type StepDims, stepCircuit } from "./circuit";
+
+export const STEP_DOMAIN = "zkdl-chain/v1/train-step";
+const TABLE = { lo: 0n, bits: 16 };
+
+/** The key a step of these dimensions needs (widest row of any tensor, and the lookup table). */
+export function stepKey(d: StepDims, source: "ts" | "native" = "ts"): CommitmentKey {
+  const circuit = stepCircuit(d);
+  const cols = Math.max(...[...circuit.shapes.values(), tableShape(TABLE.bits)].map((s) => 1 << s.logCols));
+  return commitmentKey(cols, { source });
+}
+
+function absorbStatement(t: Transcript, key: CommitmentKey, run: Uint8Array, step: number, d: StepDims): void {
+  t.absorb("generators", key.id).absorb("run", run).absorbU32s("step", [step]).absorbU32s("dims", [d.logB, d.fracBits, d.lrShift, ...d.logDims]);
+}
+
+// ---------------------------------------------------------------- witness values
+
+const TWO16 = 2 ** 16;
+
+/** Entries of v + offset split into 16-bit limbs; throws if one is outside [0, 2^32). */
+function limbs(name: string, v: Matrix, offset: (i: number) => number): [Float64Array, Float64Array] {
+  const l0 = new Float64Array(v.data.length);
+  const l1 = new Float64Array(v.data.length);
+  for (let i = 0; i < l0.length; i++) {
+    const w = v.data[i] + offset(i);
+    if (!(w >= 0 && w < 2 ** 32)) throw new RangeError(`${name}: entry ${i} = ${v.data[i]} is outside the range the circuit proves`);
+    l0[i] = w % TWO16;
+    l1[i] = Math.floor(w / TWO16);
+  }
+  return [l0, l1];
+}
+
+/** Every named tensor's integer entries, from the trace of a step. */
+export function witnessValues(d: StepDims, trace: StepTrace): Map<string, Float64Array> {
+  const L = d.logDims.length - 1;
+  const m = new Map<string, Float64Array>();
+  m.set("X", trace.x.data).set("Y", trace.y.data).set("G", trace.gl.data);
+  const withLimbs = (name: string, v: Matrix, offset: (i: number) => number) => {
+    m.set(name, v.data);
+    const [l0, l1] = limbs(name, v, offset);
+    m.set(`${name}L0`, l0).set(`${name}L1`, l1);
+  };
+  for (let l = 1; l <= L; l++) {
+    const f = trace.forward[l - 1];
+    m.set(`W${l}`, trace.weights[l - 1].data).set(`Wn${l}`, trace.next[l - 1].data).set(`R${l}`, f.remainder.data);
+    if (l < L) {
+      m.set(`S${l}`, f.sign.data).set(`A${l}`, f.a.data);
+      withLimbs(`Z${l}`, f.z, (i) => f.sign.data[i] * 2 ** 32);
+    } else withLimbs(`Z${l}`, f.z, () => 2 ** 31);
+    const b = trace.backward[l - 1];
+    if (l < L) m.set(`GZ${l}`, b.gz.data);
+    if (l > 1) {
+      withLimbs(`GA${l - 1}`, b.gaPrev!, () => 2 ** 31);
+      m.set(`RG${l - 1}`, b.gaPrevRemainder!.data);
+    }
+    withLimbs(`U${l}`, b.update, () => 2 ** 31);
+    withLimbs(`RU${l}`, b.updateRemainder, () => 2 ** (d.fracBits + d.lrShift - 1));
+  }
+  return m;
+}
+
+const toTensor = (v: Float64Array): FrTensor => FrTensor.fromInts(BigInt64Array.from(v, (x) => BigInt(x)));
+
+// ---------------------------------------------------------------- prover
+
+export interface StepInputs {
+  readonly X: CommittedTensor;
+  readonly Y: CommittedTensor;
+  /** W<l> for l = 1…L. */
+  readonly W: readonly CommittedTensor[];
+}
+
+export interface StepProof {
+  readonly bytes: Uint8Array;
+  /** Wn<l>: the next step's W<l>. */
+  readonly next: CommittedTensor[];
+}
+
+export function proveStep(key: CommitmentKey, d: StepDims, run: Uint8Array, step: number, inputs: StepInputs, trace: StepTrace): StepProof {
+  const circuit = stepCircuit(d);
+  const transcript = new Transcript(STEP_DOMAIN);
+  const ctx: ProverContext = { key, transcript, engine: nativeEngine };
+  absorbStatement(transcript, key, run, step, d);
+  const values = witnessValues(d, trace);
+  const tensors = new Map<string, CommittedTensor>();
+  const L = d.logDims.length - 1;
+  tensors.set("X", inputs.X).set("Y", inputs.Y);
+  inputs.W.forEach((w, l) => tensors.set(`W${l + 1}`, w));
+  for (const name of circuit.publicInputs) absorbCommitment(transcript, name, tensors.get(name)!.commitment);
+  const w = new ProofWriter();
+  const commit = (name: string) => {
+    const ct = commitTensor(ctx, toTensor(values.get(name)!), circuit.shapes.get(name)!);
+    tensors.set(name, ct);
+    w.points(ct.commitment.rows);
+    absorbCommitment(transcript, name, ct.commitment);
+  };
+  for (const name of circuit.publicOutputs) commit(name);
+  for (const name of circuit.witness) commit(name);
+  const get = (name: string) => tensors.get(name)!;
+  const claims = new ProverClaims();
+  for (const rel of circuit.relations) {
+    if (rel.kind === "contraction") {
+      const p = proveContraction(ctx, claims, rel.innerVars, { ...rel.left, tensor: get(rel.left.name) }, { ...rel.right, tensor: get(rel.right.name) }, rel.targets.map((t) => ({ coeff: t.coeff, tensor: get(t.name) })));
+      contractionCodec.write(w, p);
+    } else if (rel.kind === "identities") {
+      sumcheckCodec.write(w, proveIdentities(ctx, claims, rel.tensors.map(get), rel.identities));
+    } else {
+      linearCodec.write(w, proveLinear(ctx, rel.terms.map((t) => ({ coeff: fr(t.coeff), tensor: get(t.name) })), fr(rel.constant)));
+    }
+  }
+  const looked = circuit.lookups.map((lk) => shiftCommitted(ctx, get(lk.name), lk.shift));
+  lookupCodec.write(w, proveRange(ctx, claims, looked, TABLE));
+  claimsCodec.write(w, claims.prove(ctx));
+  return { bytes: w.bytes(), next: Array.from({ length: L }, (_, l) => get(`Wn${l + 1}`)) };
+}
+
+// ---------------------------------------------------------------- verifier
+
+export interface StepPublic {
+  readonly X: TensorCommitment;
+  readonly Y: TensorCommitment;
+  readonly W: readonly TensorCommitment[];
+}
+
+export interface StepVerdict {
+  readonly verdict: Verdict;
+  /** The Wn<l> commitments the proof carries (the next step's W). */
+  readonly next: TensorCommitment[];
+}
+
+function readRows(r: ProofReader, name: string, shape: TensorShape): TensorCommitment {
+  return { ...shape, rows: r.points(1 << shape.logRows, name) };
+}
+
+/** Verifies a step proof from public data; malformed bytes throw ProofFormatError. */
+export function verifyStep(key: CommitmentKey, d: StepDims, run: Uint8Array, step: number, pub: StepPublic, bytes: Uint8Array, engine: MsmEngine = nobleEngine): StepVerdict {
+  const circuit = stepCircuit(d);
+  const transcript = new Transcript(STEP_DOMAIN);
+  const ctx: VerifierContext = { key, transcript, equations: new EquationSet() };
+  absorbStatement(transcript, key, run, step, d);
+  const L = d.logDims.length - 1;
+  const commitments = new Map<string, TensorCommitment>();
+  commitments.set("X", pub.X).set("Y", pub.Y);
+  pub.W.forEach((w, l) => commitments.set(`W${l + 1}`, w));
+  for (const name of circuit.publicInputs) {
+    const c = commitments.get(name);
+    const s = circuit.shapes.get(name)!;
+    if (!c || c.logRows !== s.logRows || c.logCols !== s.logCols || c.rows.length !== 1 << s.logRows) {
+      return { verdict: { valid: false, reason: `public input ${name} does not have the circuit's shape` }, next: [] };
+    }
+    absorbCommitment(transcript, name, c);
+  }
+  const r = new ProofReader(bytes);
+  const read = (name: string) => {
+    const c = readRows(r, name, circuit.shapes.get(name)!);
+    commitments.set(name, c);
+    absorbCommitment(transcript, name, c);
+  };
+  for (const name of circuit.publicOutputs) read(name);
+  for (const name of circuit.witness) read(name);
+  const next = Array.from({ length: L }, (_, l) => commitments.get(`Wn${l + 1}`)!);
+  const get = (name: string) => commitments.get(name)!;
+  try {
+    const claims = new VerifierClaims();
+    for (const rel of circuit.relations) {
+      if (rel.kind === "contraction") {
+        const p = contractionCodec.read(r, rel.innerVars, rel.targets.length);
+        verifyContraction(ctx, claims, rel.innerVars, { ...rel.left, tensor: get(rel.left.name) }, { ...rel.right, tensor: get(rel.right.name) }, rel.targets.map((t) => ({ coeff: t.coeff, tensor: get(t.name) })), p, rel.label);
+      } else if (rel.kind === "identities") {
+        const shape = circuit.shapes.get(rel.tensors[0])!;
+        const p = sumcheckCodec.read(r, identityLayout(shape.logRows + shape.logCols, rel.tensors.length, rel.identities));
+        verifyIdentities(ctx, claims, rel.tensors.map(get), rel.identities, p, rel.label);
+      } else {
+        verifyLinear(ctx, rel.terms.map((t) => ({ coeff: fr(t.coeff), tensor: get(t.name) })), linearCodec.read(r), fr(rel.constant), rel.label);
+      }
+    }
+    const looked = circuit.lookups.map((lk) => shiftedCommitment(key, get(lk.name), lk.shift));
+    verifyRange(ctx, claims, looked, TABLE, lookupCodec.read(r, looked, TABLE), "range checks");
+    claims.verify(ctx, claimsCodec.read(r, claims));
+    r.end();
+  } catch (e) {
+    if (e instanceof Rejection) return { verdict: { valid: false, reason: e.message }, next };
+    throw e;
+  }
+  const failed = ctx.equations.settle(engine);
+  return { verdict: failed === null ? { valid: true } : { valid: false, reason: failed }, next };
+}
+
