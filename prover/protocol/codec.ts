@@ -112,6 +112,11 @@ export class ProofReader {
     return Array.from({ length: n }, (_, i) => this.point(`${what}[${i}]`));
   }
 
+  /** Raw bytes (a nested encoding the caller parses). */
+  bytesOf(n: number, what = "bytes"): Uint8Array {
+    return this.take(n, what);
+  }
+
   u32(what = "count", max = 0xffffffff): number {
     const b = this.take(4, what);
     const n = ((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0;

@@ -44,7 +44,8 @@ export class Lin {
   }
 
   add(point: G1Point, scalar = 1n): this {
-    const s = ((this.terms.get(point) ?? 0n) + scalar) % R;
+    let s = ((this.terms.get(point) ?? 0n) + scalar) % R;
+    if (s < 0n) s += R;
     if (s === 0n) this.terms.delete(point);
     else this.terms.set(point, s);
     return this;

@@ -64,13 +64,18 @@ export function absorbCommitment(t: Transcript, name: string, c: TensorCommitmen
 }
 
 /** Commits a tensor of 2^n entries row by row with fresh blindings (native MSMs over the key). */
-export function commitTensor(ctx: ProverContext, tensor: FrTensor, shape: TensorShape = shapeFor(log2Length(tensor.length))): CommittedTensor {
+export function commitTensor(
+  ctx: ProverContext,
+  tensor: FrTensor,
+  shape: TensorShape = shapeFor(log2Length(tensor.length)),
+  blinds: readonly bigint[] = Array.from({ length: 1 << shape.logRows }, randomFr),
+): CommittedTensor {
   const rows = 1 << shape.logRows;
   const cols = 1 << shape.logCols;
   if (rows * cols !== tensor.length) throw new RangeError(`tensor of ${tensor.length} entries is not ${rows}×${cols}`);
   if (cols > ctx.key.size) throw new RangeError(`${cols} columns need ${cols} generators; the key has ${ctx.key.size}`);
   const matrix = sameShape(tensor, [rows, cols]) ? tensor : tensor.reshape([rows, cols]);
-  const blinds = Array.from({ length: rows }, randomFr);
+  if (blinds.length !== rows) throw new RangeError(`${rows} rows need ${rows} blindings, got ${blinds.length}`);
   const bytes = matrix.commitRows(concatPoints(ctx.key.G.slice(0, cols)), concatPoints([ctx.key.H]), bigIntsToBytes(blinds));
   const points = Array.from({ length: rows }, (_, j) => decodeRow(bytes, j));
   return { tensor: matrix, commitment: { ...shape, rows: points }, blinds };

@@ -103,11 +103,15 @@ export interface StepProof {
 }
 
 export function proveStep(key: CommitmentKey, d: StepDims, run: Uint8Array, step: number, inputs: StepInputs, trace: StepTrace): StepProof {
+  return proveStepWitness(key, d, run, step, inputs, witnessValues(d, trace));
+}
+
+/** The prover over explicit witness values (named as in the circuit); tests use it to play a cheating prover. */
+export function proveStepWitness(key: CommitmentKey, d: StepDims, run: Uint8Array, step: number, inputs: StepInputs, values: ReadonlyMap<string, Float64Array>): StepProof {
   const circuit = stepCircuit(d);
   const transcript = new Transcript(STEP_DOMAIN);
   const ctx: ProverContext = { key, transcript, engine: nativeEngine };
   absorbStatement(transcript, key, run, step, d);
-  const values = witnessValues(d, trace);
   const tensors = new Map<string, CommittedTensor>();
   const L = d.logDims.length - 1;
   tensors.set("X", inputs.X).set("Y", inputs.Y);

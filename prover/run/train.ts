@@ -1,0 +1,145 @@
+/**
+ * Training a run: records → dataset commitments and tree → fixed-point SGD, every step proven →
+ * the run folder (docs/protocol.md §4.5). The folder is written under DIR.partial and renamed at the
+ * end, so a crash never leaves a half-written run where a finished one is expected.
+ */
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { FrTensor } from "../../native";
+import type { Records } from "../data/records";
+import { featureMatrix, labelMatrix } from "../data/records";
+import { batchCommitted, commitDataset, datasetTree } from "../dataset/commitments";
+import { BatchSchedule } from "../dataset/schedule";
+import { type Matrix, type ModelConfig, checkConfig, initialWeights, paddedLayers, predict, trainStep } from "../model/fixed";
+import { floatPredict, floatStep, toFloat } from "../model/float";
+import { type CommittedTensor, commitTensor, shapeFor } from "../protocol/hyrax";
+import { nativeEngine } from "../protocol/native-engine";
+import { Transcript } from "../protocol/transcript";
+import type { StepDims } from "../training/circuit";
+import { proveStep, stepKey } from "../training/step";
+import { encodeBundle, encodeDataset, encodeOpenings, encodeRecords, encodeWeights } from "./formats";
+import { MANIFEST_FORMAT, type Manifest, PROVER_VERSION, digestHex, manifestBytes, manifestDigest, runBinding, weightsDigest } from "./manifest";
+
+export interface TrainOptions {
+  readonly config: ModelConfig;
+  readonly steps: number;
+  readonly records: Records;
+  /** "mnist" or "csv". */
+  readonly source: string;
+  /** Held-out records for the accuracy report (optional). */
+  readonly test?: Records;
+  readonly out: string;
+  /** Replace an existing folder at `out` (otherwise an existing one is an error). */
+  readonly overwrite?: boolean;
+  /** Called after each proven step. */
+  readonly onStep?: (info: { step: number; steps: number; loss: number; proveMs: number; bytes: number }) => void;
+  readonly onStage?: (stage: string) => void;
+}
+
+export interface TrainResult {
+  readonly manifest: Manifest;
+  readonly manifestDigest: string;
+  readonly dir: string;
+  readonly report: RunReport;
+}
+
+export interface RunReport {
+  readonly testAccuracy?: number;
+  readonly floatTestAccuracy?: number;
+  readonly finalLoss: number;
+  readonly proveMsPerStep: number;
+  readonly proofBytes: number;
+}
+
+export function stepDims(c: ModelConfig): StepDims {
+  return { logB: Math.log2(c.batch), logDims: paddedLayers(c).map(Math.log2), fracBits: c.fracBits, lrShift: c.lrShift };
+}
+
+const bigInts = (m: Matrix) => BigInt64Array.from(m.data, (v) => BigInt(v));
+
+export function trainRun(o: TrainOptions): TrainResult {
+  const c = o.config;
+  checkConfig(c);
+  if (existsSync(o.out) && !o.overwrite) throw new RangeError(`${o.out} exists; choose another --out or pass --force`);
+  const p = paddedLayers(c);
+  const L = p.length - 1;
+  if (o.records.features !== c.layers[0]) throw new RangeError(`the records have ${o.records.features} features; the first layer is ${c.layers[0]} wide`);
+  if (o.records.classes > c.layers[L]) throw new RangeError(`the records have ${o.records.classes} classes; the last layer is ${c.layers[L]} wide`);
+  if (!Number.isInteger(o.steps) || o.steps < 1) throw new RangeError("steps must be a positive integer");
+  const d = stepDims(c);
+  o.onStage?.("generators");
+  const key = stepKey(d, "native");
+  o.onStage?.("dataset commitments");
+  const { commitments, openings } = commitDataset(key, o.records, p[0], p[L], c.fracBits);
+  const tree = datasetTree(commitments);
+  const datasetBytes = encodeDataset(commitments);
+  const schedule = new BatchSchedule(o.records.count, c.batch, c.seed);
+  const statement = {
+    model: { layers: [...c.layers], paddedLayers: p, fracBits: c.fracBits, lrShift: c.lrShift, batch: c.batch, activation: "relu" as const, loss: "squared-error" as const },
+    training: { steps: o.steps, seed: c.seed, init: "he-uniform/zkdl-chain/v1/init" as const, schedule: "zkdl-chain/v1/batches" as const },
+    data: { source: o.source, records: o.records.count, features: o.records.features, classes: c.layers[L] },
+    generators: { label: key.label, size: key.size, id: "0x" + Buffer.from(key.id).toString("hex") },
+    dataset: { size: o.records.count, root: tree.root, commitments: "dataset.bin" as const, commitmentsDigest: digestHex(datasetBytes), tree: "dataset-tree.json" as const },
+  };
+  const run = runBinding(statement);
+  // Initial weights: seeded, committed with zero blinding (anyone recomputes them).
+  let weights = initialWeights(c);
+  let floatWeights = weights.map((m) => toFloat(c, m));
+  const ctx = { key, transcript: new Transcript("zkdl-chain/v1/commit"), engine: nativeEngine };
+  let W: CommittedTensor[] = weights.map((m) => commitTensor(ctx, FrTensor.fromInts(bigInts(m)), shapeFor(Math.log2(m.rows * m.cols)), new Array(1 << shapeFor(Math.log2(m.rows * m.cols)).logRows).fill(0n)));
+  const initial = W.map((w) => w.commitment);
+  const stepProofs: Uint8Array[] = [];
+  const stepDigests: string[] = [];
+  let loss = 0;
+  let proveMs = 0;
+  o.onStage?.("training and proving");
+  for (let t = 0; t < o.steps; t++) {
+    const idx = schedule.indices(t);
+    const x = featureMatrix(o.records, idx, p[0]);
+    const y = labelMatrix(o.records, idx, p[L], c.fracBits);
+    const trace = trainStep(c, weights, x, y);
+    const X = batchCommitted(bigInts(x), commitments.cx, openings.xBlinds, idx, p[0]);
+    const Y = batchCommitted(bigInts(y), commitments.cy, openings.yBlinds, idx, p[L]);
+    const started = performance.now();
+    const proof = proveStep(key, d, run, t, { X, Y, W }, trace);
+    const ms = performance.now() - started;
+    proveMs += ms;
+    stepProofs.push(proof.bytes);
+    W = proof.next;
+    stepDigests.push(weightsDigest(W.map((w) => w.commitment)));
+    weights = [...trace.next];
+    loss = trace.loss;
+    if (o.test) floatWeights = floatStep(c, floatWeights, toFloat(c, x), toFloat(c, y)).next;
+    o.onStep?.({ step: t, steps: o.steps, loss, proveMs: ms, bytes: proof.bytes.length });
+  }
+  const bundle = encodeBundle({ initial, steps: stepProofs });
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    prover: PROVER_VERSION,
+    ...statement,
+    weights: { initial: weightsDigest(initial), final: stepDigests[stepDigests.length - 1], steps: stepDigests },
+    bundle: { file: "proof.bin", digest: digestHex(bundle), bytes: bundle.length },
+  };
+  let report: RunReport = { finalLoss: loss, proveMsPerStep: proveMs / o.steps, proofBytes: bundle.length };
+  if (o.test) {
+    const all = Int32Array.from({ length: o.test.count }, (_, i) => i);
+    const tx = featureMatrix(o.test, all, p[0]);
+    const acc = (pred: number[]) => pred.filter((v, i) => v === o.test!.labels[i]).length / o.test!.count;
+    report = { ...report, testAccuracy: acc(predict(c, weights, tx)), floatTestAccuracy: acc(floatPredict(c, floatWeights, toFloat(c, tx))) };
+  }
+  o.onStage?.("writing the run");
+  const partial = `${o.out}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(join(partial, "private"), { recursive: true });
+  writeFileSync(join(partial, "manifest.json"), manifestBytes(manifest));
+  writeFileSync(join(partial, "dataset.bin"), datasetBytes);
+  writeFileSync(join(partial, "dataset-tree.json"), JSON.stringify(tree.dump(), null, 2) + "\n");
+  writeFileSync(join(partial, "proof.bin"), bundle);
+  writeFileSync(join(partial, "report.json"), JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(join(partial, "private", "openings.bin"), encodeOpenings(openings));
+  writeFileSync(join(partial, "private", "records.bin"), encodeRecords(o.records));
+  writeFileSync(join(partial, "private", "weights.bin"), encodeWeights({ weights, blinds: W.map((w) => [...w.blinds]) }));
+  if (existsSync(o.out)) rmSync(o.out, { recursive: true, force: true });
+  renameSync(partial, o.out);
+  return { manifest, manifestDigest: manifestDigest(manifest), dir: o.out, report };
+}
