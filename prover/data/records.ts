@@ -92,25 +92,26 @@ export function csvRecords(file: string, fracBits: number): Records {
   } catch (e) {
     throw new RecordsFormatError(file, `cannot read (${(e as Error).message})`);
   }
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
-  if (lines.length > 0 && lines[0].split(",").some((f) => f.trim() === "" || Number.isNaN(Number(f)))) lines.shift();
+  // Keep file line numbers for messages; a non-numeric first line is a header.
+  const lines = text.split(/\r?\n/).map((l, i) => ({ l, no: i + 1 })).filter(({ l }) => l.trim() !== "");
+  if (lines.length > 0 && lines[0].l.split(",").some((f) => f.trim() === "" || Number.isNaN(Number(f))) && lines.length > 1) lines.shift();
   if (lines.length === 0) throw new RecordsFormatError(file, "no records");
-  const width = lines[0].split(",").length;
+  const width = lines[0].l.split(",").length;
   if (width < 2) throw new RecordsFormatError(file, "a record needs at least one feature and a label");
   const features = width - 1;
   const x = new Int32Array(lines.length * features);
   const labels = new Int32Array(lines.length);
   const scale = 2 ** fracBits;
-  lines.forEach((line, r) => {
+  lines.forEach(({ l: line, no }, r) => {
     const fields = line.split(",");
-    if (fields.length !== width) throw new RecordsFormatError(file, `line ${r + 1} has ${fields.length} fields, expected ${width}`);
+    if (fields.length !== width) throw new RecordsFormatError(file, `line ${no} has ${fields.length} fields, expected ${width}`);
     for (let j = 0; j < features; j++) {
       const v = Number(fields[j]);
-      if (!Number.isFinite(v) || Math.abs(v * scale) >= 2 ** 31) throw new RecordsFormatError(file, `line ${r + 1}, field ${j + 1}: ${JSON.stringify(fields[j])} is not a feature value`);
+      if (!Number.isFinite(v) || Math.abs(v * scale) >= 2 ** 31) throw new RecordsFormatError(file, `line ${no}, field ${j + 1}: ${JSON.stringify(fields[j])} is not a feature value`);
       x[r * features + j] = Math.round(v * scale);
     }
     const label = Number(fields[features]);
-    if (!Number.isInteger(label) || label < 0 || label > 65535) throw new RecordsFormatError(file, `line ${r + 1}: label ${JSON.stringify(fields[features])} is not a class number`);
+    if (!Number.isInteger(label) || label < 0 || label > 65535) throw new RecordsFormatError(file, `line ${no}: label ${JSON.stringify(fields[features])} is not a class number`);
     labels[r] = label;
   });
   const classes = Math.max(...labels) + 1;
