@@ -56,7 +56,7 @@ program
   .option("--steps <N>", "SGD steps to train and prove", int("steps", 1, 1_000_000), 10)
   .option("--records <N>", "records the dataset commits (MNIST: at most 8995)", int("records", 1, 1 << 24))
   .option("--frac-bits <F>", "fixed-point scale 2^F (1…16)", int("frac-bits", 1, 16), 16)
-  .option("--lr-shift <k>", "learning rate 2^-k on the batch-summed gradient (F + k in 17…32)", int("lr-shift", 0, 31), 8)
+  .option("--lr-shift <k>", "learning rate 2^-k on the batch-summed gradient (F + k in 17…32)", int("lr-shift", 0, 31), 9)
   .option("--seed <S>", "seed of the initial weights and of the batch schedule", "zkdl")
   .option("--out <dir>", "run folder to write", "runs/demo")
   .option("--force", "replace an existing run folder")
