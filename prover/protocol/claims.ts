@@ -2,12 +2,14 @@
  * Evaluation claims and their reduction to openings (docs/protocol.md §3.8).
  *
  * Protocols leave claims "T~(z) is the value inside commitment C_y". A claim set collects them in
- * order and discharges them together:
- *  1. per tensor, k > 1 claims at points z_1…z_k become one: with α from the transcript, a sumcheck
- *     of Σ_x T(x)·W(x) = Σ_i α^i·y_i, W = Σ_i α^i·eq(z_i, ·) public (the verifier evaluates W(r) in
- *     O(k·n)), leaves the single claim T~(r);
- *  2. tensors of one shape claimed at one point share one Hyrax opening (random combination).
- * Prover and verifier must add the same claims in the same order; the order fixes the proof layout.
+ * order and discharges them together, per commitment shape (first-seen order):
+ *  - if every claim of the shape is at one point, one batched Hyrax opening covers them all;
+ *  - otherwise, with α from the transcript and claim c (tensor k_c, point z_c, value y_c) weighted
+ *    by α^c, one sumcheck of Σ_x Σ_k T_k(x)·W_k(x) = Σ_c α^c·y_c, W_k = Σ_{c: k_c = k} α^c·eq(z_c, ·)
+ *    public (the verifier evaluates W_k(r) in O(claims·n)), leaves every tensor of the shape claimed at
+ *    one common point r, and one batched opening follows.
+ * So a proof has at most one reduction and one opening per distinct tensor shape. Prover and
+ * verifier must add the same claims in the same order; the order fixes the proof layout.
  */
 import { FrTensor } from "../../native";
 import type { G1Point } from "../crypto/bn254";
@@ -16,116 +18,139 @@ import { add, eqEval, mul, powers } from "../crypto/fr";
 import { ProofFormatError, type ProofReader, type ProofWriter } from "./codec";
 import { type OpenScalar, type ProverContext, Rejection, type VerifierContext } from "./context";
 import { Lin } from "./group";
-import { type CommittedTensor, type TensorCommitment, hyraxCodec, numVars, proveEvaluations, verifyEvaluations } from "./hyrax";
+import { type CommittedTensor, type TensorCommitment, type TensorShape, hyraxCodec, numVars, proveEvaluations, verifyEvaluations } from "./hyrax";
 import type { DotProductProof } from "./ipa";
 import { type SumcheckProof, type SumcheckStatement, proveSumcheck, sumcheckCodec, verifySumcheck } from "./sumcheck";
 
 export interface ClaimsProof {
-  /** One reduction sumcheck per tensor with more than one claim, in order of first claim. */
+  /** One reduction sumcheck per shape whose claims are at more than one point, in shape order. */
   readonly reductions: SumcheckProof[];
-  /** One opening per (shape, point) group, in order of first claim. */
+  /** One opening per shape, in shape order. */
   readonly openings: DotProductProof[];
 }
 
-const reductionStatement = (n: number): SumcheckStatement => ({ numVars: n, terms: [{ coeff: 1n, factors: [0, 1] }], publicFactors: [false, true] });
+/** Σ_k T_k·W_k over n variables for `tensors` tensors (factors T_0, W_0, T_1, W_1, …; W public). */
+const reductionStatement = (n: number, tensors: number): SumcheckStatement => ({
+  numVars: n,
+  terms: Array.from({ length: tensors }, (_, k) => ({ coeff: 1n, factors: [2 * k, 2 * k + 1] })),
+  publicFactors: Array.from({ length: 2 * tensors }, (_, j) => j % 2 === 1),
+});
 
-function samePoint(a: readonly bigint[], b: readonly bigint[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
+const samePoint = (a: readonly bigint[], b: readonly bigint[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+const sameShape = (a: TensorShape, b: TensorShape) => a.logRows === b.logRows && a.logCols === b.logCols;
+
+interface Claim<V> {
+  readonly point: bigint[];
+  readonly value: V;
 }
 
-/**
- * Groups claims for opening, preserving first-seen order: single claims of one shape at one point
- * share a group; a reduced claim (its point is fresh randomness) always opens alone.
- */
-function groupByPoint<T extends { shape: { logRows: number; logCols: number }; point: readonly bigint[]; reduced: boolean }>(items: T[]): T[][] {
-  const groups: T[][] = [];
-  for (const it of items) {
-    const g = it.reduced
-      ? undefined
-      : groups.find((gr) => !gr[0].reduced && gr[0].shape.logRows === it.shape.logRows && gr[0].shape.logCols === it.shape.logCols && samePoint(gr[0].point, it.point));
-    if (g) g.push(it);
-    else groups.push([it]);
+/** Claims grouped by shape (first-seen order), tensors in first-seen order within a group. */
+class ClaimGroups<T, V> {
+  readonly groups: { shape: TensorShape; tensors: { tensor: T; claims: Claim<V>[] }[] }[] = [];
+
+  add(tensor: T, shape: TensorShape, point: readonly bigint[], value: V): void {
+    let g = this.groups.find((x) => sameShape(x.shape, shape));
+    if (!g) this.groups.push((g = { shape, tensors: [] }));
+    let e = g.tensors.find((x) => x.tensor === tensor);
+    if (!e) g.tensors.push((e = { tensor, claims: [] }));
+    e.claims.push({ point: [...point], value });
   }
-  return groups;
+
+  static needsReduction<T, V>(g: { tensors: { tensor: T; claims: Claim<V>[] }[] }): boolean {
+    const first = g.tensors[0].claims[0].point;
+    return g.tensors.some((e) => e.claims.some((c) => !samePoint(c.point, first)));
+  }
 }
 
 export class ProverClaims {
-  private readonly entries: { tensor: CommittedTensor; claims: { point: bigint[]; value: OpenScalar }[] }[] = [];
+  private readonly claims = new ClaimGroups<CommittedTensor, OpenScalar>();
 
   add(tensor: CommittedTensor, point: readonly bigint[], value: OpenScalar): void {
     if (point.length !== numVars(tensor.commitment)) throw new RangeError(`claim at a ${point.length}-coordinate point on a ${numVars(tensor.commitment)}-variable tensor`);
-    let e = this.entries.find((x) => x.tensor === tensor);
-    if (!e) this.entries.push((e = { tensor, claims: [] }));
-    e.claims.push({ point: [...point], value });
+    this.claims.add(tensor, tensor.commitment, point, value);
   }
 
   prove(ctx: ProverContext): ClaimsProof {
     const reductions: SumcheckProof[] = [];
-    const singles: { tensor: CommittedTensor; shape: CommittedTensor["commitment"]; point: bigint[]; value: OpenScalar; reduced: boolean }[] = [];
-    for (const { tensor, claims } of this.entries) {
-      if (claims.length === 1) {
-        singles.push({ tensor, shape: tensor.commitment, point: claims[0].point, value: claims[0].value, reduced: false });
+    const openings: DotProductProof[] = [];
+    for (const g of this.claims.groups) {
+      if (!ClaimGroups.needsReduction(g)) {
+        const point = g.tensors[0].claims[0].point;
+        const pairs = g.tensors.flatMap((e) => e.claims.map((c) => ({ tensor: e.tensor, value: c.value })));
+        openings.push(proveEvaluations(ctx, pairs.map((p) => p.tensor), point, pairs.map((p) => p.value)));
         continue;
       }
-      const alpha = powers(ctx.transcript.challenge("claims/alpha"), claims.length + 1).slice(1);
-      const n = numVars(tensor.commitment);
-      let weights: FrTensor | undefined;
-      claims.forEach((c, i) => {
-        const term = FrTensor.eq(bigIntsToBytes(c.point)).scale(bigIntsToBytes([alpha[i]]));
-        weights = weights ? weights.add(term) : term;
-      });
-      const claim = claims.reduce((acc, c, i) => ({ value: add(acc.value, mul(alpha[i], c.value.value)), blind: add(acc.blind, mul(alpha[i], c.value.blind)) }), { value: 0n, blind: 0n });
-      const res = proveSumcheck(ctx, reductionStatement(n), [tensor.tensor.flat(), weights!], claim);
+      const total = g.tensors.reduce((n, e) => n + e.claims.length, 0);
+      const alpha = powers(ctx.transcript.challenge("claims/alpha"), total + 1).slice(1);
+      let c = 0;
+      let claim = { value: 0n, blind: 0n };
+      const factors: FrTensor[] = [];
+      for (const e of g.tensors) {
+        let weights: FrTensor | undefined;
+        for (const cl of e.claims) {
+          const term = FrTensor.eq(bigIntsToBytes(cl.point)).scale(bigIntsToBytes([alpha[c]]));
+          weights = weights ? weights.add(term) : term;
+          claim = { value: add(claim.value, mul(alpha[c], cl.value.value)), blind: add(claim.blind, mul(alpha[c], cl.value.blind)) };
+          c++;
+        }
+        factors.push(e.tensor.tensor.flat(), weights!);
+      }
+      const res = proveSumcheck(ctx, reductionStatement(numVars(g.shape), g.tensors.length), factors, claim);
       reductions.push(res.proof);
-      singles.push({ tensor, shape: tensor.commitment, point: res.point, value: res.evals[0]!, reduced: true });
+      openings.push(proveEvaluations(ctx, g.tensors.map((e) => e.tensor), res.point, g.tensors.map((_, k) => res.evals[2 * k]!)));
     }
-    const openings = groupByPoint(singles).map((g) => proveEvaluations(ctx, g.map((s) => s.tensor), g[0].point, g.map((s) => s.value)));
     return { reductions, openings };
   }
 }
 
 export class VerifierClaims {
-  private readonly entries: { commitment: TensorCommitment; claims: { point: bigint[]; value: Lin }[] }[] = [];
+  private readonly claims = new ClaimGroups<TensorCommitment, Lin>();
 
   add(commitment: TensorCommitment, point: readonly bigint[], value: Lin | G1Point): void {
     if (point.length !== numVars(commitment)) throw new Rejection(`claim at a ${point.length}-coordinate point on a ${numVars(commitment)}-variable tensor`);
-    let e = this.entries.find((x) => x.commitment === commitment);
-    if (!e) this.entries.push((e = { commitment, claims: [] }));
-    e.claims.push({ point: [...point], value: value instanceof Lin ? value : Lin.of(value) });
+    this.claims.add(commitment, commitment, point, value instanceof Lin ? value : Lin.of(value));
   }
 
-  /** The proof layout these claims imply: which tensors need reductions, how many openings of which shape. */
-  layout(): { reductions: number[]; openings: TensorCommitment[] } {
-    const reductions: number[] = [];
-    const singles: { shape: TensorCommitment; point: readonly bigint[]; reduced: boolean }[] = [];
-    for (const { commitment, claims } of this.entries) {
-      if (claims.length > 1) reductions.push(numVars(commitment));
-      singles.push({ shape: commitment, point: claims[0].point, reduced: claims.length > 1 });
-    }
-    return { reductions, openings: groupByPoint(singles).map((g) => g[0].shape) };
+  /** The proof layout these claims imply: per reduced shape its variables and tensor count; per shape one opening. */
+  layout(): { reductions: { vars: number; tensors: number }[]; openings: TensorShape[] } {
+    return {
+      reductions: this.claims.groups.filter((g) => ClaimGroups.needsReduction(g)).map((g) => ({ vars: numVars(g.shape), tensors: g.tensors.length })),
+      openings: this.claims.groups.map((g) => g.shape),
+    };
   }
 
   verify(ctx: VerifierContext, proof: ClaimsProof, what = "claims"): void {
     let nextReduction = 0;
-    const singles: { commitment: TensorCommitment; shape: TensorCommitment; point: bigint[]; value: Lin; reduced: boolean }[] = [];
-    for (const { commitment, claims } of this.entries) {
-      if (claims.length === 1) {
-        singles.push({ commitment, shape: commitment, point: claims[0].point, value: claims[0].value, reduced: false });
-        continue;
+    this.claims.groups.forEach((g, i) => {
+      const opening = proof.openings[i];
+      if (!opening) throw new Rejection(`${what}: missing opening`);
+      if (!ClaimGroups.needsReduction(g)) {
+        const point = g.tensors[0].claims[0].point;
+        const pairs = g.tensors.flatMap((e) => e.claims.map((c) => ({ tensor: e.tensor, value: c.value })));
+        verifyEvaluations(ctx, pairs.map((p) => p.tensor), point, pairs.map((p) => p.value), opening, `${what}: opening ${i}`);
+        return;
       }
       const reduction = proof.reductions[nextReduction++];
       if (!reduction) throw new Rejection(`${what}: missing claim reduction`);
-      const alpha = powers(ctx.transcript.challenge("claims/alpha"), claims.length + 1).slice(1);
+      const total = g.tensors.reduce((n, e) => n + e.claims.length, 0);
+      const alpha = powers(ctx.transcript.challenge("claims/alpha"), total + 1).slice(1);
       const claim = new Lin();
-      claims.forEach((c, i) => claim.addLin(c.value, alpha[i]));
-      const res = verifySumcheck(ctx, reductionStatement(numVars(commitment)), claim, reduction, (_j, r) =>
-        claims.reduce((acc, c, i) => add(acc, mul(alpha[i], eqEval(c.point, r))), 0n), `${what}: reduction`);
-      singles.push({ commitment, shape: commitment, point: res.point, value: Lin.of(res.evals[0]!), reduced: true });
-    }
-    if (nextReduction !== proof.reductions.length) throw new Rejection(`${what}: unexpected claim reductions`);
-    const groups = groupByPoint(singles);
-    if (groups.length !== proof.openings.length) throw new Rejection(`${what}: expected ${groups.length} openings, got ${proof.openings.length}`);
-    groups.forEach((g, i) => verifyEvaluations(ctx, g.map((s) => s.commitment), g[0].point, g.map((s) => s.value), proof.openings[i], `${what}: opening ${i}`));
+      const weightClaims: { point: bigint[]; alpha: bigint }[][] = [];
+      let c = 0;
+      for (const e of g.tensors) {
+        const list: { point: bigint[]; alpha: bigint }[] = [];
+        for (const cl of e.claims) {
+          claim.addLin(cl.value, alpha[c]);
+          list.push({ point: cl.point, alpha: alpha[c] });
+          c++;
+        }
+        weightClaims.push(list);
+      }
+      const res = verifySumcheck(ctx, reductionStatement(numVars(g.shape), g.tensors.length), claim, reduction, (j, r) =>
+        weightClaims[(j - 1) / 2].reduce((acc, w) => add(acc, mul(w.alpha, eqEval(w.point, r))), 0n), `${what}: reduction ${i}`);
+      verifyEvaluations(ctx, g.tensors.map((e) => e.tensor), res.point, g.tensors.map((_, k) => Lin.of(res.evals[2 * k]!)), opening, `${what}: opening ${i}`);
+    });
+    if (nextReduction !== proof.reductions.length || proof.openings.length !== this.claims.groups.length) throw new Rejection(`${what}: unexpected reductions or openings`);
   }
 }
 
@@ -141,7 +166,7 @@ export const claimsCodec = {
     const layout = claims.layout();
     const nr = r.u32("claims.reductions", layout.reductions.length);
     if (nr !== layout.reductions.length) throw new ProofFormatError("ZKDL_PROOF_SHAPE", `claims: expected ${layout.reductions.length} reductions, got ${nr}`);
-    const reductions = layout.reductions.map((n) => sumcheckCodec.read(r, reductionStatement(n)));
+    const reductions = layout.reductions.map((x) => sumcheckCodec.read(r, reductionStatement(x.vars, x.tensors)));
     const no = r.u32("claims.openings", layout.openings.length);
     if (no !== layout.openings.length) throw new ProofFormatError("ZKDL_PROOF_SHAPE", `claims: expected ${layout.openings.length} openings, got ${no}`);
     return { reductions, openings: layout.openings.map((shape) => hyraxCodec.readOpening(r, shape)) };

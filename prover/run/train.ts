@@ -12,10 +12,10 @@ import { batchCommitted, commitDataset, datasetTree } from "../dataset/commitmen
 import { BatchSchedule } from "../dataset/schedule";
 import { type Matrix, type ModelConfig, checkConfig, initialWeights, paddedLayers, predict, trainStep } from "../model/fixed";
 import { floatPredict, floatStep, toFloat } from "../model/float";
-import { type CommittedTensor, commitTensor, shapeFor } from "../protocol/hyrax";
+import { type CommittedTensor, commitTensor } from "../protocol/hyrax";
 import { nativeEngine } from "../protocol/native-engine";
 import { Transcript } from "../protocol/transcript";
-import type { StepDims } from "../training/circuit";
+import { type StepDims, weightShape } from "../training/circuit";
 import { proveStep, stepKey } from "../training/step";
 import { encodeBundle, encodeDataset, encodeOpenings, encodeRecords, encodeWeights } from "./formats";
 import { MANIFEST_FORMAT, type Manifest, PROVER_VERSION, digestHex, manifestBytes, manifestDigest, runBinding, weightsDigest } from "./manifest";
@@ -86,7 +86,10 @@ export function trainRun(o: TrainOptions): TrainResult {
   let weights = initialWeights(c);
   let floatWeights = weights.map((m) => toFloat(c, m));
   const ctx = { key, transcript: new Transcript("zkdl-chain/v1/commit"), engine: nativeEngine };
-  let W: CommittedTensor[] = weights.map((m) => commitTensor(ctx, FrTensor.fromInts(bigInts(m)), shapeFor(Math.log2(m.rows * m.cols)), new Array(1 << shapeFor(Math.log2(m.rows * m.cols)).logRows).fill(0n)));
+  let W: CommittedTensor[] = weights.map((m) => {
+    const shape = weightShape(Math.log2(m.rows * m.cols));
+    return commitTensor(ctx, FrTensor.fromInts(bigInts(m)), shape, new Array(1 << shape.logRows).fill(0n));
+  });
   const initial = W.map((w) => w.commitment);
   const stepProofs: Uint8Array[] = [];
   const stepDigests: string[] = [];

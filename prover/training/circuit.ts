@@ -7,14 +7,14 @@
  * Ranges (all lookups are against the one table [0, 2^16)):
  *   R<l>, RG<l> (rounding remainders)  ∈ [−2^(F−1), 2^(F−1)): R + 2^(F−1) (and, if F < 16, + 2^16 − 2^F)
  *   Z<l>, l < L:  Z + 2^32·S = L0 + 2^16·L1 (S binary: S is Z's sign bit, the ReLU mask)
- *   Z<L>, GA<l>, U<l>:  V + 2^31 = L0 + 2^16·L1                   (V ∈ [−2^31, 2^31))
+ *   Z<L>, GA<l>:  V + 2^31 = L0 + 2^16·L1                   (V ∈ [−2^31, 2^31))
+ *   U<l> (the update, at most half a unit per step):  U + 2^15 = L0  (U ∈ [−2^15, 2^15))
  *   RU<l> ∈ [−2^(F+k−1), 2^(F+k−1)):  RU + 2^(F+k−1) = L0 + 2^16·L1, L1 < 2^(F+k−16) (shifted lookup)
  * Quotients are range-checked so that each rounding has exactly one witness (a remainder outside its
  * range, or a quotient that is not a small integer, cannot be proven).
  */
 import type { Identity } from "../protocol/relations";
 import type { TensorShape } from "../protocol/hyrax";
-import { shapeFor } from "../protocol/hyrax";
 
 export interface StepDims {
   /** log2 of the batch. */
@@ -59,6 +59,18 @@ export function checkDims(d: StepDims): void {
   if (!(fk > 16 && fk <= 32)) throw new RangeError("the step circuit needs 16 < F + k ≤ 32");
 }
 
+/**
+ * Weight-shaped tensors are committed in wide rows: at most 2^WIDE_COLS columns (the key the lookup
+ * table needs anyway) and as few rows as that allows, but at least 2^4 (or half the variables) —
+ * fewer row commitments in every proof and larger, more efficient prover MSMs.
+ */
+export const WIDE_COLS = 12;
+
+export function weightShape(n: number): TensorShape {
+  const logRows = Math.max(n - WIDE_COLS, Math.min(4, Math.floor(n / 2)));
+  return { logRows, logCols: n - logRows };
+}
+
 export function stepCircuit(d: StepDims): StepCircuit {
   checkDims(d);
   const L = d.logDims.length - 1;
@@ -66,7 +78,7 @@ export function stepCircuit(d: StepDims): StepCircuit {
   const FK = BigInt(d.fracBits + d.lrShift);
   const shapes = new Map<string, TensorShape>();
   const batch = (l: number): TensorShape => ({ logRows: d.logB, logCols: d.logDims[l] });
-  const weight = (l: number): TensorShape => shapeFor(d.logDims[l - 1] + d.logDims[l]);
+  const weight = (l: number): TensorShape => weightShape(d.logDims[l - 1] + d.logDims[l]);
   const witness: string[] = [];
   const add = (name: string, shape: TensorShape, isWitness = true) => {
     shapes.set(name, shape);
@@ -89,7 +101,7 @@ export function stepCircuit(d: StepDims): StepCircuit {
   for (let l = L; l >= 1; l--) {
     if (l < L) add(`GZ${l}`, batch(l));
     if (l > 1) for (const n of [`GA${l - 1}`, `RG${l - 1}`, `GA${l - 1}L0`, `GA${l - 1}L1`]) add(n, batch(l - 1));
-    for (const n of [`U${l}`, `RU${l}`, `U${l}L0`, `U${l}L1`, `RU${l}L0`, `RU${l}L1`]) add(n, weight(l));
+    for (const n of [`U${l}`, `RU${l}`, `U${l}L0`, `RU${l}L0`, `RU${l}L1`]) add(n, weight(l));
   }
 
   const relations: RelationSpec[] = [];
@@ -177,7 +189,7 @@ export function stepCircuit(d: StepDims): StepCircuit {
   }
   for (let l = 1; l < L; l++) limbs(`GA${l}`, [], 1n << 31n);
   for (let l = 1; l <= L; l++) {
-    limbs(`U${l}`, [], 1n << 31n);
+    linear(`range of U${l}`, [[1n, `U${l}`], [-1n, `U${l}L0`]], 1n << 15n);
     limbs(`RU${l}`, [], 1n << (FK - 1n));
   }
 
@@ -192,7 +204,7 @@ export function stepCircuit(d: StepDims): StepCircuit {
   for (let l = 1; l <= L; l++) full(`Z${l}`);
   for (let l = 1; l < L; l++) full(`GA${l}`);
   for (let l = 1; l <= L; l++) {
-    full(`U${l}`);
+    lookups.push({ name: `U${l}L0`, shift: 0n });
     full(`RU${l}`);
     if (FK < 32n) lookups.push({ name: `RU${l}L1`, shift: TWO16 - (1n << (FK - 16n)) });
   }

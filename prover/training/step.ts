@@ -79,7 +79,10 @@ export function witnessValues(d: StepDims, trace: StepTrace): Map<string, Float6
       withLimbs(`GA${l - 1}`, b.gaPrev!, () => 2 ** 31);
       m.set(`RG${l - 1}`, b.gaPrevRemainder!.data);
     }
-    withLimbs(`U${l}`, b.update, () => 2 ** 31);
+    m.set(`U${l}`, b.update.data).set(`U${l}L0`, b.update.data.map((v, i) => {
+      if (!(v >= -(2 ** 15) && v < 2 ** 15)) throw new RangeError(`U${l}: entry ${i} = ${v} exceeds the per-step update range [−2^15, 2^15) (raise --lr-shift)`);
+      return v + 2 ** 15;
+    }));
     withLimbs(`RU${l}`, b.updateRemainder, () => 2 ** (d.fracBits + d.lrShift - 1));
   }
   return m;

@@ -5,7 +5,8 @@ import { featureMatrix, labelMatrix } from "../../prover/data/records";
 import { batchCommitted, commitDataset } from "../../prover/dataset/commitments";
 import { BatchSchedule } from "../../prover/dataset/schedule";
 import { type Matrix, type ModelConfig, initialWeights, paddedLayers, trainStep } from "../../prover/model/fixed";
-import { type CommittedTensor, commitTensor, shapeFor } from "../../prover/protocol/hyrax";
+import { type CommittedTensor, commitTensor } from "../../prover/protocol/hyrax";
+import { weightShape } from "../../prover/training/circuit";
 import { nativeEngine } from "../../prover/protocol/native-engine";
 import { Transcript } from "../../prover/protocol/transcript";
 import { stepDims } from "../../prover/run/train";
@@ -43,7 +44,7 @@ export function tinyStep(config = tinyConfig, records = syntheticRecords(16, con
   const schedule = new BatchSchedule(records.count, config.batch, config.seed);
   const weights = initialWeights(config);
   const ctx = { key, transcript: new Transcript("zkdl-chain/v1/test"), engine: nativeEngine };
-  const W: CommittedTensor[] = weights.map((m) => commitTensor(ctx, FrTensor.fromInts(bigInts(m)), shapeFor(Math.log2(m.rows * m.cols))));
+  const W: CommittedTensor[] = weights.map((m) => commitTensor(ctx, FrTensor.fromInts(bigInts(m)), weightShape(Math.log2(m.rows * m.cols))));
   const batch = (t: number, indices = schedule.indices(t)) => {
     const x = featureMatrix(records, indices, p[0]);
     const y = labelMatrix(records, indices, p[L], config.fracBits);

@@ -134,25 +134,31 @@ describe("protocol: ZK sumcheck and claim reduction", function () {
     expect(v2.equations.settle(nobleEngine)).to.not.equal(null);
   });
 
-  it("reduces several claims on one tensor to one opening, and rejects if any claim is wrong", () => {
+  it("reduces claims at several points on same-shaped tensors to one opening per shape, and rejects if any claim is wrong", () => {
     const values = rand(64);
     const points = [rand(6), rand(6), rand(6)];
     const run = (offset: number) => {
       const { prover, verifier } = contexts(8);
       const t = commitTensor(prover, tensor(values));
-      const uValues = rand(64);
+      const uValues = rand(32);
       const u = commitTensor(prover, tensor(uValues));
       const claims = new ProverClaims();
       const ys = points.map((z, i) => commitScalar(prover, add(mleEvaluate(values, z), i === 2 ? BigInt(offset) : 0n)));
       points.forEach((z, i) => claims.add(t, z, ys[i]));
-      const uz = commitScalar(prover, mleEvaluate(uValues, points[0]));
-      claims.add(u, points[0], uz);
+      const uz = commitScalar(prover, mleEvaluate(uValues, points[0].slice(1)));
+      claims.add(u, points[0].slice(1), uz);
+      // A second tensor of t's shape claimed elsewhere joins t's reduction.
+      const vValues = rand(64);
+      const v2 = commitTensor(prover, tensor(vValues));
+      const vz = commitScalar(prover, mleEvaluate(vValues, points[1]));
+      claims.add(v2, points[1], vz);
       const w = new ProofWriter();
       claimsCodec.write(w, claims.prove(prover));
       const v = verifier();
       const vc = new VerifierClaims();
       points.forEach((z, i) => vc.add(t.commitment, z, ys[i].point));
-      vc.add(u.commitment, points[0], uz.point);
+      vc.add(u.commitment, points[0].slice(1), uz.point);
+      vc.add(v2.commitment, points[1], vz.point);
       const r = new ProofReader(w.bytes());
       const proof = claimsCodec.read(r, vc);
       r.end();
