@@ -6,10 +6,10 @@
  *   Σ_i Σ_x 1/(β + A_i(x)) = Σ_j m_j/(β + T_j)           (Haböck, "Multivariate lookups based on
  *                                                          logarithmic derivatives", 2022)
  *
- * The prover commits m, then (after β) the inverse tensors u_i = 1/(β + A_i) and w = 1/(β + T),
- * and the sums S_i = Σ_x u_i(x) as scalars. One sumcheck per looked-up tensor proves
- *   Σ_x [eq(τ_i,x)·(u_i·A_i + β·u_i)(x) + α·u_i(x)] = 1 + α·S_i
- * (u_i·(β + A_i) = 1 everywhere, and the sum), one over the table proves
+ * The prover commits m, then (after β) one inverse tensor per group of one or two same-shaped
+ * looked-up tensors, u_g = 1/Π_{i∈g}(β + A_i), and w = 1/(β + T), and the group sums
+ * S_g = Σ_x Σ_{i∈g} 1/(β + A_i(x)) as scalars. One sumcheck per group proves u_g·Π(β + A_i) = 1
+ * everywhere and the sum (`tensorStatement`); one over the table proves
  *   Σ_j [eq(τ,j)·(w·T + β·w)(j) + α'·(m·w)(j)] = 1 + α'·Σ_i S_i,
  * with T~(r) = lo + Σ_k 2^k·r_k evaluated by the verifier in closed form. The table and the tensors
  * have their own variable counts, so a table larger or smaller than the tensors is fine. The
@@ -50,16 +50,54 @@ function checkRange(range: Range): void {
   if (!Number.isInteger(range.bits) || range.bits < 1 || range.bits > MAX_TABLE_BITS) throw new RangeError(`table bits must be 1 to ${MAX_TABLE_BITS}`);
 }
 
-const tensorStatement = (n: number, tau: bigint[], beta: bigint, alpha: bigint): SumcheckStatement => ({
-  numVars: n,
-  terms: [
-    { coeff: 1n, factors: [0, 1], eq: true },
-    { coeff: beta, factors: [0], eq: true },
-    { coeff: alpha, factors: [0] },
-  ],
-  publicFactors: [false, false],
-  eqPoint: tau,
-});
+/**
+ * The tensor side for a group of one or two same-shaped tensors, u = 1/Π_i(β + A_i):
+ *   one:  Σ_x [eq(τ,x)·(u·A + β·u) + α·u] = 1 + α·S
+ *   two:  Σ_x [eq(τ,x)·u·(β + A_1)(β + A_2) + α·u·(2β + A_1 + A_2)] = 1 + α·S
+ * (S = Σ_x Σ_i 1/(β + A_i(x)) in both). Pairing halves the full-width inverse commitments.
+ */
+const tensorStatement = (n: number, group: number, tau: bigint[], beta: bigint, alpha: bigint): SumcheckStatement =>
+  group === 1
+    ? {
+        numVars: n,
+        terms: [
+          { coeff: 1n, factors: [0, 1], eq: true },
+          { coeff: beta, factors: [0], eq: true },
+          { coeff: alpha, factors: [0] },
+        ],
+        publicFactors: [false, false],
+        eqPoint: tau,
+      }
+    : {
+        numVars: n,
+        terms: [
+          { coeff: 1n, factors: [0, 1, 2], eq: true },
+          { coeff: beta, factors: [0, 1], eq: true },
+          { coeff: beta, factors: [0, 2], eq: true },
+          { coeff: mul(beta, beta), factors: [0], eq: true },
+          { coeff: mul(2n, mul(alpha, beta)), factors: [0] },
+          { coeff: alpha, factors: [0, 1] },
+          { coeff: alpha, factors: [0, 2] },
+        ],
+        publicFactors: [false, false, false],
+        eqPoint: tau,
+      };
+
+/** Pairs same-shaped tensors in order (each with the next unpaired one of its shape); the rest stay single. */
+export function lookupGroups(shapes: readonly { logRows: number; logCols: number }[]): number[][] {
+  const used = new Array(shapes.length).fill(false);
+  const groups: number[][] = [];
+  for (let i = 0; i < shapes.length; i++) {
+    if (used[i]) continue;
+    used[i] = true;
+    const j = shapes.findIndex((s, k) => k > i && !used[k] && s.logRows === shapes[i].logRows && s.logCols === shapes[i].logCols);
+    if (j >= 0) {
+      used[j] = true;
+      groups.push([i, j]);
+    } else groups.push([i]);
+  }
+  return groups;
+}
 
 const tableStatement = (bits: number, tau: bigint[], beta: bigint, alpha: bigint): SumcheckStatement => ({
   numVars: bits,
@@ -133,21 +171,29 @@ export function proveRange(ctx: ProverContext, claims: ProverClaims, tensors: re
   absorbCommitment(ctx.transcript, "lookup/m", m.commitment);
   const beta = ctx.transcript.challenge("lookup/beta");
 
-  const inverses = tensors.map((t) => commitTensor(ctx, t.tensor.flat().add(constantTensor(beta, t.tensor.length)).batchInverse(), t.commitment));
+  const groups = lookupGroups(tensors.map((t) => t.commitment));
+  const shifted = tensors.map((t) => t.tensor.flat().add(constantTensor(beta, t.tensor.length)));
+  const inverses = groups.map((g) => {
+    const denominator = g.length === 1 ? shifted[g[0]] : shifted[g[0]].mul(shifted[g[1]]);
+    return commitTensor(ctx, denominator.batchInverse(), tensors[g[0]].commitment);
+  });
   const table = tableTensor(range);
   const tableInv = commitTensor(ctx, table.add(constantTensor(beta, table.length)).batchInverse(), tableShape(range.bits));
-  const sums: CommittedScalar[] = inverses.map((u) => commitScalar(ctx, bytesToBigInt(u.tensor.sum())));
+  // S_g = Σ_x Σ_{i∈g} 1/(β + A_i(x)) = Σ_x u_g·(numerator): 1 for one tensor, (β + A_1) + (β + A_2) for two.
+  const sums: CommittedScalar[] = groups.map((g, k) =>
+    commitScalar(ctx, bytesToBigInt(g.length === 1 ? inverses[k].tensor.sum() : inverses[k].tensor.flat().innerProduct(shifted[g[0]].add(shifted[g[1]])))),
+  );
   inverses.forEach((u, i) => absorbCommitment(ctx.transcript, `lookup/u${i}`, u.commitment));
   absorbCommitment(ctx.transcript, "lookup/w", tableInv.commitment);
   ctx.transcript.absorbPoints("lookup/sums", sums.map((s) => s.point));
-  const tensorChecks = tensors.map((t, i) => {
-    const n = numVars(t.commitment);
+  const tensorChecks = groups.map((g, k) => {
+    const n = numVars(tensors[g[0]].commitment);
     const tau = ctx.transcript.challenges("lookup/tau", n);
     const alpha = ctx.transcript.challenge("lookup/alpha");
-    const claim = { value: add(1n, mul(alpha, sums[i].value)), blind: mul(alpha, sums[i].blind) };
-    const res = proveSumcheck(ctx, tensorStatement(n, tau, beta, alpha), [inverses[i].tensor.flat(), t.tensor.flat()], claim);
-    claims.add(inverses[i], res.point, res.evals[0]!);
-    claims.add(t, res.point, res.evals[1]!);
+    const claim = { value: add(1n, mul(alpha, sums[k].value)), blind: mul(alpha, sums[k].blind) };
+    const res = proveSumcheck(ctx, tensorStatement(n, g.length, tau, beta, alpha), [inverses[k].tensor.flat(), ...g.map((i) => tensors[i].tensor.flat())], claim);
+    claims.add(inverses[k], res.point, res.evals[0]!);
+    g.forEach((i, j) => claims.add(tensors[i], res.point, res.evals[1 + j]!));
     return res.proof;
   });
   const tau = ctx.transcript.challenges("lookup/tau", range.bits);
@@ -178,22 +224,23 @@ export function verifyRange(ctx: VerifierContext, claims: VerifierClaims, tensor
   const tableDims = tableShape(range.bits);
   const sameDims = (a: TensorCommitment, b: { logRows: number; logCols: number }) => a.logRows === b.logRows && a.logCols === b.logCols;
   if (!sameDims(proof.multiplicities, tableDims) || !sameDims(proof.tableInverse, tableDims)) throw new Rejection(`${what}: table commitments have the wrong shape`);
-  if (proof.inverses.length !== tensors.length || proof.inverses.some((u, i) => !sameDims(u, tensors[i]))) throw new Rejection(`${what}: inverse commitments do not match the tensors`);
-  if (proof.sums.length !== tensors.length || proof.tensorChecks.length !== tensors.length) throw new Rejection(`${what}: wrong number of sums`);
+  const groups = lookupGroups(tensors);
+  if (proof.inverses.length !== groups.length || proof.inverses.some((u, k) => !sameDims(u, tensors[groups[k][0]]))) throw new Rejection(`${what}: inverse commitments do not match the tensors`);
+  if (proof.sums.length !== groups.length || proof.tensorChecks.length !== groups.length) throw new Rejection(`${what}: wrong number of sums`);
   ctx.transcript.absorbU32s("lookup/range", [range.bits]).absorbScalars("lookup/lo", [fr(range.lo)]);
   absorbCommitment(ctx.transcript, "lookup/m", proof.multiplicities);
   const beta = ctx.transcript.challenge("lookup/beta");
   proof.inverses.forEach((u, i) => absorbCommitment(ctx.transcript, `lookup/u${i}`, u));
   absorbCommitment(ctx.transcript, "lookup/w", proof.tableInverse);
   ctx.transcript.absorbPoints("lookup/sums", proof.sums);
-  tensors.forEach((t, i) => {
-    const n = numVars(t);
+  groups.forEach((g, k) => {
+    const n = numVars(tensors[g[0]]);
     const tau = ctx.transcript.challenges("lookup/tau", n);
     const alpha = ctx.transcript.challenge("lookup/alpha");
-    const claim = Lin.of(ctx.key.g).add(proof.sums[i], alpha);
-    const res = verifySumcheck(ctx, tensorStatement(n, tau, beta, alpha), claim, proof.tensorChecks[i], undefined, `${what}: tensor ${i}`);
-    claims.add(proof.inverses[i], res.point, res.evals[0]!);
-    claims.add(t, res.point, res.evals[1]!);
+    const claim = Lin.of(ctx.key.g).add(proof.sums[k], alpha);
+    const res = verifySumcheck(ctx, tensorStatement(n, g.length, tau, beta, alpha), claim, proof.tensorChecks[k], undefined, `${what}: tensors ${g.join(",")}`);
+    claims.add(proof.inverses[k], res.point, res.evals[0]!);
+    g.forEach((i, j) => claims.add(tensors[i], res.point, res.evals[1 + j]!));
   });
   const tau = ctx.transcript.challenges("lookup/tau", range.bits);
   const alpha = ctx.transcript.challenge("lookup/alpha");
@@ -215,11 +262,12 @@ export const lookupCodec = {
   },
   read(r: ProofReader, tensors: readonly TensorCommitment[], range: Range): LookupProof {
     const multiplicities = hyraxCodec.readCommitment(r, "lookup.m");
-    const inverses = tensors.map((_, i) => hyraxCodec.readCommitment(r, `lookup.u[${i}]`));
+    const groups = lookupGroups(tensors);
+    const inverses = groups.map((_, i) => hyraxCodec.readCommitment(r, `lookup.u[${i}]`));
     const tableInverse = hyraxCodec.readCommitment(r, "lookup.w");
-    const sums = r.points(tensors.length, "lookup.sums");
+    const sums = r.points(groups.length, "lookup.sums");
     const zeros = (n: number) => new Array<bigint>(n).fill(0n);
-    const tensorChecks = tensors.map((t) => sumcheckCodec.read(r, tensorStatement(numVars(t), zeros(numVars(t)), 0n, 0n)));
+    const tensorChecks = groups.map((g) => sumcheckCodec.read(r, tensorStatement(numVars(tensors[g[0]]), g.length, zeros(numVars(tensors[g[0]])), 0n, 0n)));
     const tableCheck = sumcheckCodec.read(r, tableStatement(range.bits, zeros(range.bits), 0n, 0n));
     return { multiplicities, inverses, tableInverse, sums, tensorChecks, tableCheck };
   },

@@ -188,6 +188,23 @@ describe("protocol: stand-alone statements", function () {
       expectEveryTamperRejected(proof, S.proofLayout(proof), (p) => S.verifyRangeStatement(pub, range, p, fast));
     });
 
+    it("pairs same-shaped tensors under one inverse (three of one shape, one of another)", () => {
+      const range = { lo: -8n, bits: 4 };
+      const ts = [16, 16, 8, 16].map((n) => S.commit(ints(randInts(n, -8, 8))));
+      const pub = ts.map((t) => t.commitment);
+      const proof = S.proveRangeStatement(ts, range);
+      expect(S.verifyRangeStatement(pub, range, proof)).to.deep.equal({ valid: true });
+      expectEveryTamperRejected(proof, S.proofLayout(proof), (p) => S.verifyRangeStatement(pub, range, p, fast));
+      // One entry outside the range in the second tensor of a pair, counted elsewhere by a cheater.
+      const values = randInts(16, -8, 8);
+      values[5] = 8;
+      const bad = [ts[0], S.commit(ints(values)), ts[2], ts[3]];
+      const counts = new Int32Array(16);
+      for (const t of bad) for (const v of t.tensor.toInts()) counts[Math.min(15, Number(v) + 8)]++;
+      const cheat = S.proveRangeStatement(bad, range, { counts });
+      expect(S.verifyRangeStatement(bad.map((t) => t.commitment), range, cheat, fast).valid).to.equal(false);
+    });
+
     it("cannot prove a value just outside the range; a cheating prover's multiplicities are rejected", () => {
       const range = { lo: -8n, bits: 4 };
       for (const outside of [8, -9]) {
