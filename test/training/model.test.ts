@@ -64,6 +64,16 @@ describe("training: fixed-point semantics and data", function () {
     expect(() => new BatchSchedule(3, 4, "s")).to.throw(RangeError);
   });
 
+  it("matches the documented vectors (docs/protocol.md §4.2)", () => {
+    const s = new SeededStream("zkdl-chain/v1/init/1", seedBytes("zkdl"));
+    expect(s.unit()).to.equal(0.4925302807381281);
+    expect(s.below(1000)).to.equal(926);
+    expect([...new BatchSchedule(1024, 64, "zkdl").indices(0).slice(0, 8)]).to.deep.equal([163, 1000, 688, 531, 881, 857, 705, 783]);
+    const w = initialWeights({ layers: [784, 128, 10], fracBits: 16, lrShift: 9, batch: 64, seed: "zkdl" });
+    expect([...w[0].data.slice(0, 4)]).to.deep.equal([-86, -999, 1772, 328]);
+    expect([...w[1].data.slice(0, 4)]).to.deep.equal([-10523, -7090, 3634, -10115]);
+  });
+
   it("loads MNIST balanced and quantized, with a disjoint test set", () => {
     const r = mnistRecords(20, 16);
     expect(r.count).to.equal(20);
