@@ -120,18 +120,30 @@ export interface Operand<T> {
 }
 
 export interface ContractionProof {
-  /** Commitments to each target's value at (r_j ‖ r_i). */
+  /** Commitments to each target's value at its (r_j ‖ r_i), contraction by contraction. */
   readonly values: G1Point[];
   readonly sumcheck: SumcheckProof;
 }
 
-const contractionStatement = (innerVars: number): SumcheckStatement => ({ numVars: innerVars, terms: [{ coeff: 1n, factors: [0, 1] }], publicFactors: [false, false] });
+/** One contraction: Σ_k c_k·T_k = L·R. */
+export interface Contraction<T> {
+  readonly left: Operand<T>;
+  readonly right: Operand<T>;
+  readonly targets: readonly LinearTerm<T>[];
+}
+
+/** Σ_l α^l·Σ_y L_l(…y…)·R_l(…y…): factors L_0, R_0, L_1, R_1, … */
+const contractionStatement = (innerVars: number, alpha: readonly bigint[]): SumcheckStatement => ({
+  numVars: innerVars,
+  terms: alpha.map((a, l) => ({ coeff: a, factors: [2 * l, 2 * l + 1] })),
+  publicFactors: alpha.flatMap(() => [false, false]),
+});
 
 const operandPoint = (o: { innerLow: boolean }, rOuter: readonly bigint[], ry: readonly bigint[]) => (o.innerLow ? [...ry, ...rOuter] : [...rOuter, ...ry]);
 
-function checkContraction(innerVars: number, left: Operand<TensorShape>, right: Operand<TensorShape>, targets: readonly LinearTerm<TensorShape>[]): void {
-  if (numVars(left.tensor) !== left.outerVars + innerVars || numVars(right.tensor) !== right.outerVars + innerVars) throw new RangeError("contraction: operand sizes do not match");
-  if (targets.length === 0 || targets.some((t) => numVars(t.tensor) !== left.outerVars + right.outerVars)) throw new RangeError("contraction: target sizes do not match");
+function checkContraction(innerVars: number, c: Contraction<TensorShape>): void {
+  if (numVars(c.left.tensor) !== c.left.outerVars + innerVars || numVars(c.right.tensor) !== c.right.outerVars + innerVars) throw new RangeError("contraction: operand sizes do not match");
+  if (c.targets.length === 0 || c.targets.some((t) => numVars(t.tensor) !== c.left.outerVars + c.right.outerVars)) throw new RangeError("contraction: target sizes do not match");
 }
 
 /** The vector y ↦ M~ with its outer variables bound to r (a native matrix-vector product). */
@@ -142,33 +154,77 @@ function partial(o: Operand<CommittedTensor>, innerVars: number, r: readonly big
   return o.innerLow ? e.reshape([1, outer]).matmul(o.tensor.tensor.reshape([outer, inner])).flat() : o.tensor.tensor.reshape([inner, outer]).matmul(e.reshape([outer, 1])).flat();
 }
 
+const shapeOf = (c: Contraction<CommittedTensor>): Contraction<TensorShape> => ({
+  left: { ...c.left, tensor: c.left.tensor.commitment },
+  right: { ...c.right, tensor: c.right.tensor.commitment },
+  targets: c.targets.map((t) => ({ ...t, tensor: t.tensor.commitment })),
+});
+
 /**
- * Proves Σ_k c_k·T_k = C where C[i][j] = Σ_y L[i,y]·R[j,y] (Thaler's reduction): r_i, r_j from the
- * transcript, commitments to each T_k~(r_j ‖ r_i), and a sumcheck of Σ_y L~(·)·R~(·) = Σ_k c_k·T_k~.
- * C's layout is row-major [i][j]: j (the right operand's outer index) is its low variables.
+ * Proves one or more contractions sharing the inner dimension with one sumcheck (FAC4DNN batching
+ * across layers): for each, r_i, r_j from the transcript and commitments to each target's value at
+ * (r_j ‖ r_i); then (for more than one) α = challenge("matmul/alpha") and a sumcheck of
+ * Σ_y Σ_l α^l·L_l~(·)·R_l~(·) = Σ_l α^l·Σ_k c_k·T_k~ (Thaler's reduction). C's layout is row-major
+ * [i][j]: j (the right operand's outer index) is its low variables.
  */
-export function proveContraction(
-  ctx: ProverContext,
-  claims: ProverClaims,
-  innerVars: number,
-  left: Operand<CommittedTensor>,
-  right: Operand<CommittedTensor>,
-  targets: readonly LinearTerm<CommittedTensor>[],
-): ContractionProof {
-  checkContraction(innerVars, { ...left, tensor: left.tensor.commitment }, { ...right, tensor: right.tensor.commitment }, targets.map((t) => ({ ...t, tensor: t.tensor.commitment })));
-  const ri = ctx.transcript.challenges("matmul/ri", left.outerVars);
-  const rj = ctx.transcript.challenges("matmul/rj", right.outerVars);
-  const a = partial(left, innerVars, ri);
-  const b = partial(right, innerVars, rj);
-  const point = [...rj, ...ri];
-  const values = targets.map((t) => commitScalar(ctx, evaluateCommitted(t.tensor, point)));
-  ctx.transcript.absorbPoints("matmul/value", values.map((v) => v.point));
-  const claim = values.reduce((acc, v, k) => ({ value: add(acc.value, mul(fr(targets[k].coeff), v.value)), blind: add(acc.blind, mul(fr(targets[k].coeff), v.blind)) }), { value: 0n, blind: 0n });
-  const res = proveSumcheck(ctx, contractionStatement(innerVars), [a, b], claim);
-  targets.forEach((t, k) => claims.add(t.tensor, point, values[k]));
-  claims.add(left.tensor, operandPoint(left, ri, res.point), res.evals[0]!);
-  claims.add(right.tensor, operandPoint(right, rj, res.point), res.evals[1]!);
-  return { values: values.map((v) => v.point), sumcheck: res.proof };
+export function proveContractions(ctx: ProverContext, claims: ProverClaims, innerVars: number, list: readonly Contraction<CommittedTensor>[]): ContractionProof {
+  if (list.length === 0) throw new RangeError("no contraction to prove");
+  list.forEach((c) => checkContraction(innerVars, shapeOf(c)));
+  const prepared = list.map((c) => {
+    const ri = ctx.transcript.challenges("matmul/ri", c.left.outerVars);
+    const rj = ctx.transcript.challenges("matmul/rj", c.right.outerVars);
+    const point = [...rj, ...ri];
+    const values = c.targets.map((t) => commitScalar(ctx, evaluateCommitted(t.tensor, point)));
+    ctx.transcript.absorbPoints("matmul/value", values.map((v) => v.point));
+    return { c, ri, rj, point, values };
+  });
+  const alpha = list.length === 1 ? [1n] : powers(ctx.transcript.challenge("matmul/alpha"), list.length);
+  let claim = { value: 0n, blind: 0n };
+  prepared.forEach(({ c, values }, l) =>
+    values.forEach((v, k) => {
+      const w = mul(alpha[l], fr(c.targets[k].coeff));
+      claim = { value: add(claim.value, mul(w, v.value)), blind: add(claim.blind, mul(w, v.blind)) };
+    }),
+  );
+  const factors = prepared.flatMap(({ c, ri, rj }) => [partial(c.left, innerVars, ri), partial(c.right, innerVars, rj)]);
+  const res = proveSumcheck(ctx, contractionStatement(innerVars, alpha), factors, claim);
+  prepared.forEach(({ c, ri, rj, point, values }, l) => {
+    c.targets.forEach((t, k) => claims.add(t.tensor, point, values[k]));
+    claims.add(c.left.tensor, operandPoint(c.left, ri, res.point), res.evals[2 * l]!);
+    claims.add(c.right.tensor, operandPoint(c.right, rj, res.point), res.evals[2 * l + 1]!);
+  });
+  return { values: prepared.flatMap((p) => p.values.map((v) => v.point)), sumcheck: res.proof };
+}
+
+export function verifyContractions(ctx: VerifierContext, claims: VerifierClaims, innerVars: number, list: readonly Contraction<TensorCommitment>[], proof: ContractionProof, what = "matmul"): void {
+  try {
+    if (list.length === 0) throw new RangeError("no contraction");
+    list.forEach((c) => checkContraction(innerVars, c));
+  } catch (e) {
+    throw new Rejection(`${what}: ${(e as Error).message}`);
+  }
+  if (proof.values.length !== list.reduce((n, c) => n + c.targets.length, 0)) throw new Rejection(`${what}: one value per target`);
+  let next = 0;
+  const prepared = list.map((c) => {
+    const ri = ctx.transcript.challenges("matmul/ri", c.left.outerVars);
+    const rj = ctx.transcript.challenges("matmul/rj", c.right.outerVars);
+    const values = proof.values.slice(next, (next += c.targets.length));
+    ctx.transcript.absorbPoints("matmul/value", values);
+    return { c, ri, rj, point: [...rj, ...ri], values };
+  });
+  const alpha = list.length === 1 ? [1n] : powers(ctx.transcript.challenge("matmul/alpha"), list.length);
+  const claim = new Lin();
+  prepared.forEach(({ c, values }, l) => values.forEach((v, k) => claim.add(v, mul(alpha[l], fr(c.targets[k].coeff)))));
+  const res = verifySumcheck(ctx, contractionStatement(innerVars, alpha), claim, proof.sumcheck, undefined, what);
+  prepared.forEach(({ c, ri, rj, point, values }, l) => {
+    c.targets.forEach((t, k) => claims.add(t.tensor, point, values[k]));
+    claims.add(c.left.tensor, operandPoint(c.left, ri, res.point), res.evals[2 * l]!);
+    claims.add(c.right.tensor, operandPoint(c.right, rj, res.point), res.evals[2 * l + 1]!);
+  });
+}
+
+export function proveContraction(ctx: ProverContext, claims: ProverClaims, innerVars: number, left: Operand<CommittedTensor>, right: Operand<CommittedTensor>, targets: readonly LinearTerm<CommittedTensor>[]): ContractionProof {
+  return proveContractions(ctx, claims, innerVars, [{ left, right, targets }]);
 }
 
 export function verifyContraction(
@@ -181,22 +237,7 @@ export function verifyContraction(
   proof: ContractionProof,
   what = "matmul",
 ): void {
-  try {
-    checkContraction(innerVars, left, right, targets);
-  } catch (e) {
-    throw new Rejection(`${what}: ${(e as Error).message}`);
-  }
-  if (proof.values.length !== targets.length) throw new Rejection(`${what}: one value per target`);
-  const ri = ctx.transcript.challenges("matmul/ri", left.outerVars);
-  const rj = ctx.transcript.challenges("matmul/rj", right.outerVars);
-  ctx.transcript.absorbPoints("matmul/value", proof.values);
-  const claim = new Lin();
-  proof.values.forEach((v, k) => claim.add(v, fr(targets[k].coeff)));
-  const res = verifySumcheck(ctx, contractionStatement(innerVars), claim, proof.sumcheck, undefined, what);
-  const point = [...rj, ...ri];
-  targets.forEach((t, k) => claims.add(t.tensor, point, proof.values[k]));
-  claims.add(left.tensor, operandPoint(left, ri, res.point), res.evals[0]!);
-  claims.add(right.tensor, operandPoint(right, rj, res.point), res.evals[1]!);
+  verifyContractions(ctx, claims, innerVars, [{ left, right, targets }], proof, what);
 }
 
 export const contractionCodec = {
@@ -204,9 +245,10 @@ export const contractionCodec = {
     w.points(p.values);
     sumcheckCodec.write(w, p.sumcheck);
   },
-  read: (r: ProofReader, innerVars: number, targets: number): ContractionProof => ({
-    values: r.points(targets, "matmul.values"),
-    sumcheck: sumcheckCodec.read(r, contractionStatement(innerVars)),
+  /** `targets[l]` = the number of targets of contraction l. */
+  read: (r: ProofReader, innerVars: number, targets: readonly number[]): ContractionProof => ({
+    values: r.points(targets.reduce((a, b) => a + b, 0), "matmul.values"),
+    sumcheck: sumcheckCodec.read(r, contractionStatement(innerVars, targets.map(() => 1n))),
   }),
 };
 
@@ -228,7 +270,7 @@ export function verifyMatmul(ctx: VerifierContext, claims: VerifierClaims, d: Ma
 
 export const matmulCodec = {
   write: contractionCodec.write,
-  read: (r: ProofReader, d: MatmulDims): ContractionProof => contractionCodec.read(r, d.logK, 1),
+  read: (r: ProofReader, d: MatmulDims): ContractionProof => contractionCodec.read(r, d.logK, [1]),
 };
 
 // ---------------------------------------------------------------- linear relations on commitments

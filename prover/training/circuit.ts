@@ -31,8 +31,15 @@ export interface OperandSpec {
   readonly innerLow: boolean;
 }
 
+export interface ContractionSpec {
+  readonly label: string;
+  readonly left: OperandSpec;
+  readonly right: OperandSpec;
+  readonly targets: { coeff: bigint; name: string }[];
+}
+
 export type RelationSpec =
-  | { kind: "contraction"; label: string; innerVars: number; left: OperandSpec; right: OperandSpec; targets: { coeff: bigint; name: string }[] }
+  | { kind: "contraction"; label: string; innerVars: number; items: ContractionSpec[] }
   | { kind: "identities"; label: string; tensors: string[]; identities: Identity[] }
   | { kind: "linear"; label: string; terms: { coeff: bigint; name: string }[]; constant: bigint };
 
@@ -51,6 +58,12 @@ export interface StepCircuit {
 }
 
 const TWO16 = 1n << 16n;
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const it of items) groups.set(key(it), [...(groups.get(key(it)) ?? []), it]);
+  return [...groups.values()];
+}
 
 export function checkDims(d: StepDims): void {
   if (d.logDims.length < 2) throw new RangeError("a network has at least one layer");
@@ -104,12 +117,12 @@ export function stepCircuit(d: StepDims): StepCircuit {
     for (const n of [`U${l}`, `RU${l}`, `U${l}L0`, `RU${l}L0`, `RU${l}L1`]) add(n, weight(l));
   }
 
-  const relations: RelationSpec[] = [];
+  // Contractions sharing an inner dimension are proven by one sumcheck (FAC4DNN): grouped below.
+  const contractions: { innerVars: number; spec: ContractionSpec }[] = [];
+  const contraction = (innerVars: number, spec: ContractionSpec) => contractions.push({ innerVars, spec });
   for (let l = 1; l <= L; l++) {
-    relations.push({
-      kind: "contraction",
+    contraction(d.logDims[l - 1], {
       label: `forward ${l}: A${l - 1}·W${l} = 2^F·Z${l} + R${l}`,
-      innerVars: d.logDims[l - 1],
       left: { name: act(l - 1), outerVars: d.logB, innerLow: true },
       right: { name: `W${l}`, outerVars: d.logDims[l], innerLow: false },
       targets: [
@@ -118,10 +131,9 @@ export function stepCircuit(d: StepDims): StepCircuit {
       ],
     });
   }
+  const layerIdentities: { tensors: string[]; identities: Identity[] }[] = [];
   for (let l = 1; l < L; l++) {
-    relations.push({
-      kind: "identities",
-      label: `layer ${l}: ReLU, sign bits, ReLU gradient`,
+    layerIdentities.push({
       tensors: [`A${l}`, `Z${l}`, `S${l}`, `GZ${l}`, `GA${l}`],
       identities: [
         [
@@ -142,10 +154,8 @@ export function stepCircuit(d: StepDims): StepCircuit {
     });
   }
   for (let l = L; l >= 1; l--) {
-    relations.push({
-      kind: "contraction",
+    contraction(d.logB, {
       label: `weight gradient ${l}: A${l - 1}ᵀ·GZ${l} = 2^(F+k)·U${l} + RU${l}`,
-      innerVars: d.logB,
       left: { name: act(l - 1), outerVars: d.logDims[l - 1], innerLow: false },
       right: { name: gz(l), outerVars: d.logDims[l], innerLow: false },
       targets: [
@@ -154,10 +164,8 @@ export function stepCircuit(d: StepDims): StepCircuit {
       ],
     });
     if (l > 1) {
-      relations.push({
-        kind: "contraction",
+      contraction(d.logDims[l], {
         label: `backward ${l}: GZ${l}·W${l}ᵀ = 2^F·GA${l - 1} + RG${l - 1}`,
-        innerVars: d.logDims[l],
         left: { name: gz(l), outerVars: d.logB, innerLow: true },
         right: { name: `W${l}`, outerVars: d.logDims[l - 1], innerLow: true },
         targets: [
@@ -166,6 +174,22 @@ export function stepCircuit(d: StepDims): StepCircuit {
         ],
       });
     }
+  }
+  const relations: RelationSpec[] = [];
+  for (const innerVars of [...new Set(contractions.map((c) => c.innerVars))]) {
+    const items = contractions.filter((c) => c.innerVars === innerVars).map((c) => c.spec);
+    relations.push({ kind: "contraction", label: items.map((i) => i.label).join("; "), innerVars, items });
+  }
+  // Layers whose batch tensors share a shape share one identity sumcheck.
+  for (const group of groupBy(layerIdentities, (li) => JSON.stringify(shapes.get(li.tensors[0])))) {
+    const tensors: string[] = [];
+    const identities: Identity[] = [];
+    for (const li of group) {
+      const offset = tensors.length;
+      tensors.push(...li.tensors);
+      for (const id of li.identities) identities.push(id.map((t) => ({ coeff: t.coeff, factors: t.factors.map((f) => f + offset) })));
+    }
+    relations.push({ kind: "identities", label: `ReLU, sign bits and ReLU gradients (${group.length} layer${group.length > 1 ? "s" : ""})`, tensors, identities });
   }
   const linear = (label: string, terms: [bigint, string][], constant = 0n) =>
     relations.push({ kind: "linear", label, terms: terms.map(([coeff, name]) => ({ coeff, name })), constant });

@@ -18,7 +18,7 @@ import { EquationSet, type MsmEngine, nobleEngine } from "../protocol/group";
 import { type CommittedTensor, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, shiftCommitted, shiftedCommitment } from "../protocol/hyrax";
 import { lookupCodec, proveRange, tableShape, verifyRange } from "../protocol/lookup";
 import { nativeEngine } from "../protocol/native-engine";
-import { contractionCodec, identityLayout, linearCodec, proveContraction, proveIdentities, proveLinear, verifyContraction, verifyIdentities, verifyLinear } from "../protocol/relations";
+import { contractionCodec, identityLayout, linearCodec, proveContractions, proveIdentities, proveLinear, verifyContractions, verifyIdentities, verifyLinear } from "../protocol/relations";
 import type { Verdict } from "../protocol/statements";
 import { sumcheckCodec } from "../protocol/sumcheck";
 import { Transcript } from "../protocol/transcript";
@@ -133,8 +133,8 @@ export function proveStepWitness(key: CommitmentKey, d: StepDims, run: Uint8Arra
   const claims = new ProverClaims();
   for (const rel of circuit.relations) {
     if (rel.kind === "contraction") {
-      const p = proveContraction(ctx, claims, rel.innerVars, { ...rel.left, tensor: get(rel.left.name) }, { ...rel.right, tensor: get(rel.right.name) }, rel.targets.map((t) => ({ coeff: t.coeff, tensor: get(t.name) })));
-      contractionCodec.write(w, p);
+      const list = rel.items.map((c) => ({ left: { ...c.left, tensor: get(c.left.name) }, right: { ...c.right, tensor: get(c.right.name) }, targets: c.targets.map((t) => ({ coeff: t.coeff, tensor: get(t.name) })) }));
+      contractionCodec.write(w, proveContractions(ctx, claims, rel.innerVars, list));
     } else if (rel.kind === "identities") {
       sumcheckCodec.write(w, proveIdentities(ctx, claims, rel.tensors.map(get), rel.identities));
     } else {
@@ -197,8 +197,9 @@ export function verifyStep(key: CommitmentKey, d: StepDims, run: Uint8Array, ste
     const claims = new VerifierClaims();
     for (const rel of circuit.relations) {
       if (rel.kind === "contraction") {
-        const p = contractionCodec.read(r, rel.innerVars, rel.targets.length);
-        verifyContraction(ctx, claims, rel.innerVars, { ...rel.left, tensor: get(rel.left.name) }, { ...rel.right, tensor: get(rel.right.name) }, rel.targets.map((t) => ({ coeff: t.coeff, tensor: get(t.name) })), p, rel.label);
+        const p = contractionCodec.read(r, rel.innerVars, rel.items.map((c) => c.targets.length));
+        const list = rel.items.map((c) => ({ left: { ...c.left, tensor: get(c.left.name) }, right: { ...c.right, tensor: get(c.right.name) }, targets: c.targets.map((t) => ({ coeff: t.coeff, tensor: get(t.name) })) }));
+        verifyContractions(ctx, claims, rel.innerVars, list, p, rel.label);
       } else if (rel.kind === "identities") {
         const shape = circuit.shapes.get(rel.tensors[0])!;
         const p = sumcheckCodec.read(r, identityLayout(shape.logRows + shape.logCols, rel.tensors.length, rel.identities));

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { proveStep, proveStepWitness, verifyStep, witnessValues } from "../../prover/training/step";
 import { nativeEngine } from "../../prover/protocol/native-engine";
-import { tinyStep } from "../helpers/training";
+import { stepCircuit } from "../../prover/training/circuit";
+import { syntheticRecords, tinyStep } from "../helpers/training";
 
 const RUN = new Uint8Array(32).fill(7);
 
@@ -92,5 +93,25 @@ describe("training: the step proof", function () {
       }
       expect(verdict.valid, `byte ${at}`).to.equal(false);
     }
+  });
+
+  it("batches across layers: a three-layer network shares identity and contraction sumchecks, and still rejects a wrong update", () => {
+    const c = { layers: [8, 8, 8, 4], fracBits: 16, lrShift: 9, batch: 4, seed: "deep" };
+    const t = tinyStep(c, syntheticRecords(16, 8, 4, 16, 5));
+    const circuit = stepCircuit(t.d);
+    const identities = circuit.relations.filter((r) => r.kind === "identities");
+    expect(identities).to.have.length(1); // both hidden layers in one sumcheck
+    const contractions = circuit.relations.filter((r) => r.kind === "contraction");
+    expect(contractions.map((r) => (r.kind === "contraction" ? r.items.length : 0)).reduce((a, b) => a + b)).to.equal(8);
+    expect(contractions.length).to.be.lessThan(8);
+    const bb = t.batch(0);
+    const tr = t.trace(bb.x, bb.y);
+    const proof = proveStep(t.key, t.d, RUN, 0, { X: bb.X, Y: bb.Y, W: t.W }, tr);
+    const p3 = { X: bb.X.commitment, Y: bb.Y.commitment, W: t.W.map((w) => w.commitment) };
+    expect(verifyStep(t.key, t.d, RUN, 0, p3, proof.bytes, nativeEngine).verdict).to.deep.equal({ valid: true });
+    const v = witnessValues(t.d, tr);
+    v.get("Wn2")![1] += 1;
+    const bad = proveStepWitness(t.key, t.d, RUN, 0, { X: bb.X, Y: bb.Y, W: t.W }, v).bytes;
+    expect(verifyStep(t.key, t.d, RUN, 0, p3, bad, nativeEngine).verdict.valid).to.equal(false);
   });
 });
