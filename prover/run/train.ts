@@ -5,17 +5,15 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { FrTensor } from "../../native";
 import type { Records } from "../data/records";
-import { featureMatrix, labelMatrix } from "../data/records";
-import { batchCommitted, commitDataset, datasetTree } from "../dataset/commitments";
+import { featureMatrix } from "../data/records";
+import { commitDataset, datasetTree } from "../dataset/commitments";
 import { BatchSchedule } from "../dataset/schedule";
-import { type Matrix, type ModelConfig, checkConfig, initialWeights, paddedLayers, predict, trainStep } from "../model/fixed";
+import { type ModelConfig, checkConfig, initialWeights, paddedLayers, predict, trainStep } from "../model/fixed";
 import { floatPredict, floatStep, toFloat } from "../model/float";
-import { type CommittedTensor, commitTensor } from "../protocol/hyrax";
-import { nativeEngine } from "../protocol/native-engine";
-import { Transcript } from "../protocol/transcript";
-import { type StepDims, weightShape } from "../training/circuit";
+import type { CommittedTensor } from "../protocol/hyrax";
+import type { StepDims } from "../training/circuit";
+import { batchInputs, commitInitialWeights } from "../training/inputs";
 import { proveStep, stepKey } from "../training/step";
 import { encodeBundle, encodeDataset, encodeOpenings, encodeRecords, encodeWeights } from "./formats";
 import { MANIFEST_FORMAT, type Manifest, PROVER_VERSION, digestHex, manifestBytes, manifestDigest, runBinding, weightsDigest } from "./manifest";
@@ -55,8 +53,6 @@ export function stepDims(c: ModelConfig): StepDims {
   return { logB: Math.log2(c.batch), logDims: paddedLayers(c).map(Math.log2), fracBits: c.fracBits, lrShift: c.lrShift };
 }
 
-const bigInts = (m: Matrix) => BigInt64Array.from(m.data, (v) => BigInt(v));
-
 export function trainRun(o: TrainOptions): TrainResult {
   const c = o.config;
   checkConfig(c);
@@ -85,11 +81,7 @@ export function trainRun(o: TrainOptions): TrainResult {
   // Initial weights: seeded, committed with zero blinding (anyone recomputes them).
   let weights = initialWeights(c);
   let floatWeights = weights.map((m) => toFloat(c, m));
-  const ctx = { key, transcript: new Transcript("zkdl-chain/v1/commit"), engine: nativeEngine };
-  let W: CommittedTensor[] = weights.map((m) => {
-    const shape = weightShape(Math.log2(m.rows * m.cols));
-    return commitTensor(ctx, FrTensor.fromInts(bigInts(m)), shape, new Array(1 << shape.logRows).fill(0n));
-  });
+  let W: CommittedTensor[] = commitInitialWeights(key, weights);
   const initial = W.map((w) => w.commitment);
   const stepProofs: Uint8Array[] = [];
   const stepDigests: string[] = [];
@@ -98,11 +90,8 @@ export function trainRun(o: TrainOptions): TrainResult {
   o.onStage?.("training and proving");
   for (let t = 0; t < o.steps; t++) {
     const idx = schedule.indices(t);
-    const x = featureMatrix(o.records, idx, p[0]);
-    const y = labelMatrix(o.records, idx, p[L], c.fracBits);
+    const { x, y, X, Y } = batchInputs(o.records, commitments, openings, idx, c.fracBits);
     const trace = trainStep(c, weights, x, y);
-    const X = batchCommitted(bigInts(x), commitments.cx, openings.xBlinds, idx, p[0]);
-    const Y = batchCommitted(bigInts(y), commitments.cy, openings.yBlinds, idx, p[L]);
     const started = performance.now();
     const proof = proveStep(key, d, run, t, { X, Y, W }, trace);
     const ms = performance.now() - started;

@@ -24,6 +24,7 @@ import { sumcheckCodec } from "../protocol/sumcheck";
 import { Transcript } from "../protocol/transcript";
 import type { Matrix, StepTrace } from "../model/fixed";
 import { type StepDims, stepCircuit } from "./circuit";
+import { matrixInts } from "./inputs";
 
 export const STEP_DOMAIN = "zkdl-chain/v1/train-step";
 const TABLE = { lo: 0n, bits: 16 };
@@ -88,7 +89,6 @@ export function witnessValues(d: StepDims, trace: StepTrace): Map<string, Float6
   return m;
 }
 
-const toTensor = (v: Float64Array): FrTensor => FrTensor.fromInts(BigInt64Array.from(v, (x) => BigInt(x)));
 
 // ---------------------------------------------------------------- prover
 
@@ -122,7 +122,7 @@ export function proveStepWitness(key: CommitmentKey, d: StepDims, run: Uint8Arra
   for (const name of circuit.publicInputs) absorbCommitment(transcript, name, tensors.get(name)!.commitment);
   const w = new ProofWriter();
   const commit = (name: string) => {
-    const ct = commitTensor(ctx, toTensor(values.get(name)!), circuit.shapes.get(name)!);
+    const ct = commitTensor(ctx, FrTensor.fromInts(matrixInts(values.get(name)!)), circuit.shapes.get(name)!);
     tensors.set(name, ct);
     w.points(ct.commitment.rows);
     absorbCommitment(transcript, name, ct.commitment);

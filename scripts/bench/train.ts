@@ -11,16 +11,14 @@
  */
 import { Command } from "commander";
 import { cpus } from "node:os";
-import { FrTensor, backend } from "../../native";
-import { type Records, featureMatrix, labelMatrix, mnistRecords } from "../../prover/data/records";
-import { batchCommitted, commitDataset } from "../../prover/dataset/commitments";
+import { backend } from "../../native";
+import { type Records, mnistRecords } from "../../prover/data/records";
+import { commitDataset } from "../../prover/dataset/commitments";
 import { BatchSchedule } from "../../prover/dataset/schedule";
-import { type Matrix, type ModelConfig, initialWeights, paddedLayers, trainStep } from "../../prover/model/fixed";
-import { commitTensor } from "../../prover/protocol/hyrax";
+import { type ModelConfig, initialWeights, paddedLayers, trainStep } from "../../prover/model/fixed";
 import { nativeEngine } from "../../prover/protocol/native-engine";
-import { Transcript } from "../../prover/protocol/transcript";
 import { stepDims } from "../../prover/run/train";
-import { weightShape } from "../../prover/training/circuit";
+import { batchInputs, commitInitialWeights } from "../../prover/training/inputs";
 import { proveStep, stepKey, verifyStep } from "../../prover/training/step";
 
 const o = new Command()
@@ -32,7 +30,6 @@ const o = new Command()
   .opts<{ steps: string; wide?: boolean; pure?: boolean }>();
 const steps = Number(o.steps);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const bigInts = (m: Matrix) => BigInt64Array.from(m.data, (v) => BigInt(v));
 
 function synthetic(count: number, features: number, classes: number, F: number): Records {
   let s = 7;
@@ -50,8 +47,7 @@ function bench(name: string, c: ModelConfig, records: Records) {
   const { commitments, openings } = commitDataset(key, records, p[0], p[L], c.fracBits);
   const schedule = new BatchSchedule(records.count, c.batch, c.seed);
   let weights = initialWeights(c);
-  const ctx = { key, transcript: new Transcript("bench"), engine: nativeEngine };
-  let W = weights.map((m) => commitTensor(ctx, FrTensor.fromInts(bigInts(m)), weightShape(Math.log2(m.rows * m.cols))));
+  let W = commitInitialWeights(key, weights);
   const prove: number[] = [];
   const vNative: number[] = [];
   const vPure: number[] = [];
@@ -59,11 +55,8 @@ function bench(name: string, c: ModelConfig, records: Records) {
   const run = new Uint8Array(32);
   for (let t = 0; t < steps; t++) {
     const idx = schedule.indices(t);
-    const x = featureMatrix(records, idx, p[0]);
-    const y = labelMatrix(records, idx, p[L], c.fracBits);
+    const { x, y, X, Y } = batchInputs(records, commitments, openings, idx, c.fracBits);
     const trace = trainStep(c, weights, x, y);
-    const X = batchCommitted(bigInts(x), commitments.cx, openings.xBlinds, idx, p[0]);
-    const Y = batchCommitted(bigInts(y), commitments.cy, openings.yBlinds, idx, p[L]);
     let started = performance.now();
     const proof = proveStep(key, d, run, t, { X, Y, W }, trace);
     prove.push(performance.now() - started);

@@ -1,15 +1,10 @@
 /** A tiny training setup for the step and run tests: synthetic records, dataset commitments, one step's inputs. */
-import { FrTensor } from "../../native";
 import type { Records } from "../../prover/data/records";
-import { featureMatrix, labelMatrix } from "../../prover/data/records";
-import { batchCommitted, commitDataset } from "../../prover/dataset/commitments";
+import { commitDataset } from "../../prover/dataset/commitments";
 import { BatchSchedule } from "../../prover/dataset/schedule";
 import { type Matrix, type ModelConfig, initialWeights, paddedLayers, trainStep } from "../../prover/model/fixed";
-import { type CommittedTensor, commitTensor } from "../../prover/protocol/hyrax";
-import { weightShape } from "../../prover/training/circuit";
-import { nativeEngine } from "../../prover/protocol/native-engine";
-import { Transcript } from "../../prover/protocol/transcript";
 import { stepDims } from "../../prover/run/train";
+import { batchInputs, commitInitialWeights } from "../../prover/training/inputs";
 import { stepKey } from "../../prover/training/step";
 
 /** Records with `features` features in [−1, 1) and `classes` classes, the class a linear function of the features. */
@@ -32,8 +27,6 @@ export function syntheticRecords(count: number, features: number, classes: numbe
 
 export const tinyConfig: ModelConfig = { layers: [8, 8, 4], fracBits: 16, lrShift: 8, batch: 4, seed: "test" };
 
-const bigInts = (m: Matrix) => BigInt64Array.from(m.data, (v) => BigInt(v));
-
 /** Everything one step proof needs, for step t of a fresh run on synthetic records. */
 export function tinyStep(config = tinyConfig, records = syntheticRecords(16, config.layers[0], config.layers[config.layers.length - 1], config.fracBits)) {
   const d = stepDims(config);
@@ -43,18 +36,7 @@ export function tinyStep(config = tinyConfig, records = syntheticRecords(16, con
   const { commitments, openings } = commitDataset(key, records, p[0], p[L], config.fracBits);
   const schedule = new BatchSchedule(records.count, config.batch, config.seed);
   const weights = initialWeights(config);
-  const ctx = { key, transcript: new Transcript("zkdl-chain/v1/test"), engine: nativeEngine };
-  const W: CommittedTensor[] = weights.map((m) => commitTensor(ctx, FrTensor.fromInts(bigInts(m)), weightShape(Math.log2(m.rows * m.cols))));
-  const batch = (t: number, indices = schedule.indices(t)) => {
-    const x = featureMatrix(records, indices, p[0]);
-    const y = labelMatrix(records, indices, p[L], config.fracBits);
-    return {
-      indices,
-      x,
-      y,
-      X: batchCommitted(bigInts(x), commitments.cx, openings.xBlinds, indices, p[0]),
-      Y: batchCommitted(bigInts(y), commitments.cy, openings.yBlinds, indices, p[L]),
-    };
-  };
+  const W = commitInitialWeights(key, weights);
+  const batch = (t: number, indices = schedule.indices(t)) => ({ indices, ...batchInputs(records, commitments, openings, indices, config.fracBits) });
   return { config, d, key, records, commitments, openings, schedule, weights, W, batch, trace: (x: Matrix, y: Matrix) => trainStep(config, weights, x, y) };
 }
