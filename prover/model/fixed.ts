@@ -59,6 +59,9 @@ export const matrix = (rows: number, cols: number, data = new Float64Array(rows 
   return { rows, cols, data };
 };
 
+/** Integer entries as a BigInt64Array (what the native tensors take). */
+export const matrixInts = (m: Matrix | Float64Array): BigInt64Array => BigInt64Array.from(m instanceof Float64Array ? m : m.data, (v) => BigInt(v));
+
 function maxAbs(m: Matrix): number {
   let x = 0;
   for (const v of m.data) x = Math.max(x, Math.abs(v));

@@ -12,8 +12,7 @@ import { BatchSchedule } from "../dataset/schedule";
 import { type ModelConfig, checkConfig, initialWeights, paddedLayers, predict, trainStep } from "../model/fixed";
 import { floatPredict, floatStep, toFloat } from "../model/float";
 import type { CommittedTensor } from "../protocol/hyrax";
-import type { StepDims } from "../training/circuit";
-import { batchInputs, commitInitialWeights } from "../training/inputs";
+import { batchInputs, commitInitialWeights, stepDims } from "../training/inputs";
 import { proveStep, stepKey } from "../training/step";
 import { encodeBundle, encodeDataset, encodeOpenings, encodeRecords, encodeWeights } from "./formats";
 import { MANIFEST_FORMAT, type Manifest, PROVER_VERSION, digestHex, manifestBytes, manifestDigest, runBinding, weightsDigest } from "./manifest";
@@ -49,9 +48,6 @@ export interface RunReport {
   readonly proofBytes: number;
 }
 
-export function stepDims(c: ModelConfig): StepDims {
-  return { logB: Math.log2(c.batch), logDims: paddedLayers(c).map(Math.log2), fracBits: c.fracBits, lrShift: c.lrShift };
-}
 
 export function trainRun(o: TrainOptions): TrainResult {
   const c = o.config;

@@ -20,7 +20,7 @@ import { weightShape } from "../training/circuit";
 import { verifyStep } from "../training/step";
 import { decodeBundle, decodeDataset, RunFileError } from "./formats";
 import { type Manifest, digestHex, manifestDigest, parseManifest, runBinding, weightsDigest } from "./manifest";
-import { stepDims } from "./train";
+import { stepDims } from "../training/inputs";
 
 export interface StepReport {
   readonly step: number;

@@ -5,16 +5,15 @@
  */
 import { FrTensor } from "../../native";
 import { type Records, featureMatrix, labelMatrix } from "../data/records";
-import { type DatasetCommitments, type DatasetOpenings, batchCommitted } from "../dataset/commitments";
-import type { Matrix } from "../model/fixed";
+import { type DatasetCommitments, type DatasetOpenings, batchCommitted, commitDataset } from "../dataset/commitments";
+import { BatchSchedule } from "../dataset/schedule";
+import { type Matrix, type ModelConfig, initialWeights, matrixInts, paddedLayers } from "../model/fixed";
 import type { CommitmentKey } from "../protocol/generators";
 import { type CommittedTensor, commitTensor } from "../protocol/hyrax";
 import { nativeEngine } from "../protocol/native-engine";
 import { Transcript } from "../protocol/transcript";
-import { weightShape } from "./circuit";
-
-/** Integer entries as a BigInt64Array (what the native tensors take). */
-export const matrixInts = (m: Matrix | Float64Array): BigInt64Array => BigInt64Array.from(m instanceof Float64Array ? m : m.data, (v) => BigInt(v));
+import { type StepDims, weightShape } from "./circuit";
+import { stepKey } from "./step";
 
 /** The initial weights' commitments: wide rows, zero blinding. */
 export function commitInitialWeights(key: CommitmentKey, weights: readonly Matrix[]): CommittedTensor[] {
@@ -35,4 +34,23 @@ export function batchInputs(records: Records, commitments: DatasetCommitments, o
     X: batchCommitted(matrixInts(x), commitments.cx, openings.xBlinds, indices, commitments.featureCols),
     Y: batchCommitted(matrixInts(y), commitments.cy, openings.yBlinds, indices, commitments.labelCols),
   };
+}
+
+/**
+ * What every step of a run shares: the step dimensions and key, the committed dataset, the batch
+ * schedule and the seeded initial weights with their commitments.
+ */
+export function prepareTraining(config: ModelConfig, records: Records) {
+  const d = stepDims(config);
+  const p = paddedLayers(config);
+  const key = stepKey(d, "native");
+  const { commitments, openings } = commitDataset(key, records, p[0], p[p.length - 1], config.fracBits);
+  const schedule = new BatchSchedule(records.count, config.batch, config.seed);
+  const weights = initialWeights(config);
+  return { d, key, commitments, openings, schedule, weights, W: commitInitialWeights(key, weights) };
+}
+
+/** The step dimensions of a model: log2 of the batch and of the padded widths, F and k. */
+export function stepDims(c: ModelConfig): StepDims {
+  return { logB: Math.log2(c.batch), logDims: paddedLayers(c).map(Math.log2), fracBits: c.fracBits, lrShift: c.lrShift };
 }

@@ -22,9 +22,8 @@ import { contractionCodec, identityLayout, linearCodec, proveContractions, prove
 import type { Verdict } from "../protocol/statements";
 import { sumcheckCodec } from "../protocol/sumcheck";
 import { Transcript } from "../protocol/transcript";
-import type { Matrix, StepTrace } from "../model/fixed";
+import { type Matrix, type StepTrace, matrixInts } from "../model/fixed";
 import { type StepDims, stepCircuit } from "./circuit";
-import { matrixInts } from "./inputs";
 
 export const STEP_DOMAIN = "zkdl-chain/v1/train-step";
 const TABLE = { lo: 0n, bits: 16 };

@@ -13,13 +13,10 @@ import { Command } from "commander";
 import { cpus } from "node:os";
 import { backend } from "../../native";
 import { type Records, mnistRecords } from "../../prover/data/records";
-import { commitDataset } from "../../prover/dataset/commitments";
-import { BatchSchedule } from "../../prover/dataset/schedule";
-import { type ModelConfig, initialWeights, paddedLayers, trainStep } from "../../prover/model/fixed";
+import { type ModelConfig, trainStep } from "../../prover/model/fixed";
 import { nativeEngine } from "../../prover/protocol/native-engine";
-import { stepDims } from "../../prover/run/train";
-import { batchInputs, commitInitialWeights } from "../../prover/training/inputs";
-import { proveStep, stepKey, verifyStep } from "../../prover/training/step";
+import { batchInputs, prepareTraining } from "../../prover/training/inputs";
+import { proveStep, verifyStep } from "../../prover/training/step";
 
 const o = new Command()
   .name("bench:train")
@@ -40,14 +37,9 @@ function synthetic(count: number, features: number, classes: number, F: number):
 }
 
 function bench(name: string, c: ModelConfig, records: Records) {
-  const d = stepDims(c);
-  const p = paddedLayers(c);
-  const L = p.length - 1;
-  const key = stepKey(d, "native");
-  const { commitments, openings } = commitDataset(key, records, p[0], p[L], c.fracBits);
-  const schedule = new BatchSchedule(records.count, c.batch, c.seed);
-  let weights = initialWeights(c);
-  let W = commitInitialWeights(key, weights);
+  const setup = prepareTraining(c, records);
+  const { d, key, commitments, openings, schedule } = setup;
+  let { weights, W } = setup;
   const prove: number[] = [];
   const vNative: number[] = [];
   const vPure: number[] = [];

@@ -1,11 +1,7 @@
 /** A tiny training setup for the step and run tests: synthetic records, dataset commitments, one step's inputs. */
 import type { Records } from "../../prover/data/records";
-import { commitDataset } from "../../prover/dataset/commitments";
-import { BatchSchedule } from "../../prover/dataset/schedule";
-import { type Matrix, type ModelConfig, initialWeights, paddedLayers, trainStep } from "../../prover/model/fixed";
-import { stepDims } from "../../prover/run/train";
-import { batchInputs, commitInitialWeights } from "../../prover/training/inputs";
-import { stepKey } from "../../prover/training/step";
+import { type Matrix, type ModelConfig, trainStep } from "../../prover/model/fixed";
+import { batchInputs, prepareTraining } from "../../prover/training/inputs";
 
 /** Records with `features` features in [−1, 1) and `classes` classes, the class a linear function of the features. */
 export function syntheticRecords(count: number, features: number, classes: number, fracBits: number, seed = 1): Records {
@@ -29,14 +25,7 @@ export const tinyConfig: ModelConfig = { layers: [8, 8, 4], fracBits: 16, lrShif
 
 /** Everything one step proof needs, for step t of a fresh run on synthetic records. */
 export function tinyStep(config = tinyConfig, records = syntheticRecords(16, config.layers[0], config.layers[config.layers.length - 1], config.fracBits)) {
-  const d = stepDims(config);
-  const p = paddedLayers(config);
-  const L = p.length - 1;
-  const key = stepKey(d, "native");
-  const { commitments, openings } = commitDataset(key, records, p[0], p[L], config.fracBits);
-  const schedule = new BatchSchedule(records.count, config.batch, config.seed);
-  const weights = initialWeights(config);
-  const W = commitInitialWeights(key, weights);
+  const { d, key, commitments, openings, schedule, weights, W } = prepareTraining(config, records);
   const batch = (t: number, indices = schedule.indices(t)) => ({ indices, ...batchInputs(records, commitments, openings, indices, config.fracBits) });
   return { config, d, key, records, commitments, openings, schedule, weights, W, batch, trace: (x: Matrix, y: Matrix) => trainStep(config, weights, x, y) };
 }
