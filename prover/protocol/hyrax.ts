@@ -101,7 +101,9 @@ export function shiftedCommitment(key: CommitmentKey, c: TensorCommitment, shift
   return { logRows: c.logRows, logCols: c.logCols, rows: c.rows.map((row) => row.add(delta)) };
 }
 
+/** The prover's side of shiftedCommitment: the same object for a zero shift, as on the verifier's side (claims key on it). */
 export function shiftCommitted(ctx: ProverContext, ct: CommittedTensor, shift: bigint): CommittedTensor {
+  if (fr(shift) === 0n) return ct;
   const n = ct.tensor.length;
   const constant = FrTensor.fromBytes(Buffer.alloc(32 * n, bigIntsToBytes([fr(shift)])), ct.tensor.shape);
   return { tensor: ct.tensor.add(constant), commitment: shiftedCommitment(ctx.key, ct.commitment, shift), blinds: ct.blinds };
