@@ -10,6 +10,7 @@
  *   Z<L>, GA<l>:  V + 2^31 = L0 + 2^16·L1                   (V ∈ [−2^31, 2^31))
  *   U<l> (the update, at most half a unit per step):  U + 2^15 = L0  (U ∈ [−2^15, 2^15))
  *   RU<l> ∈ [−2^(F+k−1), 2^(F+k−1)):  RU + 2^(F+k−1) = L0 + 2^16·L1, L1 < 2^(F+k−16) (shifted lookup)
+ *   X (the records' features):  X + 2^31 = L0 + 2^16·L1;  Y (labels): entries in {0, 2^F}, rows summing to 2^F
  * Quotients are range-checked so that each rounding has exactly one witness (a remainder outside its
  * range, or a quotient that is not a small integer, cannot be proven).
  */
@@ -41,7 +42,9 @@ export interface ContractionSpec {
 export type RelationSpec =
   | { kind: "contraction"; label: string; innerVars: number; items: ContractionSpec[] }
   | { kind: "identities"; label: string; tensors: string[]; identities: Identity[] }
-  | { kind: "linear"; label: string; terms: { coeff: bigint; name: string }[]; constant: bigint };
+  | { kind: "linear"; label: string; terms: { coeff: bigint; name: string }[]; constant: bigint }
+  /** Every row of `name` sums to `total`: one claim name~((½,…,½) ‖ r) = total/2^cols at a random row point r. */
+  | { kind: "rowsums"; label: string; name: string; total: bigint };
 
 export interface LookupSpec {
   readonly name: string;
@@ -105,6 +108,7 @@ export function stepCircuit(d: StepDims): StepCircuit {
   }
   const act = (l: number) => (l === 0 ? "X" : `A${l}`);
   const gz = (l: number) => (l === L ? "G" : `GZ${l}`);
+  for (const n of ["XL0", "XL1"]) add(n, batch(0));
   for (let l = 1; l <= L; l++) {
     for (const n of [`Z${l}`, `R${l}`]) add(n, batch(l));
     if (l < L) for (const n of [`S${l}`, `A${l}`]) add(n, batch(l));
@@ -180,6 +184,16 @@ export function stepCircuit(d: StepDims): StepCircuit {
     const items = contractions.filter((c) => c.innerVars === innerVars).map((c) => c.spec);
     relations.push({ kind: "contraction", label: items.map((i) => i.label).join("; "), innerVars, items });
   }
+  // The labels are one-hot at scale 2^F: every entry is 0 or 2^F (joins the identities of its shape) …
+  layerIdentities.push({
+    tensors: ["Y"],
+    identities: [
+      [
+        { coeff: 1n, factors: [0, 0] },
+        { coeff: -(1n << F), factors: [0] },
+      ],
+    ],
+  });
   // Layers whose batch tensors share a shape share one identity sumcheck.
   for (const group of groupBy(layerIdentities, (li) => JSON.stringify(shapes.get(li.tensors[0])))) {
     const tensors: string[] = [];
@@ -189,8 +203,10 @@ export function stepCircuit(d: StepDims): StepCircuit {
       tensors.push(...li.tensors);
       for (const id of li.identities) identities.push(id.map((t) => ({ coeff: t.coeff, factors: t.factors.map((f) => f + offset) })));
     }
-    relations.push({ kind: "identities", label: `ReLU, sign bits and ReLU gradients (${group.length} layer${group.length > 1 ? "s" : ""})`, tensors, identities });
+    relations.push({ kind: "identities", label: `identities of the ${group.map((g) => g.tensors[0]).join(", ")} tensors (ReLU, sign bits, ReLU gradients, one-hot labels)`, tensors, identities });
   }
+  // … and each label row sums to 2^F (exactly one hot entry).
+  relations.push({ kind: "rowsums", label: "one label per record", name: "Y", total: 1n << F });
   const linear = (label: string, terms: [bigint, string][], constant = 0n) =>
     relations.push({ kind: "linear", label, terms: terms.map(([coeff, name]) => ({ coeff, name })), constant });
   linear("loss gradient: G = Z_L − Y", [
@@ -207,6 +223,8 @@ export function stepCircuit(d: StepDims): StepCircuit {
   }
   const limbs = (v: string, extra: [bigint, string][], constant: bigint) =>
     linear(`range of ${v}`, [[1n, v], ...extra, [-1n, `${v}L0`], [-TWO16, `${v}L1`]], constant);
+  // The records' features are integers in [−2^31, 2^31) (not arbitrary field elements).
+  limbs("X", [], 1n << 31n);
   for (let l = 1; l <= L; l++) {
     if (l < L) limbs(`Z${l}`, [[1n << 32n, `S${l}`]], 0n);
     else limbs(`Z${l}`, [], 1n << 31n);
@@ -225,6 +243,7 @@ export function stepCircuit(d: StepDims): StepCircuit {
   for (let l = 1; l <= L; l++) remainder(`R${l}`);
   for (let l = 1; l < L; l++) remainder(`RG${l}`);
   const full = (v: string) => lookups.push({ name: `${v}L0`, shift: 0n }, { name: `${v}L1`, shift: 0n });
+  full("X");
   for (let l = 1; l <= L; l++) full(`Z${l}`);
   for (let l = 1; l < L; l++) full(`GA${l}`);
   for (let l = 1; l <= L; l++) {

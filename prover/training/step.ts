@@ -9,12 +9,12 @@
  * circuit order, the range lookup over all lookup tensors, and the claims' reductions and openings.
  */
 import { FrTensor } from "../../native";
-import { fr } from "../crypto/fr";
+import { fr, inv, mul } from "../crypto/fr";
 import { ProofReader, ProofWriter } from "../protocol/codec";
 import { type ProverContext, Rejection, type VerifierContext } from "../protocol/context";
 import { ProverClaims, VerifierClaims, claimsCodec } from "../protocol/claims";
 import { type CommitmentKey, commitmentKey } from "../protocol/generators";
-import { EquationSet, type MsmEngine, nobleEngine } from "../protocol/group";
+import { EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group";
 import { type CommittedTensor, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, shiftCommitted, shiftedCommitment } from "../protocol/hyrax";
 import { lookupCodec, proveRange, tableShape, verifyRange } from "../protocol/lookup";
 import { nativeEngine } from "../protocol/native-engine";
@@ -39,6 +39,16 @@ function absorbStatement(t: Transcript, key: CommitmentKey, run: Uint8Array, ste
   t.absorb("generators", key.id).absorb("run", run).absorbU32s("step", [step]).absorbU32s("dims", [d.logB, d.fracBits, d.lrShift, ...d.logDims]);
 }
 
+/**
+ * Every row of a tensor sums to `total` iff (whp over r) T~((½,…,½) ‖ r) = total/2^cols: the mean of
+ * row r's entries, since Σ_i eq(r, i) = 1. The claim has a public value (zero blinding).
+ */
+function rowSumClaim(t: Transcript, shape: TensorShape, total: bigint): { point: bigint[]; value: bigint } {
+  const r = t.challenges("rowsums/r", shape.logRows);
+  const half = inv(2n);
+  return { point: [...new Array<bigint>(shape.logCols).fill(half), ...r], value: mul(fr(total), inv(fr(1n << BigInt(shape.logCols)))) };
+}
+
 // ---------------------------------------------------------------- witness values
 
 const TWO16 = 2 ** 16;
@@ -60,12 +70,13 @@ function limbs(name: string, v: Matrix, offset: (i: number) => number): [Float64
 export function witnessValues(d: StepDims, trace: StepTrace): Map<string, Float64Array> {
   const L = d.logDims.length - 1;
   const m = new Map<string, Float64Array>();
-  m.set("X", trace.x.data).set("Y", trace.y.data).set("G", trace.gl.data);
+  m.set("Y", trace.y.data).set("G", trace.gl.data);
   const withLimbs = (name: string, v: Matrix, offset: (i: number) => number) => {
     m.set(name, v.data);
     const [l0, l1] = limbs(name, v, offset);
     m.set(`${name}L0`, l0).set(`${name}L1`, l1);
   };
+  withLimbs("X", trace.x, () => 2 ** 31);
   for (let l = 1; l <= L; l++) {
     const f = trace.forward[l - 1];
     m.set(`W${l}`, trace.weights[l - 1].data).set(`Wn${l}`, trace.next[l - 1].data).set(`R${l}`, f.remainder.data);
@@ -136,6 +147,10 @@ export function proveStepWitness(key: CommitmentKey, d: StepDims, run: Uint8Arra
       contractionCodec.write(w, proveContractions(ctx, claims, rel.innerVars, list));
     } else if (rel.kind === "identities") {
       sumcheckCodec.write(w, proveIdentities(ctx, claims, rel.tensors.map(get), rel.identities));
+    } else if (rel.kind === "rowsums") {
+      const t = get(rel.name);
+      const { point, value } = rowSumClaim(transcript, t.commitment, rel.total);
+      claims.add(t, point, { value, blind: 0n });
     } else {
       linearCodec.write(w, proveLinear(ctx, rel.terms.map((t) => ({ coeff: fr(t.coeff), tensor: get(t.name) })), fr(rel.constant)));
     }
@@ -199,6 +214,10 @@ export function verifyStep(key: CommitmentKey, d: StepDims, run: Uint8Array, ste
         const p = contractionCodec.read(r, rel.innerVars, rel.items.map((c) => c.targets.length));
         const list = rel.items.map((c) => ({ left: { ...c.left, tensor: get(c.left.name) }, right: { ...c.right, tensor: get(c.right.name) }, targets: c.targets.map((t) => ({ coeff: t.coeff, tensor: get(t.name) })) }));
         verifyContractions(ctx, claims, rel.innerVars, list, p, rel.label);
+      } else if (rel.kind === "rowsums") {
+        const c = get(rel.name);
+        const { point, value } = rowSumClaim(transcript, c, rel.total);
+        claims.add(c, point, Lin.of(key.g, value));
       } else if (rel.kind === "identities") {
         const shape = circuit.shapes.get(rel.tensors[0])!;
         const p = sumcheckCodec.read(r, identityLayout(shape.logRows + shape.logCols, rel.tensors.length, rel.identities));

@@ -1,6 +1,10 @@
 import { expect } from "chai";
 import { proveStep, proveStepWitness, verifyStep, witnessValues } from "../../prover/training/step";
 import { nativeEngine } from "../../prover/protocol/native-engine";
+import { FrTensor } from "../../native";
+import { matrixInts } from "../../prover/model/fixed";
+import { commitTensor } from "../../prover/protocol/hyrax";
+import { Transcript } from "../../prover/protocol/transcript";
 import { stepCircuit } from "../../prover/training/circuit";
 import { syntheticRecords, tinyStep } from "../helpers/training";
 
@@ -71,6 +75,21 @@ describe("training: the step proof", function () {
     expect(verify(bytes).valid).to.equal(false);
   });
 
+  it("checks the records: a two-hot label row is rejected, a feature beyond 32 bits cannot be proven", () => {
+    // A publisher committing a label row with two hot entries (each entry still 0 or 2^F).
+    const y2 = { ...b.y, data: b.y.data.slice() };
+    const row = y2.data.subarray(0, 4);
+    row[row.findIndex((v) => v === 0)] = 2 ** 16;
+    const Y2 = commitTensor({ key: s.key, transcript: new Transcript("t"), engine: nativeEngine }, FrTensor.fromInts(matrixInts(y2)), b.Y.commitment);
+    const bytes = proveStep(s.key, s.d, RUN, 0, { X: b.X, Y: Y2, W: s.W }, s.trace(b.x, y2)).bytes;
+    const v = verify(bytes, { ...pub, Y: Y2.commitment });
+    expect(v.valid).to.equal(false);
+    // A feature of 2^32 has no 32-bit two's-complement limbs.
+    const x2 = { ...b.x, data: b.x.data.slice() };
+    x2.data[0] = 2 ** 32;
+    expect(() => witnessValues(s.d, { ...trace, x: x2 })).to.throw(RangeError, /^X: entry 0/);
+  });
+
   it("binds the starting weights, the step index and the run", () => {
     const otherW = tinyStep({ ...s.config, seed: "other" }).W.map((w) => w.commitment);
     expect(verify(honest, { ...pub, W: otherW }).valid).to.equal(false);
@@ -100,7 +119,8 @@ describe("training: the step proof", function () {
     const t = tinyStep(c, syntheticRecords(16, 8, 4, 16, 5));
     const circuit = stepCircuit(t.d);
     const identities = circuit.relations.filter((r) => r.kind === "identities");
-    expect(identities).to.have.length(1); // both hidden layers in one sumcheck
+    const hidden = identities.find((r) => r.kind === "identities" && r.tensors.includes("A1"));
+    expect(hidden && hidden.kind === "identities" && hidden.tensors.includes("A2")).to.equal(true); // both hidden layers in one sumcheck
     const contractions = circuit.relations.filter((r) => r.kind === "contraction");
     expect(contractions.map((r) => (r.kind === "contraction" ? r.items.length : 0)).reduce((a, b) => a + b)).to.equal(8);
     expect(contractions.length).to.be.lessThan(8);
