@@ -18,7 +18,7 @@ import { add, eqEval, mul, powers } from "../crypto/fr";
 import { ProofFormatError, type ProofReader, type ProofWriter } from "./codec";
 import { type OpenScalar, type ProverContext, Rejection, type VerifierContext } from "./context";
 import { Lin } from "./group";
-import { type CommittedTensor, type TensorCommitment, type TensorShape, hyraxCodec, numVars, proveEvaluations, verifyEvaluations } from "./hyrax";
+import { type CommittedTensor, type TensorCommitment, type TensorShape, hyraxCodec, numVars, proveEvaluations, sameShape, verifyEvaluations } from "./hyrax";
 import type { DotProductProof } from "./ipa";
 import { type SumcheckProof, type SumcheckStatement, proveSumcheck, sumcheckCodec, verifySumcheck } from "./sumcheck";
 
@@ -37,7 +37,6 @@ const reductionStatement = (n: number, tensors: number): SumcheckStatement => ({
 });
 
 const samePoint = (a: readonly bigint[], b: readonly bigint[]) => a.length === b.length && a.every((v, i) => v === b[i]);
-const sameShape = (a: TensorShape, b: TensorShape) => a.logRows === b.logRows && a.logCols === b.logCols;
 
 interface Claim<V> {
   readonly point: bigint[];

@@ -44,6 +44,13 @@ export interface CommittedTensor {
 
 export const numVars = (s: TensorShape): number => s.logRows + s.logCols;
 
+export const sameShape = (a: TensorShape, b: TensorShape): boolean => a.logRows === b.logRows && a.logCols === b.logCols;
+
+/** A tensor of n copies of one element (shifts by a constant: β before an inversion, a range's offset). */
+export function constantTensor(value: bigint, n: number, shape?: number[]): FrTensor {
+  return FrTensor.fromBytes(Buffer.alloc(32 * n, bigIntsToBytes([fr(value)])), shape);
+}
+
 /** The default split of n variables: ⌈n/2⌉ column variables. */
 export function shapeFor(n: number): TensorShape {
   if (!Number.isInteger(n) || n < 0 || n > MAX_VARS) throw new RangeError(`a committed tensor has 0 to ${MAX_VARS} variables, got ${n}`);
@@ -74,14 +81,14 @@ export function commitTensor(
   const cols = 1 << shape.logCols;
   if (rows * cols !== tensor.length) throw new RangeError(`tensor of ${tensor.length} entries is not ${rows}×${cols}`);
   if (cols > ctx.key.size) throw new RangeError(`${cols} columns need ${cols} generators; the key has ${ctx.key.size}`);
-  const matrix = sameShape(tensor, [rows, cols]) ? tensor : tensor.reshape([rows, cols]);
+  const matrix = hasShape(tensor, [rows, cols]) ? tensor : tensor.reshape([rows, cols]);
   if (blinds.length !== rows) throw new RangeError(`${rows} rows need ${rows} blindings, got ${blinds.length}`);
   const bytes = matrix.commitRows(concatPoints(ctx.key.G.slice(0, cols)), concatPoints([ctx.key.H]), bigIntsToBytes(blinds));
   const points = Array.from({ length: rows }, (_, j) => decodeRow(bytes, j));
   return { tensor: matrix, commitment: { ...shape, rows: points }, blinds };
 }
 
-function sameShape(t: FrTensor, shape: number[]): boolean {
+function hasShape(t: FrTensor, shape: number[]): boolean {
   const s = t.shape;
   return s.length === shape.length && s.every((v, i) => v === shape[i]);
 }
@@ -105,7 +112,7 @@ export function shiftedCommitment(key: CommitmentKey, c: TensorCommitment, shift
 export function shiftCommitted(ctx: ProverContext, ct: CommittedTensor, shift: bigint): CommittedTensor {
   if (fr(shift) === 0n) return ct;
   const n = ct.tensor.length;
-  const constant = FrTensor.fromBytes(Buffer.alloc(32 * n, bigIntsToBytes([fr(shift)])), ct.tensor.shape);
+  const constant = constantTensor(shift, n, ct.tensor.shape);
   return { tensor: ct.tensor.add(constant), commitment: shiftedCommitment(ctx.key, ct.commitment, shift), blinds: ct.blinds };
 }
 
@@ -149,7 +156,7 @@ export function proveEvaluations(ctx: ProverContext, tensors: readonly Committed
   if (tensors.length === 0 || tensors.length !== values.length) throw new RangeError("one value per opened tensor");
   const shape = tensors[0].commitment;
   for (const ct of tensors) {
-    if (ct.commitment.logRows !== shape.logRows || ct.commitment.logCols !== shape.logCols) throw new RangeError("tensors opened together must share a shape");
+    if (!sameShape(ct.commitment, shape)) throw new RangeError("tensors opened together must share a shape");
   }
   checkPoint(shape, z, "opening");
   ctx.transcript.absorbScalars("hyrax/point", z);
@@ -180,7 +187,7 @@ export function verifyEvaluations(
   if (commitments.length === 0 || commitments.length !== values.length) throw new Rejection(`${what}: one value per opened tensor`);
   const shape = commitments[0];
   for (const c of commitments) {
-    if (c.logRows !== shape.logRows || c.logCols !== shape.logCols || c.rows.length !== 1 << c.logRows) {
+    if (!sameShape(c, shape) || c.rows.length !== 1 << c.logRows) {
       throw new Rejection(`${what}: tensors opened together must share a shape`);
     }
   }

@@ -19,13 +19,13 @@
  * range-checked, and their recomposition A = lo + Σ_k 2^(bits·k)·L_k is a linear relation.
  */
 import { FrTensor } from "../../native";
-import { type G1Point, bigIntsToBytes, bytesToBigInt } from "../crypto/bn254";
-import { R, add, fr, mul, neg, powers } from "../crypto/fr";
+import { type G1Point, bytesToBigInt } from "../crypto/bn254";
+import { add, fr, mul, neg, powers } from "../crypto/fr";
 import type { ProofReader, ProofWriter } from "./codec";
 import { type CommittedScalar, type ProverContext, Rejection, type VerifierContext, commitScalar } from "./context";
 import type { ProverClaims, VerifierClaims } from "./claims";
 import { Lin } from "./group";
-import { type CommittedTensor, type TensorCommitment, absorbCommitment, commitTensor, hyraxCodec, numVars } from "./hyrax";
+import { type CommittedTensor, type TensorCommitment, absorbCommitment, commitTensor, constantTensor, hyraxCodec, numVars, sameShape } from "./hyrax";
 import { type SumcheckProof, type SumcheckStatement, proveSumcheck, sumcheckCodec, verifySumcheck } from "./sumcheck";
 
 export const MAX_TABLE_BITS = 20;
@@ -90,7 +90,7 @@ export function lookupGroups(shapes: readonly { logRows: number; logCols: number
   for (let i = 0; i < shapes.length; i++) {
     if (used[i]) continue;
     used[i] = true;
-    const j = shapes.findIndex((s, k) => k > i && !used[k] && s.logRows === shapes[i].logRows && s.logCols === shapes[i].logCols);
+    const j = shapes.findIndex((s, k) => k > i && !used[k] && sameShape(s, shapes[i]));
     if (j >= 0) {
       used[j] = true;
       groups.push([i, j]);
@@ -132,11 +132,6 @@ function tableTensor(range: Range): FrTensor {
   const lo = BigInt.asIntN(64, range.lo);
   if (lo !== range.lo) throw new RangeError("table start must fit in 64 bits");
   return FrTensor.fromInts(BigInt64Array.from({ length: 1 << range.bits }, (_, j) => lo + BigInt(j)));
-}
-
-/** A tensor of n copies of one element (the shift by β before the batch inversion). */
-function constantTensor(value: bigint, n: number): FrTensor {
-  return FrTensor.fromBytes(Buffer.alloc(32 * n, bigIntsToBytes([value])));
 }
 
 /** Multiplicities of lo + j among the entries; throws if an entry is outside the range. */
@@ -222,10 +217,9 @@ export function verifyRange(ctx: VerifierContext, claims: VerifierClaims, tensor
     throw new Rejection(`${what}: ${(e as Error).message}`);
   }
   const tableDims = tableShape(range.bits);
-  const sameDims = (a: TensorCommitment, b: { logRows: number; logCols: number }) => a.logRows === b.logRows && a.logCols === b.logCols;
-  if (!sameDims(proof.multiplicities, tableDims) || !sameDims(proof.tableInverse, tableDims)) throw new Rejection(`${what}: table commitments have the wrong shape`);
+  if (!sameShape(proof.multiplicities, tableDims) || !sameShape(proof.tableInverse, tableDims)) throw new Rejection(`${what}: table commitments have the wrong shape`);
   const groups = lookupGroups(tensors);
-  if (proof.inverses.length !== groups.length || proof.inverses.some((u, k) => !sameDims(u, tensors[groups[k][0]]))) throw new Rejection(`${what}: inverse commitments do not match the tensors`);
+  if (proof.inverses.length !== groups.length || proof.inverses.some((u, k) => !sameShape(u, tensors[groups[k][0]]))) throw new Rejection(`${what}: inverse commitments do not match the tensors`);
   if (proof.sums.length !== groups.length || proof.tensorChecks.length !== groups.length) throw new Rejection(`${what}: wrong number of sums`);
   ctx.transcript.absorbU32s("lookup/range", [range.bits]).absorbScalars("lookup/lo", [fr(range.lo)]);
   absorbCommitment(ctx.transcript, "lookup/m", proof.multiplicities);

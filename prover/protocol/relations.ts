@@ -11,13 +11,13 @@
  *               the transcript, Σ_j γ^j·(Σ_k c_k·C_{k,j} + c·ΣG) = δ·H and a proof of knowledge of δ.
  */
 import { FrTensor } from "../../native";
-import { type G1Point, bigIntsToBytes, bytesToBigInt } from "../crypto/bn254";
+import { type G1Point, bigIntsToBytes } from "../crypto/bn254";
 import { add, fr, mul, powers } from "../crypto/fr";
 import type { ProofReader, ProofWriter } from "./codec";
 import { type ProverContext, Rejection, type VerifierContext, commitScalar } from "./context";
 import type { ProverClaims, VerifierClaims } from "./claims";
 import { Lin } from "./group";
-import { type CommittedTensor, type TensorCommitment, type TensorShape, evaluateCommitted, numVars } from "./hyrax";
+import { type CommittedTensor, type TensorCommitment, type TensorShape, evaluateCommitted, numVars, sameShape } from "./hyrax";
 import { type ZeroProof, proveZero, sigmaCodec, verifyZero } from "./sigma";
 import { type SumcheckProof, type SumcheckStatement, type Term, proveSumcheck, sumcheckCodec, verifySumcheck } from "./sumcheck";
 
@@ -283,7 +283,7 @@ export interface LinearTerm<T> {
 /** Proves Σ_k coeff_k·T_k + constant = 0 entry-wise, for tensors of one shape. */
 export function proveLinear(ctx: ProverContext, terms: LinearTerm<CommittedTensor>[], constant = 0n): ZeroProof {
   const shape = terms[0]?.tensor.commitment;
-  if (!shape || terms.some((t) => t.tensor.commitment.logRows !== shape.logRows || t.tensor.commitment.logCols !== shape.logCols)) {
+  if (!shape || terms.some((t) => !sameShape(t.tensor.commitment, shape))) {
     throw new RangeError("linear relation: tensors must share a shape");
   }
   ctx.transcript.absorbScalars("linear/coeffs", [...terms.map((t) => t.coeff), constant]);
@@ -295,7 +295,7 @@ export function proveLinear(ctx: ProverContext, terms: LinearTerm<CommittedTenso
 
 export function verifyLinear(ctx: VerifierContext, terms: LinearTerm<TensorCommitment>[], proof: ZeroProof, constant = 0n, what = "linear relation"): void {
   const shape = terms[0]?.tensor;
-  if (!shape || terms.some((t) => t.tensor.logRows !== shape.logRows || t.tensor.logCols !== shape.logCols)) throw new Rejection(`${what}: tensors must share a shape`);
+  if (!shape || terms.some((t) => !sameShape(t.tensor, shape))) throw new Rejection(`${what}: tensors must share a shape`);
   ctx.transcript.absorbScalars("linear/coeffs", [...terms.map((t) => t.coeff), constant]);
   const gamma = powers(ctx.transcript.challenge("linear/gamma"), 1 << shape.logRows);
   const D = new Lin();

@@ -7,13 +7,11 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:f
 import { join } from "node:path";
 import type { Records } from "../data/records";
 import { featureMatrix } from "../data/records";
-import { commitDataset, datasetTree } from "../dataset/commitments";
-import { BatchSchedule } from "../dataset/schedule";
-import { type ModelConfig, checkConfig, initialWeights, paddedLayers, predict, trainStep } from "../model/fixed";
+import { datasetTree } from "../dataset/commitments";
+import { type ModelConfig, checkConfig, paddedLayers, predict, trainStep } from "../model/fixed";
 import { floatPredict, floatStep, toFloat } from "../model/float";
-import type { CommittedTensor } from "../protocol/hyrax";
-import { batchInputs, commitInitialWeights, stepDims } from "../training/inputs";
-import { proveStep, stepKey } from "../training/step";
+import { batchInputs, prepareTraining } from "../training/inputs";
+import { proveStep } from "../training/step";
 import { encodeBundle, encodeDataset, encodeOpenings, encodeRecords, encodeWeights } from "./formats";
 import { MANIFEST_FORMAT, type Manifest, PROVER_VERSION, digestHex, manifestBytes, manifestDigest, runBinding, weightsDigest } from "./manifest";
 
@@ -58,14 +56,11 @@ export function trainRun(o: TrainOptions): TrainResult {
   if (o.records.features !== c.layers[0]) throw new RangeError(`the records have ${o.records.features} features; the first layer is ${c.layers[0]} wide`);
   if (o.records.classes > c.layers[L]) throw new RangeError(`the records have ${o.records.classes} classes; the last layer is ${c.layers[L]} wide`);
   if (!Number.isInteger(o.steps) || o.steps < 1) throw new RangeError("steps must be a positive integer");
-  const d = stepDims(c);
-  o.onStage?.("generators");
-  const key = stepKey(d, "native");
-  o.onStage?.("dataset commitments");
-  const { commitments, openings } = commitDataset(key, o.records, p[0], p[L], c.fracBits);
+  o.onStage?.("generators and dataset commitments");
+  const setup = prepareTraining(c, o.records);
+  const { d, key, commitments, openings, schedule } = setup;
   const tree = datasetTree(commitments);
   const datasetBytes = encodeDataset(commitments);
-  const schedule = new BatchSchedule(o.records.count, c.batch, c.seed);
   const statement = {
     model: { layers: [...c.layers], paddedLayers: p, fracBits: c.fracBits, lrShift: c.lrShift, batch: c.batch, activation: "relu" as const, loss: "squared-error" as const },
     training: { steps: o.steps, seed: c.seed, init: "he-uniform/zkdl-chain/v1/init" as const, schedule: "zkdl-chain/v1/batches" as const },
@@ -75,9 +70,8 @@ export function trainRun(o: TrainOptions): TrainResult {
   };
   const run = runBinding(statement);
   // Initial weights: seeded, committed with zero blinding (anyone recomputes them).
-  let weights = initialWeights(c);
+  let { weights, W } = setup;
   let floatWeights = weights.map((m) => toFloat(c, m));
-  let W: CommittedTensor[] = commitInitialWeights(key, weights);
   const initial = W.map((w) => w.commitment);
   const stepProofs: Uint8Array[] = [];
   const stepDigests: string[] = [];

@@ -15,7 +15,7 @@ import { loadDatasetTree } from "../dataset/tree";
 import { initialWeights } from "../model/fixed";
 import { commitmentKey } from "../protocol/generators";
 import { EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group";
-import type { TensorCommitment } from "../protocol/hyrax";
+import { type TensorCommitment, sameShape } from "../protocol/hyrax";
 import { weightShape } from "../training/circuit";
 import { verifyStep } from "../training/step";
 import { decodeBundle, decodeDataset, RunFileError } from "./formats";
@@ -100,7 +100,7 @@ export function verifyRun(dir: string, o: VerifyRunOptions = {}): RunVerdict {
   for (let l = 0; l < L; l++) {
     const c = bundle.initial[l];
     const shape = weightShape(d.logDims[l] + d.logDims[l + 1]);
-    if (c.logRows !== shape.logRows || c.logCols !== shape.logCols) return fail(`initial W${l + 1} has the wrong shape`, m);
+    if (!sameShape(c, shape)) return fail(`initial W${l + 1} has the wrong shape`, m);
     const cols = 1 << c.logCols;
     const gamma = c.rows.map(() => randomFr());
     const lin = new Lin();

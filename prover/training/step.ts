@@ -15,7 +15,7 @@ import { type ProverContext, Rejection, type VerifierContext } from "../protocol
 import { ProverClaims, VerifierClaims, claimsCodec } from "../protocol/claims";
 import { type CommitmentKey, commitmentKey } from "../protocol/generators";
 import { EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group";
-import { type CommittedTensor, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, shiftCommitted, shiftedCommitment } from "../protocol/hyrax";
+import { type CommittedTensor, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, sameShape, shiftCommitted, shiftedCommitment } from "../protocol/hyrax";
 import { lookupCodec, proveRange, tableShape, verifyRange } from "../protocol/lookup";
 import { nativeEngine } from "../protocol/native-engine";
 import { contractionCodec, identityLayout, linearCodec, proveContractions, proveIdentities, proveLinear, verifyContractions, verifyIdentities, verifyLinear } from "../protocol/relations";
@@ -192,7 +192,7 @@ export function verifyStep(key: CommitmentKey, d: StepDims, run: Uint8Array, ste
   for (const name of circuit.publicInputs) {
     const c = commitments.get(name);
     const s = circuit.shapes.get(name)!;
-    if (!c || c.logRows !== s.logRows || c.logCols !== s.logCols || c.rows.length !== 1 << s.logRows) {
+    if (!c || !sameShape(c, s) || c.rows.length !== 1 << s.logRows) {
       return { verdict: { valid: false, reason: `public input ${name} does not have the circuit's shape` }, next: [] };
     }
     absorbCommitment(transcript, name, c);
