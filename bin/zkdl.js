@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 // The `zkdl` command: runs the TypeScript CLI through tsx (no build step).
 require("tsx/cjs");
-require("../prover/cli/zkdl.ts");
+require("../relayer/cli.ts");

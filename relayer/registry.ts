@@ -4,6 +4,8 @@
  * that every value here equals the contract's.
  */
 import { AbiCoder, keccak256, type Signer, type TypedDataDomain, type TypedDataField } from "ethers";
+import type { ProofRegistry } from "../typechain-types";
+import type { JobEffect } from "./sender";
 
 /** The record a publisher registers (IProofRegistry.RunRecord). */
 export interface RunRecord {
@@ -94,4 +96,24 @@ export async function signRegistration(
   const value = { record, publisher: address, nonce, deadline };
   const signature = await publisher.signTypedData(domain, REGISTER_RUN_TYPES, value);
   return { record, publisher: address, nonce, deadline, signature };
+}
+
+/** What registration and attestation jobs mean on chain (for the outbox sender). */
+export function registryEffects(registry: ProofRegistry): Record<"register" | "attest", JobEffect> {
+  return {
+    register: {
+      async alreadyDone(job) {
+        const status = Number(await registry.statusOf(job.runId));
+        return status === RunStatus.None ? null : `already registered (status ${RunStatus[status]})`;
+      },
+      meansDone: (r) => r.errorName === "RunAlreadyRegistered",
+    },
+    attest: {
+      async alreadyDone(job) {
+        const a = await registry.attestationOf(job.runId, job.sender);
+        return Number(a.verdict) === Verdict.None ? null : `already attested (${Verdict[Number(a.verdict)]})`;
+      },
+      meansDone: (r) => r.errorName === "AlreadyAttested",
+    },
+  };
 }

@@ -1,6 +1,8 @@
 /**
- * `zkdl`: train and prove, verify and inspect runs (docs/protocol.md §4). Exit codes: 0 success,
- * 1 a run that does not verify, 2 bad input (a missing or malformed file, a bad flag).
+ * The `zkdl` commands that work on run folders alone: train and prove, verify, inspect
+ * (docs/protocol.md §4). relayer/cli.ts adds the chain commands and runs the program. Exit codes:
+ * 0 success, 1 a run that does not verify (or a check that fails), 2 bad input (a missing or malformed
+ * file, a bad flag or setting).
  */
 import { Command, InvalidArgumentError } from "commander";
 import { SingleBar } from "cli-progress";
@@ -14,7 +16,7 @@ import { manifestDigest, parseManifest } from "../run/manifest";
 import { trainRun } from "../run/train";
 import { verifyRun } from "../run/verify";
 
-const int = (name: string, min: number, max: number) => (v: string) => {
+export const int = (name: string, min: number, max: number) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
   return n;
@@ -26,12 +28,12 @@ const layersArg = (v: string) => {
   return parts;
 };
 
-function die(message: string, code = 2): never {
+export function die(message: string, code = 2): never {
   process.stderr.write(`zkdl: ${message}\n`);
   process.exit(code);
 }
 
-function guard<T extends unknown[]>(f: (...args: T) => void | Promise<void>) {
+export function guard<T extends unknown[]>(f: (...args: T) => void | Promise<void>) {
   return async (...args: T) => {
     try {
       await f(...args);
@@ -42,7 +44,7 @@ function guard<T extends unknown[]>(f: (...args: T) => void | Promise<void>) {
   };
 }
 
-const program = new Command()
+export const program = new Command()
   .name("zkdl")
   .description("Zero-knowledge proofs of deep-learning training (zkDL), checked against an on-chain registry.")
   .showHelpAfterError();
@@ -176,5 +178,3 @@ program
       );
     }),
   );
-
-program.parseAsync(process.argv).catch((e: unknown) => die((e as Error).stack ?? String(e), 2));

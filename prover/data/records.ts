@@ -49,14 +49,19 @@ function split(): { digit: number; sample: number }[][] {
   return [train, test];
 }
 
+/** A pixel byte (0…255) at scale 2^F: round(b·2^F/255), so x ∈ [0, 2^F] (MNIST). */
+export const quantizePixel = (byte: number, fracBits: number): number => Math.round((byte * 2 ** fracBits) / 255);
+
+/** A real feature at scale 2^F: round(v·2^F) (CSV). */
+export const quantizeFeature = (v: number, fracBits: number): number => Math.round(v * 2 ** fracBits);
+
 function quantize(list: { digit: number; sample: number }[], fracBits: number): Records {
   const digits = mnistDigits();
   const x = new Int32Array(list.length * PIXELS);
   const labels = new Int32Array(list.length);
-  const scale = 2 ** fracBits;
   list.forEach(({ digit, sample }, r) => {
     const raw = digits[digit];
-    for (let p = 0; p < PIXELS; p++) x[r * PIXELS + p] = Math.round((Math.round(raw[sample * PIXELS + p] * 255) * scale) / 255);
+    for (let p = 0; p < PIXELS; p++) x[r * PIXELS + p] = quantizePixel(Math.round(raw[sample * PIXELS + p] * 255), fracBits);
     labels[r] = digit;
   });
   return { features: PIXELS, classes: 10, x, labels, count: list.length };
@@ -108,7 +113,7 @@ export function csvRecords(file: string, fracBits: number): Records {
     for (let j = 0; j < features; j++) {
       const v = Number(fields[j]);
       if (!Number.isFinite(v) || Math.abs(v * scale) >= 2 ** 31) throw new RecordsFormatError(file, `line ${no}, field ${j + 1}: ${JSON.stringify(fields[j])} is not a feature value`);
-      x[r * features + j] = Math.round(v * scale);
+      x[r * features + j] = quantizeFeature(v, fracBits);
     }
     const label = Number(fields[features]);
     if (!Number.isInteger(label) || label < 0 || label > 65535) throw new RecordsFormatError(file, `line ${no}: label ${JSON.stringify(fields[features])} is not a class number`);

@@ -15,6 +15,9 @@ import type { DatasetCommitments, DatasetOpenings } from "../dataset/commitments
 import type { Records } from "../data/records";
 import { type Matrix, matrix } from "../model/fixed";
 
+/** Where the secret files live inside a run folder (never served, never published). */
+export const PRIVATE_FILES = { openings: "private/openings.bin", records: "private/records.bin", weights: "private/weights.bin" } as const;
+
 export class RunFileError extends Error {
   constructor(readonly file: string, message: string) {
     super(`${file}: ${message}`);

@@ -12,7 +12,7 @@ import { type ModelConfig, checkConfig, paddedLayers, predict, trainStep } from 
 import { floatPredict, floatStep, toFloat } from "../model/float";
 import { batchInputs, prepareTraining } from "../training/inputs";
 import { proveStep } from "../training/step";
-import { encodeBundle, encodeDataset, encodeOpenings, encodeRecords, encodeWeights } from "./formats";
+import { encodeBundle, encodeDataset, encodeOpenings, encodeRecords, encodeWeights, PRIVATE_FILES } from "./formats";
 import { MANIFEST_FORMAT, type Manifest, PROVER_VERSION, digestHex, manifestBytes, manifestDigest, runBinding, weightsDigest } from "./manifest";
 
 export interface TrainOptions {
@@ -118,9 +118,9 @@ export function trainRun(o: TrainOptions): TrainResult {
   writeFileSync(join(partial, "dataset-tree.json"), JSON.stringify(tree.dump(), null, 2) + "\n");
   writeFileSync(join(partial, "proof.bin"), bundle);
   writeFileSync(join(partial, "report.json"), JSON.stringify(report, null, 2) + "\n");
-  writeFileSync(join(partial, "private", "openings.bin"), encodeOpenings(openings));
-  writeFileSync(join(partial, "private", "records.bin"), encodeRecords(o.records));
-  writeFileSync(join(partial, "private", "weights.bin"), encodeWeights({ weights, blinds: W.map((w) => [...w.blinds]) }));
+  writeFileSync(join(partial, PRIVATE_FILES.openings), encodeOpenings(openings));
+  writeFileSync(join(partial, PRIVATE_FILES.records), encodeRecords(o.records));
+  writeFileSync(join(partial, PRIVATE_FILES.weights), encodeWeights({ weights, blinds: W.map((w) => [...w.blinds]) }));
   if (existsSync(o.out)) rmSync(o.out, { recursive: true, force: true });
   renameSync(partial, o.out);
   return { manifest, manifestDigest: manifestDigest(manifest), dir: o.out, report };

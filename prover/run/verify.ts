@@ -44,48 +44,65 @@ export interface VerifyRunOptions {
   readonly onStep?: (r: StepReport, total: number) => void;
 }
 
-function read(dir: string, name: string): Uint8Array {
-  const file = join(dir, name);
-  if (!existsSync(file)) throw new RunFileError(file, "missing");
-  return readFileSync(file);
+/** Where a run's public files come from: a run folder, or a public bundle unpacked in memory. */
+export interface RunFiles {
+  /** How a file is named in messages (its path). */
+  path(name: string): string;
+  /** The file's bytes; throws RunFileError if it is missing. */
+  read(name: string): Uint8Array;
 }
 
-/** Throws RunFileError for a missing or malformed file; answers a verdict for everything else. */
-export function verifyRun(dir: string, o: VerifyRunOptions = {}): RunVerdict {
+export function folderFiles(dir: string): RunFiles {
+  return {
+    path: (name) => join(dir, name),
+    read(name) {
+      const file = join(dir, name);
+      if (!existsSync(file)) throw new RunFileError(file, "missing");
+      return readFileSync(file);
+    },
+  };
+}
+
+/**
+ * Throws RunFileError for a missing or malformed file; answers a verdict for everything else.
+ * `source` is a run folder or any other RunFiles (a downloaded public bundle).
+ */
+export function verifyRun(source: string | RunFiles, o: VerifyRunOptions = {}): RunVerdict {
+  const files = typeof source === "string" ? folderFiles(source) : source;
   const started = performance.now();
   const steps: StepReport[] = [];
   const fail = (reason: string, m?: Manifest): RunVerdict => ({ valid: false, reason, manifest: m, manifestDigest: m ? manifestDigest(m) : undefined, steps, ms: performance.now() - started });
-  const m = parseManifest(join(dir, "manifest.json"), read(dir, "manifest.json"));
+  const m = parseManifest(files.path("manifest.json"), files.read("manifest.json"));
   const engine = o.engine ?? nobleEngine;
   if (m.model.paddedLayers.length !== m.model.layers.length) return fail("manifest: paddedLayers and layers differ in length", m);
   const config = { layers: m.model.layers, fracBits: m.model.fracBits, lrShift: m.model.lrShift, batch: m.model.batch, seed: m.training.seed };
   const d = stepDims(config);
   if (d.logDims.some((v, i) => 2 ** v !== m.model.paddedLayers[i])) return fail("manifest: paddedLayers are not the layers padded to powers of two", m);
 
-  const datasetBytes = read(dir, m.dataset.commitments);
+  const datasetBytes = files.read(m.dataset.commitments);
   if (digestHex(datasetBytes) !== m.dataset.commitmentsDigest) return fail("dataset.bin does not match the manifest's digest", m);
-  const dataset = decodeDataset(join(dir, m.dataset.commitments), datasetBytes);
+  const dataset = decodeDataset(files.path(m.dataset.commitments), datasetBytes);
   if (dataset.cx.length !== m.dataset.size || m.dataset.size !== m.data.records) return fail(`dataset.bin holds ${dataset.cx.length} records; the manifest says ${m.dataset.size}`, m);
   if (dataset.featureCols !== m.model.paddedLayers[0] || dataset.labelCols !== m.model.paddedLayers[m.model.paddedLayers.length - 1]) return fail("dataset rows are not as wide as the padded input and output layers", m);
   const root = datasetTree(dataset).root;
   if (root !== m.dataset.root) return fail(`the dataset commitments rebuild root ${root}, not the manifest's ${m.dataset.root}`, m);
   let treeJson: unknown;
   try {
-    treeJson = JSON.parse(new TextDecoder().decode(read(dir, m.dataset.tree)));
+    treeJson = JSON.parse(new TextDecoder().decode(files.read(m.dataset.tree)));
   } catch (e) {
-    throw new RunFileError(join(dir, m.dataset.tree), `not JSON (${(e as Error).message})`);
+    throw new RunFileError(files.path(m.dataset.tree), `not JSON (${(e as Error).message})`);
   }
   let treeRoot: string;
   try {
     treeRoot = loadDatasetTree(treeJson).root;
   } catch (e) {
-    throw new RunFileError(join(dir, m.dataset.tree), (e as Error).message);
+    throw new RunFileError(files.path(m.dataset.tree), (e as Error).message);
   }
   if (treeRoot !== m.dataset.root) return fail(`dataset-tree.json has root ${treeRoot}, not the manifest's`, m);
 
-  const bundleBytes = read(dir, m.bundle.file);
+  const bundleBytes = files.read(m.bundle.file);
   if (digestHex(bundleBytes) !== m.bundle.digest || bundleBytes.length !== m.bundle.bytes) return fail("proof.bin does not match the manifest's digest", m);
-  const bundle = decodeBundle(join(dir, m.bundle.file), bundleBytes);
+  const bundle = decodeBundle(files.path(m.bundle.file), bundleBytes);
   const L = m.model.layers.length - 1;
   if (bundle.initial.length !== L) return fail(`the bundle has ${bundle.initial.length} initial weight commitments for ${L} layers`, m);
   if (bundle.steps.length !== m.training.steps || m.weights.steps.length !== m.training.steps) return fail(`the bundle has ${bundle.steps.length} step proofs; the manifest says ${m.training.steps}`, m);

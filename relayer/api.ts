@@ -1,0 +1,274 @@
+/**
+ * The HTTP API (`zkdl serve`), versioned under /v1 (OpenAPI document at /v1/openapi.json):
+ *
+ *   GET  /v1/runs                              runs served here, with their live on-chain status
+ *   GET  /v1/runs/:runId                       manifest summary and on-chain status
+ *   GET  /v1/runs/:runId/manifest              the canonical manifest.json
+ *   GET  /v1/runs/:runId/dataset               record commitments and the OpenZeppelin tree dump
+ *   GET  /v1/runs/:runId/bundle                the public bundle (what the registered URI points to)
+ *   POST /v1/runs/:runId/membership            is this record in the run? (proofs if it is)
+ *   GET  /v1/runs/:runId/records/:index/proof  the Merkle proof of one leaf
+ *   GET  /healthz, GET /metrics (Prometheus)
+ *
+ * Inputs are validated with zod; errors are JSON `{ error: { code, message } }` with a 4xx status;
+ * bodies are size-limited and clients rate-limited. Nothing secret leaves: membership answers carry the
+ * record's own leaf, Merkle path, commitment and a zero-knowledge opening proof, never a blinding,
+ * another record or a weight.
+ */
+import express, { type NextFunction, type Request, type Response } from "express";
+import { rateLimit } from "express-rate-limit";
+import type pino from "pino";
+import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { z } from "zod";
+import { g1ToBytes } from "../prover/crypto/bn254";
+import { quantizeFeature, quantizePixel } from "../prover/data/records";
+import { proveRecordOpening, recordDigest, toHex } from "../prover/dataset/membership";
+import { datasetLeafHash } from "../prover/dataset/tree";
+import type { MsmEngine } from "../prover/protocol/group";
+import { manifestBytes } from "../prover/run/manifest";
+import type { ProofRegistry } from "../typechain-types";
+import { RunStatus } from "./registry";
+import type { LoadedRun, RunCatalog } from "./runs";
+
+export interface ApiOptions {
+  readonly catalog: RunCatalog;
+  /** Read-only registry for live status; without it statuses are reported as unknown. */
+  readonly registry?: ProofRegistry;
+  readonly log: pino.Logger;
+  /** Engine for the opening proofs' one fixed-base multiplication. */
+  readonly engine?: MsmEngine;
+  /** Requests per minute per client IP on /v1 (default 1200). */
+  readonly rateLimitPerMinute?: number;
+  /** Largest JSON body accepted (default 256 kB). */
+  readonly bodyLimit?: string;
+  /** How long an on-chain status is reused, in ms (default 2000). */
+  readonly statusTtlMs?: number;
+}
+
+/** An error meant for the client: a status, a stable code and a sentence. */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+const RUN_ID = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a run id is a 0x-prefixed 32-byte hex string");
+const MAX_FEATURES = 1 << 16;
+
+/** The membership request: exactly one representation of the record. */
+export const membershipRequest = z
+  .object({
+    pixels: z.array(z.number().int().min(0).max(255)).min(1).max(MAX_FEATURES).optional().describe("8-bit pixel values (0…255), row-major; quantized as round(p·2^F/255) like the MNIST loader"),
+    image: z.string().max(4 * MAX_FEATURES).regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64").optional().describe("the same pixels as raw 8-bit bytes, base64"),
+    features: z.array(z.number().finite()).min(1).max(MAX_FEATURES).optional().describe("real feature values; quantized as round(v·2^F) like the CSV loader"),
+  })
+  .strict()
+  .refine((b) => [b.pixels, b.image, b.features].filter((v) => v !== undefined).length === 1, "give exactly one of pixels, image, features");
+
+export type MembershipRequest = z.infer<typeof membershipRequest>;
+
+/** The quantized record a request names, for a run with `features` features at scale 2^fracBits. */
+export function quantizeRequest(body: MembershipRequest, features: number, fracBits: number): Int32Array {
+  let values: number[];
+  let quantize: (v: number, f: number) => number;
+  if (body.features) [values, quantize] = [body.features, quantizeFeature];
+  else [values, quantize] = [body.pixels ?? [...Buffer.from(body.image!, "base64")], quantizePixel];
+  if (values.length !== features) throw new ApiError(400, "wrong_record_size", `the record has ${values.length} values; this run's records have ${features}`);
+  const x = new Int32Array(features);
+  for (let j = 0; j < features; j++) {
+    const q = quantize(values[j], fracBits);
+    if (!Number.isSafeInteger(q) || Math.abs(q) >= 2 ** 31) throw new ApiError(400, "value_out_of_range", `value ${j} does not fit the run's 32-bit fixed point`);
+    x[j] = q;
+  }
+  return x;
+}
+
+function leafOf(run: LoadedRun, index: number) {
+  const [i, cxHash, cyHash] = run.tree.at(index)!;
+  return { leaf: { index: i, cxHash, cyHash }, leafHash: datasetLeafHash({ index: BigInt(i), cxHash, cyHash }), proof: run.tree.getProof(index) };
+}
+
+export function createApi(o: ApiOptions): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const duration = new Histogram({ name: "zkdl_http_request_duration_seconds", help: "HTTP request latency", labelNames: ["route", "method", "status"], buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5, 1], registers: [metrics] });
+  const membership = new Counter({ name: "zkdl_membership_queries_total", help: "Membership queries by answer", labelNames: ["answer"], registers: [metrics] });
+
+  app.use((req, res, next) => {
+    const end = duration.startTimer();
+    res.on("finish", () => end({ route: (req.route?.path as string | undefined) ?? "unmatched", method: req.method, status: String(res.statusCode) }));
+    next();
+  });
+
+  const statusCache = new Map<string, { at: number; value: Promise<ChainStatus> }>();
+  const ttl = o.statusTtlMs ?? 2000;
+  interface ChainStatus {
+    status: string;
+    validCount?: number;
+    invalidCount?: number;
+    registeredAt?: number;
+    error?: string;
+  }
+  function chainStatus(runId: string): Promise<ChainStatus> {
+    if (!o.registry) return Promise.resolve({ status: "Unknown", error: "no chain configured" });
+    const hit = statusCache.get(runId);
+    if (hit && Date.now() - hit.at < ttl) return hit.value;
+    const value = o.registry.getRun(runId).then(
+      (r) => ({ status: RunStatus[Number(r.status)] ?? "Unknown", validCount: Number(r.validCount), invalidCount: Number(r.invalidCount), registeredAt: Number(r.registeredAt) }),
+      (e: Error) => ({ status: "Unknown", error: `chain unreachable: ${e.message.slice(0, 120)}` }),
+    );
+    statusCache.set(runId, { at: Date.now(), value });
+    return value;
+  }
+
+  function runOf(req: Request): LoadedRun {
+    const id = RUN_ID.safeParse(req.params.runId);
+    if (!id.success) throw new ApiError(400, "bad_run_id", id.error.issues[0].message);
+    const run = o.catalog.get(id.data.toLowerCase());
+    if (!run) throw new ApiError(404, "unknown_run", `no run ${id.data} is served here`);
+    return run;
+  }
+
+  const summary = (run: LoadedRun) => ({
+    runId: run.stored.runId,
+    publisher: run.stored.publisher,
+    manifestDigest: run.stored.manifestDigest,
+    model: { layers: run.manifest.model.layers, fracBits: run.manifest.model.fracBits, batch: run.manifest.model.batch },
+    steps: run.manifest.training.steps,
+    data: run.manifest.data,
+    dataset: { size: run.manifest.dataset.size, root: run.manifest.dataset.root },
+    proofBytes: run.manifest.bundle.bytes,
+  });
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ ok: true, runs: o.catalog.list().length, chain: o.registry ? "configured" : "none" });
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.metrics());
+  });
+  app.get("/v1/openapi.json", (_req, res) => {
+    res.json(openApiDocument());
+  });
+
+  const v1 = express.Router();
+  const limit = o.rateLimitPerMinute ?? 1200;
+  v1.use(
+    rateLimit({
+      windowMs: 60_000,
+      limit,
+      standardHeaders: "draft-8",
+      legacyHeaders: false,
+      handler: (_req, res) => res.status(429).json({ error: { code: "rate_limited", message: `more than ${limit} requests a minute; slow down` } }),
+    }),
+  );
+  v1.use(express.json({ limit: o.bodyLimit ?? "256kb", strict: true }));
+
+  v1.get("/runs", async (_req, res) => {
+    const runs = o.catalog.list().map((s) => o.catalog.get(s.runId)!);
+    res.json({ runs: await Promise.all(runs.map(async (r) => ({ ...summary(r), chain: await chainStatus(r.stored.runId) }))) });
+  });
+  v1.get("/runs/:runId", async (req, res) => {
+    const run = runOf(req);
+    res.json({ ...summary(run), chain: await chainStatus(run.stored.runId), manifest: run.manifest });
+  });
+  v1.get("/runs/:runId/manifest", (req, res) => {
+    res.type("application/json").send(Buffer.from(manifestBytes(runOf(req).manifest)));
+  });
+  v1.get("/runs/:runId/dataset", (req, res) => {
+    const run = runOf(req);
+    const head = {
+      runId: run.stored.runId,
+      root: run.manifest.dataset.root,
+      size: run.manifest.dataset.size,
+      featureCols: run.dataset.featureCols,
+      labelCols: run.dataset.labelCols,
+      commitments: run.dataset.cx.map((cx, i) => ({ cx: toHex(g1ToBytes(cx)), cy: toHex(g1ToBytes(run.dataset.cy[i])) })),
+    };
+    res.type("application/json").send(JSON.stringify(head).slice(0, -1) + `,"tree":${run.treeJson.trim()}}`);
+  });
+  v1.get("/runs/:runId/bundle", (req, res) => {
+    const run = runOf(req);
+    res.set("X-Manifest-Digest", run.stored.manifestDigest).type("application/octet-stream").send(Buffer.from(run.bundle()));
+  });
+  v1.get("/runs/:runId/records/:index/proof", (req, res) => {
+    const run = runOf(req);
+    const index = z.coerce.number().int().min(0).safeParse(req.params.index);
+    if (!index.success || !/^[0-9]+$/.test(String(req.params.index))) throw new ApiError(400, "bad_index", "the record index is a non-negative integer");
+    if (index.data >= run.manifest.dataset.size) throw new ApiError(404, "unknown_record", `the run has ${run.manifest.dataset.size} records`);
+    res.json({ runId: run.stored.runId, root: run.manifest.dataset.root, index: index.data, ...leafOf(run, index.data) });
+  });
+  v1.post("/runs/:runId/membership", (req, res) => {
+    const run = runOf(req);
+    if (!req.is("application/json")) throw new ApiError(415, "unsupported_media_type", "send the record as a JSON body (Content-Type: application/json)");
+    const body = membershipRequest.safeParse(req.body);
+    if (!body.success) {
+      const issue = body.error.issues[0];
+      throw new ApiError(400, "bad_record", `${issue.path.join(".") || "body"}: ${issue.message}`);
+    }
+    const m = run.manifest;
+    const x = quantizeRequest(body.data, m.data.features, m.model.fracBits);
+    const digest = recordDigest(x);
+    const index = o.catalog.findRecord(run.stored.runId, digest);
+    const base = { runId: run.stored.runId, root: m.dataset.root, recordDigest: digest };
+    if (index === undefined) {
+      membership.inc({ answer: "not_member" });
+      res.json({ member: false, ...base });
+      return;
+    }
+    const cx = run.dataset.cx[index];
+    const opening = proveRecordOpening({ key: run.key, runId: run.stored.runId, index, cx, x }, run.openings.xBlinds[index], o.engine);
+    membership.inc({ answer: "member" });
+    res.json({ member: true, ...base, index, ...leafOf(run, index), commitment: toHex(g1ToBytes(cx)), opening, generators: { label: m.generators.label, id: m.generators.id } });
+  });
+  app.use("/v1", v1);
+
+  app.use((req, _res, next) => next(new ApiError(404, "not_found", `no route ${req.method} ${req.path}`)));
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { status?: number; type?: string; message?: string };
+    let out: ApiError;
+    if (err instanceof ApiError) out = err;
+    else if (e?.type === "entity.too.large") out = new ApiError(413, "body_too_large", `the body exceeds ${o.bodyLimit ?? "256kb"}`);
+    else if (e?.type === "entity.parse.failed") out = new ApiError(400, "bad_json", "the body is not valid JSON");
+    else if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) out = new ApiError(e.status, "bad_request", e.message ?? "bad request");
+    else {
+      o.log.error({ err, path: req.path }, "internal error");
+      out = new ApiError(500, "internal", "internal error");
+    }
+    res.status(out.status).json({ error: { code: out.code, message: out.message } });
+  });
+  return app;
+}
+
+/** The OpenAPI 3.1 description of the API. */
+export function openApiDocument(): Record<string, unknown> {
+  const error = { type: "object", properties: { error: { type: "object", properties: { code: { type: "string" }, message: { type: "string" } }, required: ["code", "message"] } } };
+  const runId = { name: "runId", in: "path", required: true, schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } };
+  const errors = { "400": { description: "bad input", content: { "application/json": { schema: error } } }, "404": { description: "unknown run or record", content: { "application/json": { schema: error } } }, "429": { description: "rate limited" } };
+  const json = (description: string) => ({ description, content: { "application/json": {} } });
+  return {
+    openapi: "3.1.0",
+    info: { title: "zkdl-chain API", version: "1", description: "Run status, public proof bundles and record-membership proofs of zkDL training runs anchored in ProofRegistry." },
+    paths: {
+      "/v1/runs": { get: { summary: "Runs served here with live on-chain status", responses: { "200": json("runs") } } },
+      "/v1/runs/{runId}": { get: { summary: "One run: manifest, figures and on-chain status", parameters: [runId], responses: { "200": json("run"), ...errors } } },
+      "/v1/runs/{runId}/manifest": { get: { summary: "The canonical manifest.json (its keccak-256 is the registered manifest digest)", parameters: [runId], responses: { "200": json("manifest"), ...errors } } },
+      "/v1/runs/{runId}/dataset": { get: { summary: "Record commitments (Cx, Cy per record, 64-byte EVM encodings) and the OpenZeppelin StandardMerkleTree dump", parameters: [runId], responses: { "200": json("dataset"), ...errors } } },
+      "/v1/runs/{runId}/bundle": { get: { summary: "The public bundle (ZKDLPUB1: manifest.json, dataset.bin, dataset-tree.json, proof.bin)", parameters: [runId], responses: { "200": { description: "bundle", content: { "application/octet-stream": {} } }, ...errors } } },
+      "/v1/runs/{runId}/membership": {
+        post: {
+          summary: "Whether a record is in the run's training set; for a member: its leaf, OpenZeppelin Merkle proof, commitment and a Schnorr proof that the commitment opens to the record",
+          parameters: [runId],
+          requestBody: { required: true, content: { "application/json": { schema: z.toJSONSchema(membershipRequest, { unrepresentable: "any" }) } } },
+          responses: { "200": json("member (index, leaf, leafHash, proof, root, commitment, opening) or not (member: false)"), "413": { description: "body too large" }, "415": { description: "not JSON" }, ...errors },
+        },
+      },
+      "/v1/runs/{runId}/records/{index}/proof": { get: { summary: "The Merkle proof of one leaf", parameters: [runId, { name: "index", in: "path", required: true, schema: { type: "integer", minimum: 0 } }], responses: { "200": json("leaf and proof"), ...errors } } },
+      "/healthz": { get: { summary: "Liveness", responses: { "200": json("ok") } } },
+      "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "text exposition format" } } } },
+    },
+  };
+}

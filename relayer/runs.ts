@@ -1,0 +1,141 @@
+/**
+ * Run folders as the relayer and the API see them: reading a finished run (its public files and the
+ * private records and openings the membership answers need), the on-chain record it registers, and a
+ * catalogue that loads each served run once.
+ */
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { keccak256, toUtf8Bytes } from "ethers";
+import type { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import type { DatasetCommitments, DatasetOpenings } from "../prover/dataset/commitments";
+import { recordDigest } from "../prover/dataset/membership";
+import { type DatasetLeafTuple, loadDatasetTree } from "../prover/dataset/tree";
+import type { Records } from "../prover/data/records";
+import { PRIVATE_FILES, RunFileError, decodeDataset, decodeOpenings, decodeRecords } from "../prover/run/formats";
+import { type Manifest, digestHex, parseManifest } from "../prover/run/manifest";
+import { packPublicBundle } from "../prover/run/public-bundle";
+import { type CommitmentKey, commitmentKey } from "../prover/protocol/generators";
+import { type RunRecord, runIdOf } from "./registry";
+import type { Store, StoredRun } from "./store";
+
+function readRunFile(dir: string, name: string): Buffer {
+  try {
+    return readFileSync(join(dir, name));
+  } catch (e) {
+    throw new RunFileError(join(dir, name), `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/** A run folder's manifest and its digest. */
+export function readManifest(dir: string): { manifest: Manifest; manifestDigest: string } {
+  const bytes = readRunFile(dir, "manifest.json");
+  return { manifest: parseManifest(join(dir, "manifest.json"), bytes), manifestDigest: digestHex(bytes) };
+}
+
+/** A model id from a label: the label's keccak-256, or the label itself if it is already 32 bytes of hex. */
+export function modelIdFrom(label: string): string {
+  return /^0x[0-9a-fA-F]{64}$/.test(label) ? label.toLowerCase() : keccak256(toUtf8Bytes(label));
+}
+
+/** The default model label of a run: "<source>-mlp-<layers>". */
+export const defaultModelLabel = (m: Manifest): string => `${m.data.source.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 32)}-mlp-${m.model.layers.join("-")}`;
+
+/** The URI the API serves a run's public bundle at. */
+export const bundleUriOf = (apiUrl: string, runId: string): string => `${apiUrl.replace(/\/+$/, "")}/v1/runs/${runId}/bundle`;
+
+/** The on-chain record of a run. */
+export function runRecordOf(m: Manifest, manifestDigest: string, modelId: string, bundleURI: string): RunRecord {
+  return {
+    modelId,
+    datasetRoot: m.dataset.root,
+    datasetSize: BigInt(m.dataset.size),
+    manifestDigest,
+    initialWeightsDigest: m.weights.initial,
+    finalWeightsDigest: m.weights.final,
+    numSteps: BigInt(m.training.steps),
+    bundleURI,
+  };
+}
+
+/** Where a registered record and a manifest disagree, or null when the record is the manifest's. */
+export function recordMismatch(record: RunRecord, m: Manifest, manifestDigest: string): string | null {
+  const checks: [string, boolean][] = [
+    ["manifest digest", record.manifestDigest.toLowerCase() === manifestDigest],
+    ["dataset root", record.datasetRoot.toLowerCase() === m.dataset.root],
+    ["dataset size", record.datasetSize === BigInt(m.dataset.size)],
+    ["initial weights digest", record.initialWeightsDigest.toLowerCase() === m.weights.initial],
+    ["final weights digest", record.finalWeightsDigest.toLowerCase() === m.weights.final],
+    ["step count", record.numSteps === BigInt(m.training.steps)],
+  ];
+  const wrong = checks.filter(([, ok]) => !ok).map(([name]) => name);
+  return wrong.length ? `the registered record differs from the manifest in: ${wrong.join(", ")}` : null;
+}
+
+/** Adds a run folder to the store with its record index; returns what was stored. */
+export function addRunToStore(store: Store, dir: string, publisher: string): StoredRun {
+  const abs = resolve(dir);
+  const { manifest, manifestDigest } = readManifest(abs);
+  const records = decodeRecords(join(abs, PRIVATE_FILES.records), readRunFile(abs, PRIVATE_FILES.records));
+  if (records.count !== manifest.dataset.size) throw new RunFileError(join(abs, PRIVATE_FILES.records), `holds ${records.count} records; the manifest says ${manifest.dataset.size}`);
+  const run: StoredRun = { runId: runIdOf(publisher, manifestDigest), publisher, manifestDigest, dir: abs, datasetSize: manifest.dataset.size, addedAt: Date.now() };
+  store.addRun(run, recordDigests(records));
+  return run;
+}
+
+export function recordDigests(rec: Records): string[] {
+  return Array.from({ length: rec.count }, (_, i) => recordDigest(rec.x.subarray(i * rec.features, (i + 1) * rec.features)));
+}
+
+/** Everything the API needs about one served run, loaded once. */
+export interface LoadedRun {
+  readonly stored: StoredRun;
+  readonly manifest: Manifest;
+  readonly dataset: DatasetCommitments;
+  readonly openings: DatasetOpenings;
+  readonly tree: StandardMerkleTree<DatasetLeafTuple>;
+  /** dataset-tree.json as published (OpenZeppelin's dump). */
+  readonly treeJson: string;
+  readonly key: CommitmentKey;
+  /** The public bundle, packed on first request. */
+  bundle(): Uint8Array;
+}
+
+export class RunCatalog {
+  private readonly loaded = new Map<string, LoadedRun>();
+
+  constructor(private readonly store: Store, private readonly keySource: "ts" | "native" = "ts") {}
+
+  list(): StoredRun[] {
+    return this.store.listRuns();
+  }
+
+  /** The index of the run's record with this digest (prover/dataset/membership.ts), if any. */
+  findRecord(runId: string, digest: string): number | undefined {
+    return this.store.findRecord(runId, digest);
+  }
+
+  /** The run, loaded from its folder on first use; undefined for a run this server does not hold. */
+  get(runId: string): LoadedRun | undefined {
+    const cached = this.loaded.get(runId);
+    if (cached) return cached;
+    const stored = this.store.getRun(runId);
+    if (!stored) return undefined;
+    const run = this.load(stored);
+    this.loaded.set(runId, run);
+    return run;
+  }
+
+  private load(stored: StoredRun): LoadedRun {
+    const dir = stored.dir;
+    const { manifest, manifestDigest } = readManifest(dir);
+    if (manifestDigest !== stored.manifestDigest) throw new RunFileError(join(dir, "manifest.json"), "changed since the run was published");
+    const dataset = decodeDataset(join(dir, manifest.dataset.commitments), readRunFile(dir, manifest.dataset.commitments));
+    const openings = decodeOpenings(join(dir, PRIVATE_FILES.openings), readRunFile(dir, PRIVATE_FILES.openings));
+    const treeJson = readRunFile(dir, manifest.dataset.tree).toString("utf8");
+    const tree = loadDatasetTree(JSON.parse(treeJson));
+    if (tree.root !== manifest.dataset.root) throw new RunFileError(join(dir, manifest.dataset.tree), "root differs from the manifest's");
+    const key = commitmentKey(dataset.featureCols, { label: manifest.generators.label, source: this.keySource });
+    let bundle: Uint8Array | undefined;
+    return { stored, manifest, dataset, openings, tree, treeJson, key, bundle: () => (bundle ??= packPublicBundle(dir)) };
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The client SDK, for a dApp backend or a copyright owner's script: ask a zkdl API whether a record
+ * was trained on, and check every part of the answer without trusting the server.
+ *
+ * `checkMembership` fetches the run's canonical manifest (and, with an RPC, checks that its digest and
+ * the on-chain publisher give the run id, and that its dataset root is the registered one), quantizes
+ * the record locally exactly as the server and the trainer do, and for a member verifies
+ *   - the Schnorr proof that the leaf's commitment opens to this record (@noble/curves),
+ *   - the leaf hash and the Merkle proof against the root (@openzeppelin/merkle-tree),
+ *   - the same proof on-chain through ProofRegistry.verifyRecord (with an RPC).
+ * Any failed check throws MembershipCheckError naming it. A "not a member" answer is the server's
+ * word: absence from a tree of hiding commitments cannot be proven without the records themselves.
+ */
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { JsonRpcProvider, type Provider, keccak256 } from "ethers";
+import { g1FromBytes } from "../prover/crypto/bn254";
+import { type RecordOpeningProof, recordDigest, verifyRecordOpening } from "../prover/dataset/membership";
+import { DATASET_LEAF_ENCODING, datasetLeafHash } from "../prover/dataset/tree";
+import { commitmentKey } from "../prover/protocol/generators";
+import { type Manifest, digestHex, parseManifest } from "../prover/run/manifest";
+import { ProofRegistry__factory } from "../typechain-types";
+import { type MembershipRequest, quantizeRequest } from "./api";
+import { RunStatus, runIdOf } from "./registry";
+
+export class MembershipCheckError extends Error {
+  constructor(readonly check: string, message: string) {
+    super(`${check}: ${message}`);
+    this.name = "MembershipCheckError";
+  }
+}
+
+export interface ChainOptions {
+  /** JSON-RPC URL or an ethers provider (read-only is enough). */
+  readonly rpc: string | Provider;
+  /** ProofRegistry address. */
+  readonly registry: string;
+}
+
+export interface CheckMembershipOptions extends Partial<ChainOptions> {
+  /** Base URL of the API, e.g. http://127.0.0.1:8080. */
+  readonly api: string;
+  readonly runId: string;
+  /** The record: 8-bit pixels, the same as base64 bytes, or real features (see the API). */
+  readonly record: MembershipRequest;
+  readonly fetch?: typeof fetch;
+}
+
+export interface MembershipResult {
+  readonly member: boolean;
+  readonly runId: string;
+  readonly root: string;
+  readonly recordDigest: string;
+  readonly index?: number;
+  readonly leaf?: { index: string; cxHash: string; cyHash: string };
+  readonly proof?: string[];
+  /** The run's on-chain status (with an RPC). */
+  readonly status?: keyof typeof RunStatus;
+  readonly certified?: boolean;
+  /** What was verified, by name. */
+  readonly checked: string[];
+}
+
+const HEX32 = /^0x[0-9a-f]{64}$/;
+
+function providerOf(rpc: string | Provider): { provider: Provider; own: boolean } {
+  return typeof rpc === "string" ? { provider: new JsonRpcProvider(rpc, undefined, { staticNetwork: true }), own: true } : { provider: rpc, own: false };
+}
+
+async function getJson(f: typeof fetch, url: string, init?: RequestInit): Promise<unknown> {
+  const res = await f(url, init);
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new MembershipCheckError("api", `${url} answered ${res.status} with non-JSON`);
+  }
+  if (!res.ok) {
+    const e = (body as { error?: { code?: string; message?: string } }).error;
+    throw new MembershipCheckError("api", `${url} answered ${res.status}: ${e?.message ?? text.slice(0, 200)}`);
+  }
+  return body;
+}
+
+/** Asks the API whether `record` is in the run, and verifies the answer (see the module comment). */
+export async function checkMembership(o: CheckMembershipOptions): Promise<MembershipResult> {
+  const f = o.fetch ?? fetch;
+  const api = o.api.replace(/\/+$/, "");
+  const runId = o.runId.toLowerCase();
+  if (!HEX32.test(runId)) throw new TypeError("runId must be a 0x-prefixed 32-byte hex string");
+  const checked: string[] = [];
+  const fail = (check: string, message: string): never => {
+    throw new MembershipCheckError(check, message);
+  };
+
+  // The manifest fixes the quantization, the generators and the root.
+  const manifestRes = await f(`${api}/v1/runs/${runId}/manifest`);
+  if (!manifestRes.ok) fail("api", `manifest request answered ${manifestRes.status}`);
+  const manifestBytes = new Uint8Array(await manifestRes.arrayBuffer());
+  let manifest: Manifest;
+  try {
+    manifest = parseManifest("manifest", manifestBytes);
+  } catch (e) {
+    return fail("manifest", (e as Error).message);
+  }
+  const manifestDigest = digestHex(manifestBytes);
+
+  const chain = o.rpc && o.registry ? providerOf(o.rpc) : undefined;
+  try {
+    const registry = chain && ProofRegistry__factory.connect(o.registry!, chain.provider);
+    let status: keyof typeof RunStatus | undefined;
+    let certified: boolean | undefined;
+    if (registry) {
+      const run = await registry.getRun(runId);
+      if (Number(run.status) === RunStatus.None) fail("chain", `run ${runId} is not registered`);
+      if (runIdOf(run.publisher, manifestDigest) !== runId) fail("manifest", "the served manifest is not the one the run id commits to");
+      if (run.datasetRoot.toLowerCase() !== manifest.dataset.root) fail("chain", "the manifest's dataset root is not the registered one");
+      status = RunStatus[Number(run.status)] as keyof typeof RunStatus;
+      certified = await registry.isCertified(runId);
+      checked.push("manifest matches the run id and the on-chain root");
+    }
+
+    const x = quantizeRequest(o.record, manifest.data.features, manifest.model.fracBits);
+    const digest = recordDigest(x);
+    const answer = (await getJson(f, `${api}/v1/runs/${runId}/membership`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(o.record) })) as Record<string, unknown>;
+    if (answer.runId !== runId) fail("answer", "answers for another run");
+    if (answer.root !== manifest.dataset.root) fail("answer", "gives another root than the manifest's");
+    if (answer.recordDigest !== digest) fail("answer", "is about another record (digest differs)");
+    const base = { runId, root: manifest.dataset.root, recordDigest: digest, status, certified };
+    if (answer.member === false) return { member: false, ...base, checked };
+    if (answer.member !== true) fail("answer", "has no member flag");
+
+    const index = answer.index;
+    const leaf = answer.leaf as { index: string; cxHash: string; cyHash: string };
+    const proof = answer.proof as string[];
+    if (!Number.isInteger(index) || (index as number) < 0 || (index as number) >= manifest.dataset.size) fail("answer", "index out of range");
+    if (!leaf || leaf.index !== String(index) || !HEX32.test(leaf.cxHash) || !HEX32.test(leaf.cyHash)) fail("answer", "malformed leaf");
+    if (!Array.isArray(proof) || proof.some((p) => typeof p !== "string" || !HEX32.test(p))) fail("answer", "malformed Merkle proof");
+    if (typeof answer.commitment !== "string" || !/^0x[0-9a-f]{128}$/.test(answer.commitment)) fail("answer", "malformed commitment");
+    if (keccak256(answer.commitment as string) !== leaf.cxHash) fail("commitment", "does not hash to the leaf's cxHash");
+
+    let cx;
+    try {
+      cx = g1FromBytes(Uint8Array.from(Buffer.from((answer.commitment as string).slice(2), "hex")));
+    } catch (e) {
+      return fail("commitment", (e as Error).message);
+    }
+    const key = commitmentKey(manifest.model.paddedLayers[0], { label: manifest.generators.label });
+    if ("0x" + Buffer.from(key.id).toString("hex") !== manifest.generators.id) fail("manifest", "generator-set id does not match its label and size");
+    let opens = false;
+    try {
+      opens = verifyRecordOpening({ key, runId, index: index as number, cx, x }, answer.opening as RecordOpeningProof);
+    } catch (e) {
+      fail("opening proof", (e as Error).message);
+    }
+    if (!opens) fail("opening proof", "the commitment does not provably open to this record");
+    checked.push("opening proof (Schnorr, @noble/curves)");
+
+    const tuple = [leaf.index, leaf.cxHash, leaf.cyHash];
+    if (answer.leafHash !== datasetLeafHash({ index: BigInt(leaf.index), cxHash: leaf.cxHash, cyHash: leaf.cyHash })) fail("leaf", "leaf hash is not the leaf's");
+    if (!StandardMerkleTree.verify(manifest.dataset.root, [...DATASET_LEAF_ENCODING], tuple, proof)) fail("merkle proof", "does not lead to the root");
+    checked.push("Merkle proof (@openzeppelin/merkle-tree)");
+
+    if (registry) {
+      if (!(await registry.verifyRecord(runId, BigInt(leaf.index), leaf.cxHash, leaf.cyHash, proof))) fail("chain", "ProofRegistry.verifyRecord rejects the proof");
+      checked.push("Merkle proof on-chain (ProofRegistry.verifyRecord)");
+    }
+    return { member: true, ...base, index: index as number, leaf, proof, checked };
+  } finally {
+    if (chain?.own) (chain.provider as JsonRpcProvider).destroy();
+  }
+}
+
+/** Whether the run is Verified on chain (what a gate checks). */
+export async function isCertified(o: ChainOptions & { runId: string }): Promise<boolean> {
+  const chain = providerOf(o.rpc);
+  try {
+    return await ProofRegistry__factory.connect(o.registry, chain.provider).isCertified(o.runId);
+  } finally {
+    if (chain.own) (chain.provider as JsonRpcProvider).destroy();
+  }
+}
