@@ -16,7 +16,7 @@ import { JsonRpcProvider, type Provider, keccak256 } from "ethers";
 import { g1FromBytes } from "../prover/crypto/bn254";
 import { type RecordOpeningProof, recordDigest, verifyRecordOpening } from "../prover/dataset/membership";
 import { DATASET_LEAF_ENCODING, datasetLeafHash } from "../prover/dataset/tree";
-import { commitmentKey } from "../prover/protocol/generators";
+import { commitmentKey, generatorSetId } from "../prover/protocol/generators";
 import { type Manifest, digestHex, parseManifest } from "../prover/run/manifest";
 import { ProofRegistry__factory } from "../typechain-types";
 import { type MembershipRequest, quantizeRequest } from "./api";
@@ -145,8 +145,9 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
     } catch (e) {
       return fail("commitment", (e as Error).message);
     }
+    if ("0x" + Buffer.from(generatorSetId(manifest.generators.label, manifest.generators.size)).toString("hex") !== manifest.generators.id) fail("manifest", "generator-set id does not match its label and size");
+    // Feature rows are committed over the set's first paddedLayers[0] generators (dataset/commitments.ts).
     const key = commitmentKey(manifest.model.paddedLayers[0], { label: manifest.generators.label });
-    if ("0x" + Buffer.from(key.id).toString("hex") !== manifest.generators.id) fail("manifest", "generator-set id does not match its label and size");
     let opens = false;
     try {
       opens = verifyRecordOpening({ key, runId, index: index as number, cx, x }, answer.opening as RecordOpeningProof);
