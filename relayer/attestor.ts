@@ -19,7 +19,7 @@ import { PROVER_VERSION, digestHex } from "../prover/run/manifest";
 import { unpackPublicBundle } from "../prover/run/public-bundle";
 import { verifyRun } from "../prover/run/verify";
 import { ProofRegistry__factory } from "../typechain-types";
-import { sleep, withRetry } from "./chain";
+import { Stopped, failpoint, sleep, withRetry } from "./chain";
 import { type RunRecord, RunStatus, registryEffects } from "./registry";
 import { recordMismatch } from "./runs";
 import { type SenderOptions, TxSender } from "./sender";
@@ -95,15 +95,18 @@ async function fetchBundle(uri: string, maxBytes: number, timeoutMs: number, sig
   return Buffer.concat(parts);
 }
 
-const recordToJson = (r: RunRecord): string =>
-  JSON.stringify({ ...r, datasetSize: r.datasetSize.toString(), numSteps: r.numSteps.toString() });
+const recordToJson = (r: RunRecord): string => JSON.stringify({ ...r, datasetSize: r.datasetSize.toString(), numSteps: r.numSteps.toString() });
 const recordFromJson = (s: string): RunRecord => {
   const j = JSON.parse(s);
   return { ...j, datasetSize: BigInt(j.datasetSize), numSteps: BigInt(j.numSteps) };
 };
 
 /** The verdict on a downloaded bundle for a registered record: valid, or why not. */
-export function judgeBundle(bytes: Uint8Array, record: RunRecord, o: { engine?: MsmEngine; nativeGenerators?: boolean } = {}): { valid: boolean; reason: string | null; steps: number; ms: number } {
+export function judgeBundle(
+  bytes: Uint8Array,
+  record: RunRecord,
+  o: { engine?: MsmEngine; nativeGenerators?: boolean } = {}
+): { valid: boolean; reason: string | null; steps: number; ms: number } {
   const started = performance.now();
   const done = (valid: boolean, reason: string | null, steps = 0) => ({ valid, reason, steps, ms: Math.round(performance.now() - started) });
   try {
@@ -128,84 +131,101 @@ export async function runAttestor(o: AttestorOptions): Promise<Job[]> {
   const chunk = o.chunk ?? 2000;
   const settled: Job[] = [];
   o.log.info({ attestor: me, registry: o.registry }, "attestor started");
+  try {
+    await follow();
+  } catch (e) {
+    if (!(e instanceof Stopped)) throw e; // asked to stop while waiting on the node: the store keeps the rest
+  }
+  return settled;
 
-  for (;;) {
-    // 1. Note every registration up to the head.
-    const head = await rpc("head", () => o.provider.getBlockNumber());
-    let from = (o.store.cursor(cursorName) ?? o.fromBlock - 1) + 1;
-    while (from <= head && !o.signal?.aborted) {
-      const to = Math.min(head, from + chunk - 1);
-      const events = await rpc("logs", () => registry.queryFilter(registry.filters.RunRegistered(), from, to));
-      for (const e of events) {
-        const r = e.args.record;
-        const record: RunRecord = {
-          modelId: r.modelId,
-          datasetRoot: r.datasetRoot,
-          datasetSize: r.datasetSize,
-          manifestDigest: r.manifestDigest,
-          initialWeightsDigest: r.initialWeightsDigest,
-          finalWeightsDigest: r.finalWeightsDigest,
-          numSteps: r.numSteps,
-          bundleURI: r.bundleURI,
-        };
-        o.store.noteRun(e.args.runId, me, e.blockNumber, recordToJson(record));
+  async function follow(): Promise<void> {
+    for (;;) {
+      // 1. Note every registration up to the head.
+      const head = await rpc("head", () => o.provider.getBlockNumber());
+      let from = (o.store.cursor(cursorName) ?? o.fromBlock - 1) + 1;
+      while (from <= head && !o.signal?.aborted) {
+        const to = Math.min(head, from + chunk - 1);
+        const events = await rpc("logs", () => registry.queryFilter(registry.filters.RunRegistered(), from, to));
+        for (const e of events) {
+          const r = e.args.record;
+          const record: RunRecord = {
+            modelId: r.modelId,
+            datasetRoot: r.datasetRoot,
+            datasetSize: r.datasetSize,
+            manifestDigest: r.manifestDigest,
+            initialWeightsDigest: r.initialWeightsDigest,
+            finalWeightsDigest: r.finalWeightsDigest,
+            numSteps: r.numSteps,
+            bundleURI: r.bundleURI,
+          };
+          o.store.noteRun(e.args.runId, me, e.blockNumber, recordToJson(record));
+        }
+        failpoint("attestor:before-cursor");
+        o.store.setCursor(cursorName, to);
+        from = to + 1;
       }
-      o.store.setCursor(cursorName, to);
-      from = to + 1;
-    }
 
-    // 2. Judge the runs not yet judged.
-    for (const pending of o.store.pendingAttestations(me, Date.now())) {
-      if (o.signal?.aborted) break;
-      const runId = pending.runId;
-      const run = await rpc("run", () => registry.getRun(runId));
-      const status = Number(run.status);
-      if (status !== RunStatus.Registered) {
-        o.store.skipAttestation(runId, me, `run is ${RunStatus[status]}`);
-        continue;
-      }
-      if (getAddress(run.publisher) === me) {
-        o.store.skipAttestation(runId, me, "own run (attestations must be independent)");
-        continue;
-      }
-      const record = recordFromJson(pending.record);
-      let bytes: Uint8Array | undefined;
-      let verdict: { valid: boolean; reason: string | null; steps: number; ms: number };
-      try {
-        bytes = await fetchBundle(record.bundleURI, o.maxBundleBytes ?? 1 << 30, o.fetchTimeoutMs ?? 60_000, o.signal);
-        verdict = judgeBundle(bytes, record, o);
-      } catch (e) {
-        if (e instanceof Unavailable) {
-          const delay = Math.min(600_000, 1000 * 2 ** Math.min(pending.tries, 10));
-          o.store.deferAttestation(runId, me, e.message, Date.now() + delay);
-          o.log.warn({ runId, err: e.message, retryInMs: delay }, "bundle unavailable; will retry");
+      // 2. Judge the runs not yet judged.
+      for (const pending of o.store.pendingAttestations(me, Date.now())) {
+        if (o.signal?.aborted) break;
+        const runId = pending.runId;
+        const run = await rpc("run", () => registry.getRun(runId));
+        const status = Number(run.status);
+        if (status !== RunStatus.Registered) {
+          o.store.skipAttestation(runId, me, `run is ${RunStatus[status]}`);
           continue;
         }
-        if (!(e instanceof RunFileError)) throw e;
-        verdict = { valid: false, reason: `bundle: ${e.message}`, steps: 0, ms: 0 };
+        if (getAddress(run.publisher) === me) {
+          o.store.skipAttestation(runId, me, "own run (attestations must be independent)");
+          continue;
+        }
+        const record = recordFromJson(pending.record);
+        let bytes: Uint8Array | undefined;
+        let verdict: { valid: boolean; reason: string | null; steps: number; ms: number };
+        try {
+          bytes = await fetchBundle(record.bundleURI, o.maxBundleBytes ?? 1 << 30, o.fetchTimeoutMs ?? 60_000, o.signal);
+          verdict = judgeBundle(bytes, record, o);
+        } catch (e) {
+          if (e instanceof Unavailable) {
+            const delay = Math.min(600_000, 1000 * 2 ** Math.min(pending.tries, 10));
+            o.store.deferAttestation(runId, me, e.message, Date.now() + delay);
+            o.log.warn({ runId, err: e.message, retryInMs: delay }, "bundle unavailable; will retry");
+            continue;
+          }
+          if (!(e instanceof RunFileError)) throw e;
+          verdict = { valid: false, reason: `bundle: ${e.message}`, steps: 0, ms: 0 };
+        }
+        const report = JSON.stringify({
+          format: ATTESTATION_REPORT_FORMAT,
+          runId,
+          attestor: me,
+          valid: verdict.valid,
+          reason: verdict.reason,
+          manifestDigest: record.manifestDigest,
+          bundleDigest: bytes ? digestHex(bytes) : null,
+          stepsVerified: verdict.steps,
+          verifier: PROVER_VERSION,
+        });
+        const reportDigest = keccak256(toUtf8Bytes(report));
+        o.store.decideAttestation(
+          { runId, attestor: me, valid: verdict.valid, reason: verdict.reason, report, reportDigest },
+          {
+            kind: "attest",
+            key: `attest:${runId}:${me}`,
+            runId,
+            sender: me,
+            to: o.registry,
+            data: registry.interface.encodeFunctionData("attest", [runId, verdict.valid, reportDigest]),
+          }
+        );
+        failpoint("attestor:after-decide");
+        o.log.info({ runId, valid: verdict.valid, reason: verdict.reason, ms: verdict.ms }, "run judged");
       }
-      const report = JSON.stringify({
-        format: ATTESTATION_REPORT_FORMAT,
-        runId,
-        attestor: me,
-        valid: verdict.valid,
-        reason: verdict.reason,
-        manifestDigest: record.manifestDigest,
-        bundleDigest: bytes ? digestHex(bytes) : null,
-        stepsVerified: verdict.steps,
-        verifier: PROVER_VERSION,
-      });
-      const reportDigest = keccak256(toUtf8Bytes(report));
-      o.store.decideAttestation(
-        { runId, attestor: me, valid: verdict.valid, reason: verdict.reason, report, reportDigest },
-        { kind: "attest", key: `attest:${runId}:${me}`, runId, sender: me, to: o.registry, data: registry.interface.encodeFunctionData("attest", [runId, verdict.valid, reportDigest]) },
-      );
-      o.log.info({ runId, valid: verdict.valid, reason: verdict.reason, ms: verdict.ms }, "run judged");
-    }
 
-    // 3. Put the attestations on chain.
-    settled.push(...(await sender.drain()));
-    if (o.once || o.signal?.aborted) return settled;
-    await sleep(o.pollMs ?? 1000, o.signal);
+      // 3. Put the attestations on chain.
+      settled.push(...(await sender.drain()));
+      if (o.once || o.signal?.aborted) return;
+      await sleep(o.pollMs ?? 1000, o.signal);
+    }
   }
 }

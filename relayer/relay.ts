@@ -11,7 +11,7 @@
 import { type JsonRpcProvider, type Wallet, getAddress } from "ethers";
 import type pino from "pino";
 import { ProofRegistry__factory } from "../typechain-types";
-import { sleep } from "./chain";
+import { Stopped, sleep } from "./chain";
 import { registryDomain, registryEffects, signRegistration } from "./registry";
 import { addRunToStore, bundleUriOf, defaultModelLabel, modelIdFrom, readManifest, runRecordOf } from "./runs";
 import { type SenderOptions, TxSender } from "./sender";
@@ -91,9 +91,14 @@ export async function runRelayer(o: RelayOptions): Promise<Job[]> {
   const sender = new TxSender(o.store, o.wallet.connect(o.provider), o.provider, registryEffects(registry), o.log, o.sender, o.signal);
   const settled: Job[] = [];
   o.log.info({ relayer: sender.address, registry: o.registry }, "relayer started");
-  for (;;) {
-    settled.push(...(await sender.drain()));
-    if (o.once || o.signal?.aborted) return settled;
-    await sleep(o.idleMs ?? 1000, o.signal);
+  try {
+    for (;;) {
+      settled.push(...(await sender.drain()));
+      if (o.once || o.signal?.aborted) return settled;
+      await sleep(o.idleMs ?? 1000, o.signal);
+    }
+  } catch (e) {
+    if (e instanceof Stopped) return settled; // asked to stop while waiting on the node: the outbox keeps the rest
+    throw e;
   }
 }

@@ -1,0 +1,216 @@
+import { expect } from "chai";
+import hre from "hardhat";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Server } from "node:http";
+import pino from "pino";
+import { createApi } from "../../relayer/api";
+import { RunCatalog } from "../../relayer/runs";
+import type { JsonRpcProvider, Wallet } from "ethers";
+import { daemonProvider, sleep } from "../../relayer/chain";
+import type { Deployment } from "../../relayer/deployment";
+import { publishRun, runRelayer } from "../../relayer/relay";
+import { SqliteStore } from "../../relayer/store";
+import { ProofRegistry__factory } from "../../typechain-types";
+import { type LocalChain, RpcOutage, deployForTest, fundedWallet, serveHardhat, trainSmallRun } from "../helpers/chain";
+
+const ZKDL = join(__dirname, "../../bin/zkdl.js");
+const silent = pino({ level: "silent" });
+
+/**
+ * Crash safety: the relayer and the attestor run as real processes (`zkdl relay|attest --once`) and are
+ * killed with SIGKILL at each stage of posting (ZKDL_FAILPOINT), then restarted; every run must end up
+ * registered exactly once and attested exactly once, with no transaction wasted.
+ */
+describe("relayer: crash safety (SIGKILL at every stage), RPC outages, stuck transactions", function () {
+  this.timeout(600_000);
+  const root = mkdtempSync(join(tmpdir(), "zkdl-crash-"));
+  const run = join(root, "run");
+  let chain: LocalChain;
+  let deployment: Deployment;
+  let relayer: Wallet, attestor: Wallet, otherAttestor: Wallet;
+  let provider: JsonRpcProvider;
+  let store: SqliteStore;
+  let server: Server;
+  let apiUrl: string;
+
+  before(async () => {
+    chain = await serveHardhat();
+    [relayer, attestor, otherAttestor] = [await fundedWallet(), await fundedWallet(), await fundedWallet()];
+    deployment = await deployForTest([attestor.address, otherAttestor.address]);
+    provider = daemonProvider(chain.url, BigInt(deployment.chainId));
+    trainSmallRun(run);
+    store = new SqliteStore(join(root, "zkdl.sqlite"));
+    // The API serves the bundles the attestors download.
+    server = createApi({ catalog: new RunCatalog(store), log: silent }).listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    apiUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  after(async () => {
+    server?.close();
+    store?.close();
+    provider?.destroy();
+    await chain?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const registry = () => ProofRegistry__factory.connect(deployment.contracts.ProofRegistry.address, provider);
+
+  /** Runs `zkdl <args>` as a child process; resolves with its exit code or the signal that killed it. */
+  function zkdl(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [ZKDL, ...args], {
+        env: {
+          ...process.env,
+          ZKDL_RPC_URL: chain.url,
+          ZKDL_REGISTRY: deployment.contracts.ProofRegistry.address,
+          ZKDL_DATA: root,
+          ZKDL_RELAYER_KEY: relayer.privateKey,
+          ZKDL_ATTESTOR_KEY: attestor.privateKey,
+          ZKDL_LOG_LEVEL: "warn",
+          ...env,
+        },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("exit", (code, signal) => resolve({ code, signal, stderr }));
+    });
+  }
+
+  /** The same run published by a fresh publisher: a new run id every time. */
+  async function publishFresh(): Promise<string> {
+    const publisher = (await fundedWallet("1")).connect(provider);
+    const p = await publishRun({ store, dir: run, publisher, registry: deployment.contracts.ProofRegistry.address, relayer: relayer.address, apiUrl });
+    return p.runId;
+  }
+
+  const registrations = async (runId: string) => (await registry().queryFilter(registry().filters.RunRegistered(runId))).length;
+  const attestations = async (runId: string | undefined, who: string) => (await registry().queryFilter(registry().filters.Attested(runId, who))).length;
+
+  for (const point of ["sender:before-broadcast", "sender:after-broadcast", "sender:after-receipt"]) {
+    it(`relayer killed at ${point}: the run is registered exactly once`, async () => {
+      const runId = await publishFresh();
+      const nonce = await provider.getTransactionCount(relayer.address);
+      const crashed = await zkdl(["relay", "--once"], { ZKDL_FAILPOINT: point });
+      expect(crashed.signal, crashed.stderr).to.equal("SIGKILL");
+      const restarted = await zkdl(["relay", "--once"]);
+      expect(restarted.code, restarted.stderr).to.equal(0);
+      expect(await registrations(runId)).to.equal(1);
+      expect(store.jobByKey(`register:${runId}`)!.status).to.equal("confirmed");
+      expect(await provider.getTransactionCount(relayer.address)).to.equal(nonce + 1);
+      // A third start finds nothing to do.
+      expect((await zkdl(["relay", "--once"])).code).to.equal(0);
+      expect(await provider.getTransactionCount(relayer.address)).to.equal(nonce + 1);
+    });
+  }
+
+  for (const point of ["attestor:before-cursor", "attestor:after-decide", "sender:before-broadcast", "sender:after-broadcast", "sender:after-receipt"]) {
+    it(`attestor killed at ${point}: it attests exactly once`, async () => {
+      const runId = await publishFresh();
+      await runRelayer({ store, wallet: relayer, provider, registry: deployment.contracts.ProofRegistry.address, log: silent, once: true });
+      const nonce = await provider.getTransactionCount(attestor.address);
+      const before = await attestations(undefined, attestor.address);
+      const from = String(deployment.contracts.ProofRegistry.blockNumber);
+      const crashed = await zkdl(["attest", "--once", "--from-block", from], { ZKDL_FAILPOINT: point });
+      expect(crashed.signal, crashed.stderr).to.equal("SIGKILL");
+      const restarted = await zkdl(["attest", "--once", "--from-block", from]);
+      expect(restarted.code, restarted.stderr).to.equal(0);
+      expect(await attestations(runId, attestor.address)).to.equal(1);
+      // Every registered run attested at most once, and one transaction per attestation.
+      for (const e of await registry().queryFilter(registry().filters.RunRegistered())) expect(await attestations(e.args.runId, attestor.address)).to.be.at.most(1);
+      expect(await provider.getTransactionCount(attestor.address)).to.equal(nonce + (await attestations(undefined, attestor.address)) - before);
+      expect((await registry().attestationOf(runId, attestor.address)).verdict).to.equal(1n);
+    });
+  }
+
+  it("rides out the RPC endpoint going down before and in the middle of posting", async () => {
+    const target = new URL(chain.url);
+    const outage = new RpcOutage({ host: target.hostname, port: Number(target.port) });
+    await outage.start();
+    const viaProxy = daemonProvider(outage.url, BigInt(deployment.chainId));
+    try {
+      // Down before the relayer starts.
+      const first = await publishFresh();
+      await outage.stop();
+      const relaying = runRelayer({ store, wallet: relayer, provider: viaProxy, registry: deployment.contracts.ProofRegistry.address, log: silent, once: true, sender: { pollMs: 50, backoff: { baseMs: 50, maxMs: 200 } } });
+      await sleep(800);
+      await outage.start();
+      await relaying;
+      expect(await registrations(first)).to.equal(1);
+
+      // Down right after the broadcast, before the receipt.
+      const second = await publishFresh();
+      const job = store.jobByKey(`register:${second}`)!;
+      const relaying2 = runRelayer({ store, wallet: relayer, provider: viaProxy, registry: deployment.contracts.ProofRegistry.address, log: silent, once: true, sender: { pollMs: 50, backoff: { baseMs: 50, maxMs: 200 } } });
+      while (!store.attempts(job.id).some((a) => a.status === "broadcast")) await sleep(5);
+      await outage.stop();
+      await sleep(800);
+      await outage.start();
+      await relaying2;
+      expect(store.job(job.id)!.status).to.equal("confirmed");
+      expect(await registrations(second)).to.equal(1);
+      expect(store.attempts(job.id)).to.have.length(1);
+    } finally {
+      viaProxy.destroy();
+      await outage.stop();
+    }
+  });
+
+  it("replaces a stuck transaction with higher fees, and never beyond the cap", async () => {
+    const network = hre.network.provider;
+    const runId = await publishFresh();
+    const capped = await publishFresh();
+    await network.send("evm_setAutomine", [false]);
+    try {
+      const job = store.jobByKey(`register:${runId}`)!;
+      const controller = new AbortController();
+      const relaying = runRelayer({ store, wallet: relayer, provider, registry: deployment.contracts.ProofRegistry.address, log: silent, sender: { pollMs: 50, bumpAfterMs: 300 }, signal: controller.signal, idleMs: 50 });
+      while (store.attempts(job.id).length < 2) await sleep(20);
+      const [stuck, replacement] = store.attempts(job.id);
+      expect(replacement.nonce).to.equal(stuck.nonce);
+      expect(replacement.maxFeePerGas * 100n).to.be.greaterThanOrEqual(stuck.maxFeePerGas * 125n - 100n);
+      await network.send("evm_mine", []);
+      while (store.job(job.id)!.status === "pending") await sleep(20);
+      controller.abort();
+      await relaying;
+      const done = store.job(job.id)!;
+      expect(done.status).to.equal("confirmed");
+      expect(done.txHash).to.equal(store.attempts(job.id).at(-1)!.txHash);
+      expect(await registrations(runId)).to.equal(1);
+
+      // With the cap at the first offer, a stuck transaction is rebroadcast but never replaced.
+      const cappedJob = store.jobByKey(`register:${capped}`)!;
+      const fees = await provider.getFeeData();
+      const controller2 = new AbortController();
+      const relaying2 = runRelayer({ store, wallet: relayer, provider, registry: deployment.contracts.ProofRegistry.address, log: silent, sender: { pollMs: 50, bumpAfterMs: 100, maxFeePerGas: fees.maxFeePerGas! }, signal: controller2.signal, idleMs: 50 });
+      while (store.attempts(cappedJob.id).length < 1) await sleep(20);
+      await sleep(600);
+      expect(store.attempts(cappedJob.id)).to.have.length(1);
+      await network.send("evm_mine", []);
+      while (store.job(cappedJob.id)!.status === "pending") await sleep(20);
+      controller2.abort();
+      await relaying2;
+      expect(await registrations(capped)).to.equal(1);
+    } finally {
+      await network.send("evm_setAutomine", [true]);
+    }
+  });
+
+  it("ends a job that can never succeed in a failed state with the reason", async () => {
+    const runId = await publishFresh();
+    // The publisher cancels its nonce: the signature no longer matches.
+    const job = store.jobByKey(`register:${runId}`)!;
+    const publisher = store.getRun(runId)!.publisher;
+    await hre.network.provider.send("hardhat_impersonateAccount", [publisher]);
+    const signer = await hre.ethers.getSigner(publisher);
+    await (await registry().connect(signer).cancelNonce()).wait();
+    const settled = await runRelayer({ store, wallet: relayer, provider, registry: deployment.contracts.ProofRegistry.address, log: silent, once: true });
+    const failed = settled.find((j) => j.id === job.id)!;
+    expect(failed.status).to.equal("failed");
+    expect(failed.reason).to.match(/InvalidSignature/);
+    expect(await registrations(runId)).to.equal(0);
+  });
+});
