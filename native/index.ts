@@ -89,6 +89,7 @@ interface Addon {
   setBackend(mode: string): Backend;
   generators(label: string, n: number): GeneratorSet;
   keccak256(data: Uint8Array): Uint8Array;
+  keccak256Rows(data: Uint8Array, row: number): Uint8Array;
   g1Add(a: Uint8Array, b: Uint8Array): Uint8Array;
   g1Mul(point: Uint8Array, scalar: Uint8Array): Uint8Array;
   hashToG1(dst: Uint8Array, msg: Uint8Array): Uint8Array;
@@ -162,6 +163,11 @@ export function setBackend(mode: BackendMode): Backend {
 /** Keccak-256 (Ethereum's). */
 export function keccak256(data: Uint8Array): Uint8Array {
   return call(() => addon().keccak256(data));
+}
+
+/** Keccak-256 of each `row`-byte row of `data`, concatenated (rows hashed on all cores). */
+export function keccak256Rows(data: Uint8Array, row: number): Uint8Array {
+  return call(() => addon().keccak256Rows(data, row));
 }
 
 /** a + b in G1 (64-byte encodings). */

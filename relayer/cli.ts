@@ -53,29 +53,32 @@ function withChainFlags(cmd: Command): Command {
     .addOption(new Option("--data <dir>", "data folder holding the store").env("ZKDL_DATA").default("zkdl-data"));
 }
 
-async function chainSettings(o: ChainFlags): Promise<ChainSettings> {
+/** Where the chain is, from the flags; dies with a one-line reason (or, if `optional`, returns the reason). */
+async function chainSettings(o: ChainFlags): Promise<ChainSettings>;
+async function chainSettings(o: ChainFlags, optional: true): Promise<ChainSettings | string>;
+async function chainSettings(o: ChainFlags, optional = false): Promise<ChainSettings | string> {
+  const problem = (why: string) => (optional ? why : die(why));
   const rpc = o.rpc!;
   if (o.registry) {
-    if (!isAddress(o.registry)) die(`--registry ${o.registry} is not an address`);
+    if (!isAddress(o.registry)) return problem(`--registry ${o.registry} is not an address`);
     const provider = daemonProvider(rpc, 0n);
     try {
       const chainId = BigInt(await provider.send("eth_chainId", []));
       return { rpc, registry: getAddress(o.registry), chainId, fromBlock: o.fromBlock ?? 0 };
     } catch (e) {
-      die(`cannot reach the RPC at ${rpc}: ${(e as Error).message}`);
+      return problem(`cannot reach the RPC at ${rpc}: ${(e as Error).message}`);
     } finally {
       provider.destroy();
     }
   }
   const file = o.deployment ?? "deployments/localhost.json";
-  if (!existsSync(file)) die(`no deployment file ${file}: deploy first (npm run deploy) or pass --registry / ZKDL_REGISTRY`);
-  let d;
+  if (!existsSync(file)) return problem(`no deployment file ${file}: deploy first (npm run deploy) or pass --registry / ZKDL_REGISTRY`);
   try {
-    d = readDeployment(file);
+    const d = readDeployment(file);
+    return { rpc, registry: d.contracts.ProofRegistry.address, chainId: BigInt(d.chainId), fromBlock: o.fromBlock ?? d.contracts.ProofRegistry.blockNumber };
   } catch (e) {
-    die((e as Error).message);
+    return problem((e as Error).message);
   }
-  return { rpc, registry: d.contracts.ProofRegistry.address, chainId: BigInt(d.chainId), fromBlock: o.fromBlock ?? d.contracts.ProofRegistry.blockNumber };
 }
 
 function keyFromEnv(name: string, role: string): Wallet {
@@ -214,12 +217,11 @@ withChainFlags(program.command("serve").description("the HTTP API: run status, p
       const log = daemonLogger("api");
       let registry;
       let provider;
-      try {
-        const chain = await chainSettings(o);
+      const chain = await chainSettings(o, true);
+      if (typeof chain === "string") log.warn({ reason: chain }, "no chain: on-chain statuses will be Unknown");
+      else {
         provider = daemonProvider(chain.rpc, chain.chainId);
         registry = ProofRegistry__factory.connect(chain.registry, provider);
-      } catch (e) {
-        log.warn({ err: (e as Error).message }, "no chain configured: statuses will be Unknown");
       }
       const store = openStore(o.data!);
       const fast = fastEngine();

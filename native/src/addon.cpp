@@ -89,6 +89,25 @@ Napi::Value SetBackend(const Napi::CallbackInfo& info) {
   });
 }
 
+// keccak256 of each `row`-byte row of data, concatenated (n × 32 bytes), rows hashed in parallel.
+Napi::Value Keccak256Rows(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Uint8Array data = bytes_arg(info, 0, "data");
+    if (info.Length() < 2 || !info[1].IsNumber()) fail("ZKDL_INVALID_ARGUMENT", "keccak256Rows(data, row): row must be a number");
+    const int64_t row = info[1].As<Napi::Number>().Int64Value();
+    if (row <= 0 || data.ByteLength() % size_t(row) != 0)
+      fail("ZKDL_INVALID_ARGUMENT", "keccak256Rows(data, row): row must be positive and divide the data length");
+    const size_t n = data.ByteLength() / size_t(row);
+    Napi::Uint8Array out = output(info.Env(), 32 * n);
+    const uint8_t* in = data.Data();
+    uint8_t* hashes = out.Data();
+    parallel_for(n, 4096, [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) keccak256(in + i * size_t(row), size_t(row), hashes + 32 * i);
+    });
+    return out;
+  });
+}
+
 Napi::Value Keccak256(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Uint8Array data = bytes_arg(info, 0, "data");
@@ -552,6 +571,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setBackend", Napi::Function::New(env, SetBackend));
   exports.Set("generators", Napi::Function::New(env, Generators));
   exports.Set("keccak256", Napi::Function::New(env, Keccak256));
+  exports.Set("keccak256Rows", Napi::Function::New(env, Keccak256Rows));
   exports.Set("g1Add", Napi::Function::New(env, G1AddJs));
   exports.Set("g1Mul", Napi::Function::New(env, G1MulJs));
   exports.Set("hashToG1", Napi::Function::New(env, HashToG1));

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { buildDatasetTree, datasetLeafHash, loadDatasetTree, DATASET_LEAF_ENCODING, type DatasetLeaf } from "../../prover/dataset/tree";
+import { CompactDatasetTree, buildDatasetTree, datasetLeafHash, loadDatasetTree, DATASET_LEAF_ENCODING, type DatasetLeaf } from "../../prover/dataset/tree";
 import { rng } from "../helpers/random";
 
 describe("dataset tree (prover/dataset/tree.ts)", () => {
@@ -52,5 +52,36 @@ describe("dataset tree (prover/dataset/tree.ts)", () => {
     badNode.tree[0] = r.bytes32();
     expect(() => loadDatasetTree(badNode)).to.throw();
     expect(DATASET_LEAF_ENCODING).to.deep.equal(["uint256", "bytes32", "bytes32"]);
+  });
+  it("CompactDatasetTree gives OpenZeppelin's root, leaf hashes and every proof, and round-trips its file", () => {
+    for (const n of [1, 2, 3, 5, 8, 33, 257, 1000]) {
+      const data = leaves(n);
+      const oz = buildDatasetTree(data);
+      const compact = CompactDatasetTree.build(data);
+      expect(compact.root).to.equal(oz.root);
+      const decoded = CompactDatasetTree.decode(compact.encode());
+      for (let i = 0; i < n; i++) {
+        expect(compact.getProof(i)).to.deep.equal(oz.getProof(i));
+        expect(compact.leafHash(i)).to.equal(datasetLeafHash(data[i]!));
+        expect(decoded.getProof(i)).to.deep.equal(oz.getProof(i));
+      }
+      expect(decoded.root).to.equal(oz.root);
+    }
+  });
+
+  it("CompactDatasetTree refuses malformed leaves and files", () => {
+    const data = leaves(4);
+    expect(() => CompactDatasetTree.build([])).to.throw(RangeError);
+    expect(() => CompactDatasetTree.build([data[1]!])).to.throw(RangeError, /index/);
+    expect(() => CompactDatasetTree.build([{ ...data[0]!, cxHash: "0x1234" }])).to.throw(TypeError);
+    const bytes = CompactDatasetTree.build(data).encode();
+    expect(() => CompactDatasetTree.decode(bytes.slice(0, -1))).to.throw(TypeError, /size/);
+    const wrongTag = bytes.slice();
+    wrongTag[0] ^= 1;
+    expect(() => CompactDatasetTree.decode(wrongTag)).to.throw(TypeError, /tag/);
+    const duplicate = bytes.slice();
+    duplicate.set(duplicate.subarray(duplicate.length - 8, duplicate.length - 4), duplicate.length - 4); // two leaves, one slot
+    expect(() => CompactDatasetTree.decode(duplicate)).to.throw(TypeError, /permutation/);
+    expect(() => CompactDatasetTree.build(data).getProof(4)).to.throw(RangeError);
   });
 });

@@ -1,0 +1,63 @@
+import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { SqliteStore } from "../../relayer/store";
+
+describe("relayer: the SQLite store", () => {
+  const root = mkdtempSync(join(tmpdir(), "zkdl-store-"));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  const job = { kind: "register" as const, key: "register:0x01", runId: "0x01", sender: "0xS", to: "0xT", data: "0xdead" };
+
+  it("migrates a new file once, in WAL mode, and refuses a newer schema", () => {
+    const file = join(root, "a.sqlite");
+    new SqliteStore(file).close();
+    const reopened = new SqliteStore(file); // a second open applies nothing twice
+    reopened.close();
+    const db = new Database(file);
+    expect(db.pragma("journal_mode", { simple: true })).to.equal("wal");
+    expect(db.pragma("user_version", { simple: true })).to.equal(1);
+    db.pragma("user_version = 99");
+    db.close();
+    expect(() => new SqliteStore(file)).to.throw(/schema version 99/);
+  });
+
+  it("enqueues a job once per key and keeps its attempts, state and reason across reopenings", () => {
+    const file = join(root, "b.sqlite");
+    const store = new SqliteStore(file);
+    const a = store.enqueue(job);
+    const b = store.enqueue({ ...job, data: "0xbeef" });
+    expect(b.id).to.equal(a.id);
+    expect(b.data).to.equal("0xdead");
+    store.addAttempt({ jobId: a.id, nonce: 7, txHash: "0xh1", raw: "0xraw", maxFeePerGas: 10n, maxPriorityFeePerGas: 1n });
+    expect(() => store.addAttempt({ jobId: a.id, nonce: 7, txHash: "0xh1", raw: "0xraw", maxFeePerGas: 10n, maxPriorityFeePerGas: 1n })).to.throw(/UNIQUE/);
+    store.failJob(a.id, "reverts: InvalidSignature");
+    store.close();
+    const again = new SqliteStore(file);
+    expect(again.job(a.id)).to.include({ status: "failed", reason: "reverts: InvalidSignature" });
+    expect(again.attempts(a.id).map((x) => [x.nonce, x.status, x.maxFeePerGas])).to.deep.equal([[7, "signed", 10n]]);
+    const retried = again.retryJob(a.id, "0xfeed");
+    expect(retried).to.include({ status: "pending", data: "0xfeed", reason: null });
+    again.setCursor("attestor", 41);
+    again.setCursor("attestor", 42);
+    expect(again.cursor("attestor")).to.equal(42);
+    expect(again.cursor("other")).to.equal(undefined);
+    again.close();
+  });
+
+  it("indexes records by digest and notes an attestor's runs idempotently", () => {
+    const store = new SqliteStore(":memory:");
+    store.addRun({ runId: "0xr", publisher: "0xp", manifestDigest: "0xm", dir: "/runs/r", datasetSize: 3, addedAt: 1 }, ["0xa", "0xb", "0xa"]);
+    expect([store.findRecord("0xr", "0xa"), store.findRecord("0xr", "0xb"), store.findRecord("0xr", "0xc")]).to.deep.equal([0, 1, undefined]);
+    store.noteRun("0xr", "0xA", 5, "{}");
+    store.noteRun("0xr", "0xA", 9, "{}");
+    expect(store.pendingAttestations("0xA", Date.now())).to.have.length(1);
+    store.deferAttestation("0xr", "0xA", "down", Date.now() + 60_000);
+    expect(store.pendingAttestations("0xA", Date.now())).to.have.length(0);
+    const decided = store.decideAttestation({ runId: "0xr", attestor: "0xA", valid: true, reason: null, report: "{}", reportDigest: "0xd" }, { ...job, kind: "attest", key: "attest:0xr:0xA" });
+    expect(decided.kind).to.equal("attest");
+    expect(store.attestation("0xr", "0xA")).to.include({ state: "decided", valid: true, tries: 1 });
+    store.close();
+  });
+});
