@@ -23,7 +23,6 @@ import { z } from "zod";
 import { g1ToBytes } from "../prover/crypto/bn254";
 import { quantizeFeature, quantizePixel } from "../prover/data/records";
 import { proveRecordOpening, recordDigest, toHex } from "../prover/dataset/membership";
-import { datasetLeafHash } from "../prover/dataset/tree";
 import type { MsmEngine } from "../prover/protocol/group";
 import { manifestBytes } from "../prover/run/manifest";
 import type { ProofRegistry } from "../typechain-types";
@@ -84,8 +83,9 @@ export function quantizeRequest(body: MembershipRequest, features: number, fracB
 }
 
 function leafOf(run: LoadedRun, index: number) {
-  const [i, cxHash, cyHash] = run.tree.at(index)!;
-  return { leaf: { index: i, cxHash, cyHash }, leafHash: datasetLeafHash({ index: BigInt(i), cxHash, cyHash }), proof: run.tree.getProof(index) };
+  const { cxHash, cyHash } = run.leaves[index];
+  const leaf = { index: String(index), cxHash, cyHash };
+  return { leaf, leafHash: run.tree.leafHash(index), proof: run.tree.getProof(index) };
 }
 
 export function createApi(o: ApiOptions): express.Express {
@@ -220,7 +220,7 @@ export function createApi(o: ApiOptions): express.Express {
       return;
     }
     const cx = run.dataset.cx[index];
-    const opening = proveRecordOpening({ key: run.key, runId: run.stored.runId, index, cx, x }, run.openings.xBlinds[index], o.engine);
+    const opening = proveRecordOpening({ key: run.key, runId: run.stored.runId, index, cx, x, digest }, run.openings.xBlinds[index], o.engine);
     membership.inc({ answer: "member" });
     res.json({ member: true, ...base, index, ...leafOf(run, index), commitment: toHex(g1ToBytes(cx)), opening, generators: { label: m.generators.label, id: m.generators.id } });
   });

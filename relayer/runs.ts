@@ -6,10 +6,9 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { keccak256, toUtf8Bytes } from "ethers";
-import type { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import type { DatasetCommitments, DatasetOpenings } from "../prover/dataset/commitments";
+import { type DatasetCommitments, type DatasetOpenings, datasetLeaves } from "../prover/dataset/commitments";
 import { recordDigest } from "../prover/dataset/membership";
-import { type DatasetLeafTuple, loadDatasetTree } from "../prover/dataset/tree";
+import { CompactDatasetTree, type DatasetLeaf, loadDatasetTree } from "../prover/dataset/tree";
 import type { Records } from "../prover/data/records";
 import { PRIVATE_FILES, RunFileError, decodeDataset, decodeOpenings, decodeRecords } from "../prover/run/formats";
 import { type Manifest, digestHex, parseManifest } from "../prover/run/manifest";
@@ -92,7 +91,10 @@ export interface LoadedRun {
   readonly manifest: Manifest;
   readonly dataset: DatasetCommitments;
   readonly openings: DatasetOpenings;
-  readonly tree: StandardMerkleTree<DatasetLeafTuple>;
+  /** The dataset tree, for proofs (OpenZeppelin's layout, built natively: no per-request rehashing). */
+  readonly tree: CompactDatasetTree;
+  /** Leaf i's fields (index, cxHash, cyHash). */
+  readonly leaves: readonly DatasetLeaf[];
   /** dataset-tree.json as published (OpenZeppelin's dump). */
   readonly treeJson: string;
   readonly key: CommitmentKey;
@@ -132,10 +134,12 @@ export class RunCatalog {
     const dataset = decodeDataset(join(dir, manifest.dataset.commitments), readRunFile(dir, manifest.dataset.commitments));
     const openings = decodeOpenings(join(dir, PRIVATE_FILES.openings), readRunFile(dir, PRIVATE_FILES.openings));
     const treeJson = readRunFile(dir, manifest.dataset.tree).toString("utf8");
-    const tree = loadDatasetTree(JSON.parse(treeJson));
-    if (tree.root !== manifest.dataset.root) throw new RunFileError(join(dir, manifest.dataset.tree), "root differs from the manifest's");
+    if (loadDatasetTree(JSON.parse(treeJson)).root !== manifest.dataset.root) throw new RunFileError(join(dir, manifest.dataset.tree), "root differs from the manifest's");
+    const leaves = datasetLeaves(dataset);
+    const tree = CompactDatasetTree.build(leaves);
+    if (tree.root !== manifest.dataset.root) throw new RunFileError(join(dir, manifest.dataset.commitments), "the commitments' root differs from the manifest's");
     const key = commitmentKey(dataset.featureCols, { label: manifest.generators.label, source: this.keySource });
     let bundle: Uint8Array | undefined;
-    return { stored, manifest, dataset, openings, tree, treeJson, key, bundle: () => (bundle ??= packPublicBundle(dir)) };
+    return { stored, manifest, dataset, openings, tree, leaves, treeJson, key, bundle: () => (bundle ??= packPublicBundle(dir)) };
   }
 }

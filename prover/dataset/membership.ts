@@ -49,6 +49,8 @@ export interface RecordOpeningStatement {
   readonly cx: G1Point;
   /** The quantized record (its logical features; padding columns are zero). */
   readonly x: ArrayLike<number>;
+  /** recordDigest(x), if the caller has it already. */
+  readonly digest?: string;
 }
 
 function transcriptFor(s: RecordOpeningStatement): Transcript {
@@ -60,7 +62,7 @@ function transcriptFor(s: RecordOpeningStatement): Transcript {
     .absorb("run", fromHex(s.runId))
     .absorbU32s("index", [s.index])
     .absorbPoints("Cx", [s.cx])
-    .absorb("record", fromHex(recordDigest(s.x)));
+    .absorb("record", fromHex(s.digest ?? recordDigest(s.x)));
 }
 
 const fr = (v: number): bigint => ((BigInt(v) % R) + R) % R;
@@ -84,6 +86,7 @@ export function verifyRecordOpening(s: RecordOpeningStatement, proof: RecordOpen
   const P = Lin.of(s.cx);
   for (let j = 0; j < s.x.length; j++) if (s.x[j] !== 0) P.add(s.key.G[j], neg(fr(s.x[j])));
   const equations = new EquationSet();
-  verifyZero({ key: s.key, transcript: transcriptFor(s), equations }, P, { A, z }, "record opening");
+  // The record digest is always recomputed from x here: a verifier takes no caller-supplied digest.
+  verifyZero({ key: s.key, transcript: transcriptFor({ ...s, digest: undefined }), equations }, P, { A, z }, "record opening");
   return equations.settle(engine) === null;
 }
