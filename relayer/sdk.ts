@@ -13,7 +13,7 @@
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { JsonRpcProvider, type Provider, keccak256 } from "ethers";
-import { g1FromBytes } from "../prover/crypto/bn254";
+import { fromHex, g1FromBytes, toHex } from "../prover/crypto/bn254";
 import { type RecordOpeningProof, recordDigest, verifyRecordOpening } from "../prover/dataset/membership";
 import { DATASET_LEAF_ENCODING, datasetLeafHash } from "../prover/dataset/tree";
 import { commitmentKey, generatorSetId } from "../prover/protocol/generators";
@@ -141,11 +141,11 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
 
     let cx;
     try {
-      cx = g1FromBytes(Uint8Array.from(Buffer.from((answer.commitment as string).slice(2), "hex")));
+      cx = g1FromBytes(fromHex(answer.commitment as string));
     } catch (e) {
       return fail("commitment", (e as Error).message);
     }
-    if ("0x" + Buffer.from(generatorSetId(manifest.generators.label, manifest.generators.size)).toString("hex") !== manifest.generators.id) fail("manifest", "generator-set id does not match its label and size");
+    if (toHex(generatorSetId(manifest.generators.label, manifest.generators.size)) !== manifest.generators.id) fail("manifest", "generator-set id does not match its label and size");
     // Feature rows are committed over the set's first paddedLayers[0] generators (dataset/commitments.ts).
     const key = commitmentKey(manifest.model.paddedLayers[0], { label: manifest.generators.label });
     let opens = false;

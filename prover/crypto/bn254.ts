@@ -25,6 +25,12 @@ export class EncodingError extends Error {
   }
 }
 
+/** Bytes as 0x-prefixed lowercase hex (digests, encodings in JSON). */
+export const toHex = (bytes: Uint8Array): string => "0x" + Buffer.from(bytes).toString("hex");
+
+/** 0x-prefixed (or bare) hex as bytes; callers validate the length. */
+export const fromHex = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex.replace(/^0x/, ""), "hex"));
+
 export function bytesToBigInt(bytes: Uint8Array): bigint {
   let v = 0n;
   for (const b of bytes) v = (v << 8n) | BigInt(b);

@@ -12,7 +12,7 @@
  * The proof reveals nothing about ρ (honest-verifier ZK), and binds the run, the index and the record.
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { type G1Point, bigIntToBytes, frFromBytes, g1FromBytes, g1ToBytes } from "../crypto/bn254";
+import { type G1Point, bigIntToBytes, frFromBytes, fromHex, g1FromBytes, g1ToBytes, toHex } from "../crypto/bn254";
 import { R, neg } from "../crypto/fr";
 import type { CommitmentKey } from "../protocol/generators";
 import { EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group";
@@ -22,8 +22,6 @@ import { Transcript } from "../protocol/transcript";
 export const RECORD_OPENING_DOMAIN = "zkdl-chain/v1/record-opening";
 const RECORD_TAG = new TextEncoder().encode("zkdl-chain/v1/record");
 
-export const toHex = (b: Uint8Array): string => "0x" + Buffer.from(b).toString("hex");
-const fromHex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h.replace(/^0x/, ""), "hex"));
 
 /** The record index key of a quantized feature vector. */
 export function recordDigest(x: ArrayLike<number>): string {

@@ -9,6 +9,7 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { standardLeafHash } from "@openzeppelin/merkle-tree/dist/hashes.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import { fromHex, toHex as hex } from "../crypto/bn254";
 
 /** Solidity types of a dataset leaf, in order. */
 export const DATASET_LEAF_ENCODING = ["uint256", "bytes32", "bytes32"] as const;
@@ -178,8 +179,6 @@ export class CompactDatasetTree {
   }
 }
 
-const hex = (b: Uint8Array): string => "0x" + Buffer.from(b).toString("hex");
-const fromHex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h.slice(2), "hex"));
 
 /** Leaf indices in ascending order of their 32-byte hashes (as OpenZeppelin sorts leaves). */
 function sortedByHash(hashes: Uint8Array, n: number): Uint32Array {
