@@ -10,7 +10,10 @@ import { ProofRegistry__factory } from "../typechain-types";
 /** A provider for a daemon: fixed chain id (no detection loop while the node is down), no batching. */
 export function daemonProvider(rpcUrl: string, chainId: bigint | string): JsonRpcProvider {
   const network = Network.from(BigInt(chainId));
-  return new JsonRpcProvider(rpcUrl, network, { staticNetwork: network, batchMaxCount: 1, pollingInterval: 250 });
+  // cacheTimeout −1: ethers otherwise answers an identical request made within 250 ms from the first
+  // one's result, so a sender would read a stale nonce, receipt or state right after its own
+  // transaction (and sign at a used nonce, or miss its receipt).
+  return new JsonRpcProvider(rpcUrl, network, { staticNetwork: network, batchMaxCount: 1, pollingInterval: 250, cacheTimeout: -1 });
 }
 
 /** A revert, decoded: the registry's custom error name and arguments when it is one. */

@@ -103,27 +103,15 @@ export class TxSender {
     const effect = this.effects[job.kind];
 
     // 1. A recorded attempt made it into a block.
-    for (const a of [...attempts].reverse()) {
-      if (a.status === "reverted") continue;
-      const receipt = await this.rpc("receipt", () => this.provider.getTransactionReceipt(a.txHash));
-      if (!receipt) continue;
-      failpoint("sender:after-receipt");
-      if (receipt.status === 1) {
-        const head = await this.rpc("head", () => this.provider.getBlockNumber());
-        if (head - receipt.blockNumber + 1 < this.options.confirmations) return "wait";
-        this.store.markAttempt(a.id, "mined", receipt.blockNumber);
-        this.store.confirmJob(job.id, a.txHash, receipt.blockNumber);
-        this.log.info({ job: job.key, tx: a.txHash, block: receipt.blockNumber }, "confirmed");
-        return "done";
-      }
-      this.store.markAttempt(a.id, "reverted", receipt.blockNumber);
-      this.log.warn({ job: job.key, tx: a.txHash }, "transaction reverted");
-      return "wait";
-    }
+    const mined = await this.fromReceipts(job, attempts);
+    if (mined) return mined;
 
-    // 2. The effect is on chain already.
+    // 2. The effect is on chain already: by another sender, or by our own attempt mined since step 1
+    //    (looked up again, so that the job names its transaction).
     const done = await this.rpc("effect", () => effect.alreadyDone(job));
     if (done) {
+      const ours = await this.fromReceipts(job, attempts);
+      if (ours) return ours;
       this.store.confirmJob(job.id, null, null, done);
       this.log.info({ job: job.key, reason: done }, "confirmed (already on chain)");
       return "done";
@@ -155,6 +143,8 @@ export class TxSender {
       const revert = decodeRevert(err);
       if (!revert) throw err;
       if (effect.meansDone(revert)) {
+        const ours = await this.fromReceipts(job, attempts);
+        if (ours) return ours;
         this.store.confirmJob(job.id, null, null, revert.message);
         this.log.info({ job: job.key, reason: revert.message }, "confirmed (already on chain)");
       } else {
@@ -174,6 +164,28 @@ export class TxSender {
     const maxPriorityFeePerGas = min(fees.maxPriorityFeePerGas ?? 10n ** 9n, maxFeePerGas);
     await this.signAndSend(job, { nonce, gasLimit: (gas * 6n) / 5n, maxFeePerGas, maxPriorityFeePerGas });
     return "wait";
+  }
+
+  /** Settles the job from the receipt of its latest mined attempt, if any (undefined: none mined). */
+  private async fromReceipts(job: Job, attempts: Attempt[]): Promise<Pass | undefined> {
+    for (const a of [...attempts].reverse()) {
+      if (a.status === "reverted") continue;
+      const receipt = await this.rpc("receipt", () => this.provider.getTransactionReceipt(a.txHash));
+      if (!receipt) continue;
+      failpoint("sender:after-receipt");
+      if (receipt.status === 1) {
+        const head = await this.rpc("head", () => this.provider.getBlockNumber());
+        if (head - receipt.blockNumber + 1 < this.options.confirmations) return "wait";
+        this.store.markAttempt(a.id, "mined", receipt.blockNumber);
+        this.store.confirmJob(job.id, a.txHash, receipt.blockNumber);
+        this.log.info({ job: job.key, tx: a.txHash, block: receipt.blockNumber }, "confirmed");
+        return "done";
+      }
+      this.store.markAttempt(a.id, "reverted", receipt.blockNumber);
+      this.log.warn({ job: job.key, tx: a.txHash }, "transaction reverted");
+      return "wait";
+    }
+    return undefined;
   }
 
   /** Replaces a stuck attempt with the same nonce and higher fees; false if already at the cap. */

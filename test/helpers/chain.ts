@@ -68,11 +68,19 @@ export function badProofCopy(from: string, to: string): void {
   writeFileSync(join(to, "manifest.json"), manifestBytes(m));
 }
 
-/** A TCP relay to `target` that can be stopped (every connection cut) and started again on the same port. */
+/**
+ * A TCP relay to `target` that can be stopped (every connection cut) and started again on the same
+ * port, or told to go down by itself right after answering a given JSON-RPC method.
+ */
 export class RpcOutage {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  private cut?: { method: string; ms: number };
+  private restart?: NodeJS.Timeout;
+  private closed = false;
   port = 0;
+  /** Outages caused by cutAfter so far. */
+  cuts = 0;
 
   constructor(private readonly target: { host: string; port: number }) {}
 
@@ -81,6 +89,7 @@ export class RpcOutage {
   }
 
   async start(): Promise<void> {
+    if (this.closed) return;
     this.server = createServer((client) => {
       const up = connect(this.target.port, this.target.host);
       for (const s of [client, up]) {
@@ -88,15 +97,47 @@ export class RpcOutage {
         s.on("close", () => this.sockets.delete(s));
         s.on("error", () => s.destroy());
       }
-      client.pipe(up).pipe(client);
+      let cutAfterAnswer = false;
+      client.on("data", (chunk: Buffer) => {
+        if (this.cut && chunk.includes(this.cut.method)) cutAfterAnswer = true;
+        up.write(chunk);
+      });
+      up.on("data", (chunk: Buffer) => {
+        // The answer reaches the client in full before the endpoint goes down.
+        client.write(chunk, () => {
+          if (!cutAfterAnswer || !this.cut) return;
+          const { ms } = this.cut;
+          this.cut = undefined;
+          this.cuts++;
+          void this.stop().then(() => {
+            if (!this.closed) this.restart = setTimeout(() => void this.start(), ms);
+          });
+        });
+      });
     });
     await new Promise<void>((res) => this.server!.listen(this.port, "127.0.0.1", res));
     this.port = (this.server.address() as { port: number }).port;
   }
 
+  /** Goes down for `ms` right after the next answer to a request naming `method`. */
+  cutAfter(method: string, ms: number): void {
+    this.cut = { method, ms };
+  }
+
   async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((res) => this.server?.close(() => res()) ?? res());
+    clearTimeout(this.restart);
+    const server = this.server;
     this.server = undefined;
+    if (!server) return;
+    // Stop accepting first, then cut what is open: close() calls back once every connection is gone.
+    const closed = new Promise<void>((res) => server.close(() => res()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  /** Stops for good (no pending restart). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.stop();
   }
 }
