@@ -10,6 +10,7 @@
       "sources": [
         "src/addon.cpp",
         "src/commit.cpp",
+        "src/fixed_base.cpp",
         "src/g1.cpp",
         "src/generators.cpp",
         "src/gpu/gpu.cpp",

@@ -22,7 +22,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client
 import { z } from "zod";
 import { g1ToBytes, toHex } from "../prover/crypto/bn254";
 import { quantizeFeature, quantizePixel } from "../prover/data/records";
-import { proveRecordOpening, recordDigest } from "../prover/dataset/membership";
+import { proveRecordOpening } from "../prover/dataset/membership";
 import type { MsmEngine } from "../prover/protocol/group";
 import { manifestBytes } from "../prover/run/manifest";
 import type { ProofRegistry } from "../typechain-types";
@@ -66,16 +66,44 @@ export const membershipRequest = z
 
 export type MembershipRequest = z.infer<typeof membershipRequest>;
 
+/**
+ * The usual request, `{ "pixels": [...] }`, checked in one loop instead of zod's per-element checks
+ * (5% of an answer's time): it returns the body exactly when `membershipRequest` would accept it, and
+ * undefined otherwise, so that zod still decides and explains everything else.
+ */
+function plainPixels(body: unknown): MembershipRequest | undefined {
+  if (typeof body !== "object" || body === null) return undefined;
+  const keys = Object.keys(body);
+  const pixels = (body as { pixels?: unknown }).pixels;
+  if (keys.length !== 1 || keys[0] !== "pixels" || !Array.isArray(pixels) || pixels.length < 1 || pixels.length > MAX_FEATURES) return undefined;
+  for (const v of pixels) if (!Number.isInteger(v) || v < 0 || v > 255) return undefined;
+  return { pixels };
+}
+
+/** quantizePixel for every byte value, per scale. */
+const pixelTables = new Map<number, Int32Array>();
+function pixelTable(fracBits: number): Int32Array {
+  let table = pixelTables.get(fracBits);
+  if (!table) pixelTables.set(fracBits, (table = Int32Array.from({ length: 256 }, (_, b) => quantizePixel(b, fracBits))));
+  return table;
+}
+
 /** The quantized record a request names, for a run with `features` features at scale 2^fracBits. */
 export function quantizeRequest(body: MembershipRequest, features: number, fracBits: number): Int32Array {
-  let values: number[];
-  let quantize: (v: number, f: number) => number;
-  if (body.features) [values, quantize] = [body.features, quantizeFeature];
-  else [values, quantize] = [body.pixels ?? [...Buffer.from(body.image!, "base64")], quantizePixel];
+  const values: ArrayLike<number> = body.features ?? body.pixels ?? Buffer.from(body.image!, "base64");
   if (values.length !== features) throw new ApiError(400, "wrong_record_size", `the record has ${values.length} values; this run's records have ${features}`);
   const x = new Int32Array(features);
+  if (!body.features) {
+    const table = pixelTable(fracBits);
+    for (let j = 0; j < features; j++) {
+      const q = table[values[j]];
+      if (q === undefined) throw new ApiError(400, "bad_record", `pixel ${j} is not a byte (0…255)`);
+      x[j] = q;
+    }
+    return x;
+  }
   for (let j = 0; j < features; j++) {
-    const q = quantize(values[j], fracBits);
+    const q = quantizeFeature(values[j], fracBits);
     if (!Number.isSafeInteger(q) || Math.abs(q) >= 2 ** 31) throw new ApiError(400, "value_out_of_range", `value ${j} does not fit the run's 32-bit fixed point`);
     x[j] = q;
   }
@@ -204,14 +232,18 @@ export function createApi(o: ApiOptions): express.Express {
   v1.post("/runs/:runId/membership", (req, res) => {
     const run = runOf(req);
     if (!req.is("application/json")) throw new ApiError(415, "unsupported_media_type", "send the record as a JSON body (Content-Type: application/json)");
-    const body = membershipRequest.safeParse(req.body);
-    if (!body.success) {
-      const issue = body.error.issues[0];
-      throw new ApiError(400, "bad_record", `${issue.path.join(".") || "body"}: ${issue.message}`);
+    let body = plainPixels(req.body);
+    if (!body) {
+      const parsed = membershipRequest.safeParse(req.body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new ApiError(400, "bad_record", `${issue.path.join(".") || "body"}: ${issue.message}`);
+      }
+      body = parsed.data;
     }
     const m = run.manifest;
-    const x = quantizeRequest(body.data, m.data.features, m.model.fracBits);
-    const digest = recordDigest(x);
+    const x = quantizeRequest(body, m.data.features, m.model.fracBits);
+    const digest = o.catalog.digestOf(x);
     const index = o.catalog.findRecord(run.stored.runId, digest);
     const base = { runId: run.stored.runId, root: m.dataset.root, recordDigest: digest };
     if (index === undefined) {

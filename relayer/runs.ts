@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { keccak256, toUtf8Bytes } from "ethers";
+import * as native from "../native";
 import { type DatasetCommitments, type DatasetOpenings, datasetLeaves } from "../prover/dataset/commitments";
 import { recordDigest } from "../prover/dataset/membership";
 import { CompactDatasetTree, type DatasetLeaf, loadDatasetTree } from "../prover/dataset/tree";
@@ -111,7 +112,12 @@ export class RunCatalog {
     return this.store.listRuns();
   }
 
-  /** The index of the run's record with this digest (prover/dataset/membership.ts), if any. */
+  /** A record's digest (prover/dataset/membership.ts), with the native Keccak when the catalogue runs native. */
+  digestOf(x: ArrayLike<number>): string {
+    return recordDigest(x, this.keySource === "native" ? native.keccak256 : undefined);
+  }
+
+  /** The index of the run's record with this digest, if any. */
   findRecord(runId: string, digest: string): number | undefined {
     return this.store.findRecord(runId, digest);
   }

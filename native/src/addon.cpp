@@ -10,6 +10,7 @@
 
 #include "commit.hpp"
 #include "errors.hpp"
+#include "fixed_base.hpp"
 #include "g1.hpp"
 #include "generators.hpp"
 #include "hash_to_curve.hpp"
@@ -473,6 +474,45 @@ class Tensor : public Napi::ObjectWrap<Tensor> {
 
 Napi::FunctionReference Tensor::constructor;
 
+/// A point with its precomputed multiples (fixed_base.hpp): fixedBase(point) → FixedBase; .mul(scalar) → 64 bytes.
+class FixedBaseJs : public Napi::ObjectWrap<FixedBaseJs> {
+ public:
+  static Napi::FunctionReference constructor;
+
+  static void Init(Napi::Env env, Napi::Object exports) {
+    Napi::Function cls = DefineClass(env, "FixedBase", {InstanceMethod("mul", &FixedBaseJs::Mul)});
+    constructor = Napi::Persistent(cls);
+    exports.Set("FixedBase", cls);
+  }
+
+  explicit FixedBaseJs(const Napi::CallbackInfo& info) : Napi::ObjectWrap<FixedBaseJs>(info) {}
+
+  static Napi::Value Make(const Napi::CallbackInfo& info) {
+    return guarded(info, [&]() -> Napi::Value {
+      const G1Affine base = G1Affine::from_bytes(fixed_bytes_arg(info, 0, "point", 64).Data());
+      Napi::Object obj = constructor.New({});
+      Unwrap(obj)->table_ = std::make_unique<FixedBase>(base);
+      return obj;
+    });
+  }
+
+ private:
+  std::unique_ptr<FixedBase> table_;
+
+  Napi::Value Mul(const Napi::CallbackInfo& info) {
+    return guarded(info, [&]() -> Napi::Value {
+      if (!table_) fail("ZKDL_INVALID_ARGUMENT", "a FixedBase comes from fixedBase(point)");
+      u64 k[4];
+      Fr::from_bytes(fixed_bytes_arg(info, 0, "scalar", 32).Data()).to_canonical(k);
+      Napi::Uint8Array out = output(info.Env(), 64);
+      table_->mul(k).to_affine().to_bytes(out.Data());
+      return out;
+    });
+  }
+};
+
+Napi::FunctionReference FixedBaseJs::constructor;
+
 Napi::Value TensorFromBytes(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     std::vector<Fr> data = parse_fr_array(bytes_arg(info, 0, "bytes"), "bytes");
@@ -574,6 +614,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("keccak256Rows", Napi::Function::New(env, Keccak256Rows));
   exports.Set("g1Add", Napi::Function::New(env, G1AddJs));
   exports.Set("g1Mul", Napi::Function::New(env, G1MulJs));
+  FixedBaseJs::Init(env, exports);
+  exports.Set("fixedBase", Napi::Function::New(env, FixedBaseJs::Make));
   exports.Set("hashToG1", Napi::Function::New(env, HashToG1));
   exports.Set("fieldOp", Napi::Function::New(env, FieldOp));
   exports.Set("msm", Napi::Function::New(env, Msm));

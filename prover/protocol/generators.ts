@@ -8,7 +8,7 @@
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import * as native from "../../native";
 import { type G1Point, hashToG1 } from "../crypto/bn254";
-import { pointFromNative } from "./native-engine";
+import { pointFromNative, precomputeFixedBase } from "./native-engine";
 
 export const DEFAULT_LABEL = "zkdl-chain/v1/hyrax";
 export const MAX_GENERATORS = 1 << 24;
@@ -74,7 +74,10 @@ export function commitmentKey(size: number, opts: { label?: string; source?: "ts
     if (opts.source === "native") {
       const set = native.generators(label, size);
       const G = Array.from({ length: size }, (_, i) => pointFromNative(set.g.slice(64 * i, 64 * i + 64)));
-      entry = { G, H: entry?.H ?? pointFromNative(set.h), g: entry?.g ?? pointFromNative(set.base) };
+      const H = entry?.H ?? pointFromNative(set.h);
+      // Every Σ-protocol commitment multiplies H alone: worth a table (native-engine.ts).
+      precomputeFixedBase(H);
+      entry = { G, H, g: entry?.g ?? pointFromNative(set.base) };
     } else {
       const G = entry?.G.slice() ?? [];
       for (let i = G.length; i < size; i++) G.push(hashToG1(DST, tagged(l, "G", i)));

@@ -3,7 +3,7 @@
  * optional accelerator (it gives the same verdicts as the pure @noble/curves engine).
  */
 import * as native from "../../native";
-import { type G1Point, bigIntsToBytes, g1FromBytes, g1ToBytes } from "../crypto/bn254";
+import { type G1Point, bigIntToBytes, bigIntsToBytes, g1FromBytes, g1ToBytes } from "../crypto/bn254";
 import type { MsmEngine } from "./group";
 
 const encoded = new WeakMap<G1Point, Uint8Array>();
@@ -31,10 +31,22 @@ export function concatPoints(points: readonly G1Point[]): Uint8Array {
   return out;
 }
 
+const fixedBases = new WeakMap<G1Point, native.FixedBase>();
+
+/**
+ * Precomputes a point's multiples, so that the engine's single-point multiplications by it take ~33
+ * additions: for the blinding generator H, which every Σ-protocol commitment multiplies alone.
+ */
+export function precomputeFixedBase(p: G1Point): void {
+  if (!fixedBases.has(p)) fixedBases.set(p, native.fixedBase(pointBytes(p)));
+}
+
 export const nativeEngine: MsmEngine = {
   name: "native",
   msm(points, scalars) {
     if (points.length !== scalars.length) throw new RangeError("msm: points and scalars differ in length");
+    const fixed = points.length === 1 ? fixedBases.get(points[0]) : undefined;
+    if (fixed) return pointFromNative(fixed.mul(bigIntToBytes(scalars[0])));
     return pointFromNative(native.msm(concatPoints(points), bigIntsToBytes(scalars)));
   },
 };

@@ -109,6 +109,24 @@ describe("native BN254 core", () => {
       expect(native.g1Mul(new Uint8Array(64), frToBytes(randomScalar(r)))).to.deep.equal(new Uint8Array(64));
     });
 
+    it("multiplies a fixed base through its table like @noble/curves, across every carry pattern of the signed bytes", () => {
+      const p = randomPoint(r);
+      const table = native.fixedBase(g1ToBytes(p));
+      // Bytes of 0x80 (the largest positive digit), 0x81 (the first negative one, carrying) and 0xff runs.
+      const fromByte = (b: number) => Fr.create(BigInt("0x" + b.toString(16).padStart(2, "0").repeat(32)));
+      const scalars = [0n, 1n, 2n, 128n, 129n, 255n, 256n, Fr.ORDER - 1n, (Fr.ORDER - 1n) / 2n, (1n << 128n) - 1n, 1n << 128n, (1n << 128n) + 1n, (1n << 253n) + 0x81n];
+      for (const s of [...scalars, fromByte(0x80), fromByte(0x81), fromByte(0xff), fromByte(0x7f), ...Array.from({ length: 24 }, () => randomScalar(r))]) {
+        const expected = s === 0n ? G1.ZERO : p.multiply(s);
+        expect(table.mul(frToBytes(s)), `${s}`).to.deep.equal(g1ToBytes(expected));
+      }
+      expect(native.fixedBase(new Uint8Array(64)).mul(frToBytes(randomScalar(r)))).to.deep.equal(new Uint8Array(64));
+      const off = g1ToBytes(p);
+      off[63] ^= 1;
+      expectCode(() => native.fixedBase(off), "ZKDL_NOT_ON_CURVE");
+      expectCode(() => table.mul(bigIntToBytes(Fr.ORDER)), "ZKDL_NON_CANONICAL");
+      expectCode(() => table.mul(new Uint8Array(31)), "ZKDL_INVALID_LENGTH");
+    });
+
     it("agrees with the EVM precompiles ecAdd (0x06) and ecMul (0x07)", async () => {
       const call = (to: string, data: Uint8Array) => ethers.provider.call({ to, data: ethers.hexlify(data) });
       for (let i = 0; i < 10; i++) {
