@@ -19,7 +19,7 @@ import { DATASET_LEAF_ENCODING, datasetLeafHash } from "../prover/dataset/tree";
 import { commitmentKey, generatorSetId } from "../prover/protocol/generators";
 import { type Manifest, digestHex, parseManifest } from "../prover/run/manifest";
 import { ProofRegistry__factory } from "../typechain-types";
-import { type MembershipRequest, quantizeRequest } from "./api";
+import { type MembershipRequest, quantizeRequest } from "./membership-request";
 import { RunStatus, runIdOf } from "./registry";
 
 export class MembershipCheckError extends Error {

@@ -13,6 +13,7 @@
  */
 import { readFileSync } from "node:fs";
 import { type Matrix, matrix } from "../model/fixed";
+import { quantizeFeature, quantizePixel } from "./quantize";
 
 export interface Records {
   /** Logical feature count and class count. */
@@ -49,22 +50,31 @@ function split(): { digit: number; sample: number }[][] {
   return [train, test];
 }
 
-/** A pixel byte (0…255) at scale 2^F: round(b·2^F/255), so x ∈ [0, 2^F] (MNIST). */
-export const quantizePixel = (byte: number, fracBits: number): number => Math.round((byte * 2 ** fracBits) / 255);
 
-/** A real feature at scale 2^F: round(v·2^F) (CSV). */
-export const quantizeFeature = (v: number, fracBits: number): number => Math.round(v * 2 ** fracBits);
+/** A digit's 8-bit pixels, as an image file or a membership query carries them. */
+function pixelsOf({ digit, sample }: { digit: number; sample: number }): Uint8Array {
+  const raw = mnistDigits()[digit];
+  return Uint8Array.from({ length: PIXELS }, (_, p) => Math.round(raw[sample * PIXELS + p] * 255));
+}
 
 function quantize(list: { digit: number; sample: number }[], fracBits: number): Records {
-  const digits = mnistDigits();
   const x = new Int32Array(list.length * PIXELS);
   const labels = new Int32Array(list.length);
-  list.forEach(({ digit, sample }, r) => {
-    const raw = digits[digit];
-    for (let p = 0; p < PIXELS; p++) x[r * PIXELS + p] = quantizePixel(Math.round(raw[sample * PIXELS + p] * 255), fracBits);
-    labels[r] = digit;
+  list.forEach((entry, r) => {
+    pixelsOf(entry).forEach((b, p) => (x[r * PIXELS + p] = quantizePixel(b, fracBits)));
+    labels[r] = entry.digit;
   });
   return { features: PIXELS, classes: 10, x, labels, count: list.length };
+}
+
+/**
+ * MNIST digit `index` of the training range (the order mnistRecords takes them in, so training
+ * record i of a run made from mnistRecords is training digit i) or of the test set, as 8-bit pixels.
+ */
+export function mnistDigit(set: "train" | "test", index: number): { label: number; pixels: Uint8Array } {
+  const list = split()[set === "train" ? 0 : 1];
+  if (!Number.isInteger(index) || index < 0 || index >= list.length) throw new RangeError(`MNIST has ${list.length} ${set} digits; asked for digit ${index}`);
+  return { label: list[index].digit, pixels: pixelsOf(list[index]) };
 }
 
 /** How many MNIST training records exist (the rest are the test set). */

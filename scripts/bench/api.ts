@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { Wallet } from "ethers";
-import { quantizePixel } from "../../prover/data/records";
+import { quantizePixel } from "../../prover/data/quantize";
 import { CompactDatasetTree, buildDatasetTree } from "../../prover/dataset/tree";
 import { trainRun } from "../../prover/run/train";
 import { addRunToStore } from "../../relayer/runs";
