@@ -8,7 +8,9 @@
  *   GET  /v1/runs/:runId/bundle                the public bundle (what the registered URI points to)
  *   POST /v1/runs/:runId/membership            is this record in the run? (proofs if it is)
  *   GET  /v1/runs/:runId/records/:index/proof  the Merkle proof of one leaf
- *   GET  /healthz, GET /metrics (Prometheus)
+ *   GET  /v1/config                            the chain reported on (for browsers and SDK users)
+ *   GET  /v1/examples/mnist                    public MNIST digits to try membership with
+ *   GET  /                                     the web page (web/), GET /healthz, GET /metrics (Prometheus)
  *
  * Inputs are validated with zod; errors are JSON `{ error: { code, message } }` with a 4xx status;
  * bodies are size-limited and clients rate-limited. Nothing secret leaves: membership answers carry the
@@ -21,6 +23,7 @@ import type pino from "pino";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { z } from "zod";
 import { g1ToBytes, toHex } from "../prover/crypto/bn254";
+import { mnistCount, mnistDigit } from "../prover/data/records";
 import { proveRecordOpening } from "../prover/dataset/membership";
 import type { MsmEngine } from "../prover/protocol/group";
 import { manifestBytes } from "../prover/run/manifest";
@@ -28,6 +31,7 @@ import type { ProofRegistry } from "../typechain-types";
 import { RunStatus } from "./registry";
 import { ApiError, membershipRequest, parseMembershipRequest, quantizeRequest } from "./membership-request";
 import type { LoadedRun, RunCatalog } from "./runs";
+import { webAssets } from "./web";
 
 export interface ApiOptions {
   readonly catalog: RunCatalog;
@@ -42,7 +46,27 @@ export interface ApiOptions {
   readonly bodyLimit?: string;
   /** How long an on-chain status is reused, in ms (default 2000). */
   readonly statusTtlMs?: number;
+  /** The chain as browsers and SDK users should reach it (read-only JSON-RPC), told by /v1/config. */
+  readonly publicChain?: PublicChain;
+  /** Serve the web page at / (default true). */
+  readonly web?: boolean;
 }
+
+export interface PublicChain {
+  readonly rpcUrl: string;
+  readonly chainId: string;
+  readonly registry: string;
+}
+
+/** Public MNIST digits for the page's gallery (a training-range digit i is record i of a run made from `mnist`). */
+const exampleQuery = z
+  .object({
+    set: z.enum(["train", "test"]),
+    from: z.coerce.number().int().min(0).default(0),
+    count: z.coerce.number().int().min(1).max(64).default(8),
+    distinct: z.enum(["true", "false"]).default("false").describe("at most one digit per label"),
+  })
+  .strict();
 
 const RUN_ID = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a run id is a 0x-prefixed 32-byte hex string");
 
@@ -117,6 +141,14 @@ export function createApi(o: ApiOptions): express.Express {
   app.get("/v1/openapi.json", (_req, res) => {
     res.json(openApiDocument());
   });
+  if (o.web ?? true) {
+    app.get("/", async (_req, res) => {
+      res.type("html").set("Cache-Control", "no-cache").send((await webAssets()).html);
+    });
+    app.get("/app.js", async (_req, res) => {
+      res.type("text/javascript").set("Cache-Control", "no-cache").send((await webAssets()).js);
+    });
+  }
 
   const v1 = express.Router();
   const limit = o.rateLimitPerMinute ?? 1200;
@@ -131,6 +163,21 @@ export function createApi(o: ApiOptions): express.Express {
   );
   v1.use(express.json({ limit: o.bodyLimit ?? "256kb", strict: true }));
 
+  v1.get("/config", (_req, res) => {
+    res.json({ chain: o.publicChain ?? null });
+  });
+  v1.get("/examples/mnist", (req, res) => {
+    const q = exampleQuery.safeParse(req.query);
+    if (!q.success) throw new ApiError(400, "bad_query", `${q.error.issues[0].path.join(".")}: ${q.error.issues[0].message}`);
+    const { set, from, count, distinct } = q.data;
+    const examples: { set: string; index: number; label: number; pixels: number[] }[] = [];
+    for (let i = from; examples.length < count && i < mnistCount(set); i++) {
+      const { label, pixels } = mnistDigit(set, i);
+      if (distinct === "true" && examples.some((e) => e.label === label)) continue;
+      examples.push({ set, index: i, label, pixels: Array.from(pixels) });
+    }
+    res.json({ examples });
+  });
   v1.get("/runs", async (_req, res) => {
     const runs = o.catalog.list().map((s) => o.catalog.get(s.runId)!);
     res.json({ runs: await Promise.all(runs.map(async (r) => ({ ...summary(r), chain: await chainStatus(r.stored.runId) }))) });
@@ -227,6 +274,8 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       "/v1/runs/{runId}/records/{index}/proof": { get: { summary: "The Merkle proof of one leaf", parameters: [runId, { name: "index", in: "path", required: true, schema: { type: "integer", minimum: 0 } }], responses: { "200": json("leaf and proof"), ...errors } } },
+      "/v1/config": { get: { summary: "The chain this server reports on (read-only RPC URL, chain id, ProofRegistry address), or null", responses: { "200": json("config") } } },
+      "/v1/examples/mnist": { get: { summary: "Public MNIST digits as 8-bit pixels (set=train|test, from, count ≤ 64), for trying membership", responses: { "200": json("examples"), "400": errors["400"] } } },
       "/healthz": { get: { summary: "Liveness", responses: { "200": json("ok") } } },
       "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "text exposition format" } } } },
     },

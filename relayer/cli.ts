@@ -212,20 +212,24 @@ withChainFlags(program.command("serve").description("the HTTP API: run status, p
   .option("--port <n>", "TCP port", int("port", 0, 65535), Number(env.ZKDL_PORT ?? 8080))
   .option("--host <host>", "address to listen on", "127.0.0.1")
   .option("--rate-limit <n>", "requests a minute per client on /v1", int("rate-limit", 1, 1e9), 1200)
+  .option("--public-rpc <url>", "JSON-RPC URL the web page and SDK users should check the chain with (default: --rpc)")
+  .option("--no-web", "do not serve the web page at /")
   .action(
-    guard(async (o: ChainFlags & { port: number; host: string; rateLimit: number }) => {
+    guard(async (o: ChainFlags & { port: number; host: string; rateLimit: number; publicRpc?: string; web: boolean }) => {
       const log = daemonLogger("api");
       let registry;
       let provider;
+      let publicChain;
       const chain = await chainSettings(o, true);
       if (typeof chain === "string") log.warn({ reason: chain }, "no chain: on-chain statuses will be Unknown");
       else {
         provider = daemonProvider(chain.rpc, chain.chainId);
         registry = ProofRegistry__factory.connect(chain.registry, provider);
+        publicChain = { rpcUrl: o.publicRpc ?? chain.rpc, chainId: chain.chainId.toString(), registry: chain.registry };
       }
       const store = openStore(o.data!);
       const fast = fastEngine();
-      const app = createApi({ catalog: new RunCatalog(store, fast.native ? "native" : "ts"), registry, log, engine: fast.engine, rateLimitPerMinute: o.rateLimit });
+      const app = createApi({ catalog: new RunCatalog(store, fast.native ? "native" : "ts"), registry, log, engine: fast.engine, rateLimitPerMinute: o.rateLimit, publicChain, web: o.web });
       const server = app.listen(o.port, o.host);
       await new Promise<void>((res, rej) => server.once("listening", res).once("error", rej)).catch((e: NodeJS.ErrnoException) =>
         die(e.code === "EADDRINUSE" ? `port ${o.port} is in use: pass --port` : e.message),

@@ -8,6 +8,7 @@
  */
 import { bn254 } from "@noble/curves/bn254.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
+import { bytesToHex, hexToBytes } from "@noble/hashes/utils.js";
 
 export const Fr = bn254.fields.Fr;
 export const Fq = bn254.fields.Fp;
@@ -25,11 +26,11 @@ export class EncodingError extends Error {
   }
 }
 
-/** Bytes as 0x-prefixed lowercase hex (digests, encodings in JSON). */
-export const toHex = (bytes: Uint8Array): string => "0x" + Buffer.from(bytes).toString("hex");
+/** Bytes as 0x-prefixed lowercase hex (digests, encodings in JSON). No Buffer: this runs in browsers too. */
+export const toHex = (bytes: Uint8Array): string => "0x" + bytesToHex(bytes);
 
-/** 0x-prefixed (or bare) hex as bytes; callers validate the length. */
-export const fromHex = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex.replace(/^0x/, ""), "hex"));
+/** 0x-prefixed (or bare) hex as bytes; throws on odd length or a non-hex digit. Callers validate the length. */
+export const fromHex = (hex: string): Uint8Array => hexToBytes(hex.replace(/^0x/, ""));
 
 export function bytesToBigInt(bytes: Uint8Array): bigint {
   let v = 0n;

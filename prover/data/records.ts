@@ -34,8 +34,11 @@ function mnistDigits(): number[][] {
   return mnistRaw;
 }
 
+let splitCache: { digit: number; sample: number }[][] | undefined;
+
 /** Per digit: the first 90% of its samples train, the rest test. */
 function split(): { digit: number; sample: number }[][] {
+  if (splitCache) return splitCache;
   const digits = mnistDigits();
   const train: { digit: number; sample: number }[] = [];
   const test: { digit: number; sample: number }[] = [];
@@ -47,7 +50,7 @@ function split(): { digit: number; sample: number }[][] {
       else if (s < counts[d]) test.push({ digit: d, sample: s });
     }
   }
-  return [train, test];
+  return (splitCache = [train, test]);
 }
 
 
@@ -66,6 +69,9 @@ function quantize(list: { digit: number; sample: number }[], fracBits: number): 
   });
   return { features: PIXELS, classes: 10, x, labels, count: list.length };
 }
+
+/** How many MNIST digits the training range or the test set holds. */
+export const mnistCount = (set: "train" | "test"): number => split()[set === "train" ? 0 : 1].length;
 
 /**
  * MNIST digit `index` of the training range (the order mnistRecords takes them in, so training

@@ -6,6 +6,7 @@
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { z } from "zod";
+import { toHex } from "../crypto/bn254";
 import { ProofWriter } from "../protocol/codec";
 import { type TensorCommitment, hyraxCodec } from "../protocol/hyrax";
 import { RunFileError } from "./formats";
@@ -44,7 +45,7 @@ export function manifestBytes(m: Manifest): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(ordered, null, 2) + "\n");
 }
 
-export const digestHex = (bytes: Uint8Array): string => "0x" + Buffer.from(keccak_256(bytes)).toString("hex");
+export const digestHex = (bytes: Uint8Array): string => toHex(keccak_256(bytes));
 
 export const manifestDigest = (m: Manifest): string => digestHex(manifestBytes(m));
 
@@ -61,7 +62,7 @@ export function parseManifest(file: string, bytes: Uint8Array): Manifest {
     throw new RunFileError(file, `${issue.path.join(".") || "(root)"}: ${issue.message}`);
   }
   const canonical = manifestBytes(parsed.data);
-  if (Buffer.compare(Buffer.from(canonical), Buffer.from(bytes)) !== 0) throw new RunFileError(file, "not in canonical form (re-serialised bytes differ)");
+  if (toHex(canonical) !== toHex(bytes)) throw new RunFileError(file, "not in canonical form (re-serialised bytes differ)");
   return parsed.data;
 }
 

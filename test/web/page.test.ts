@@ -1,0 +1,158 @@
+/**
+ * The web page in a real browser: Debian's Chromium, driven by playwright-core, against the API over a
+ * real Hardhat JSON-RPC chain with a run published, relayed and attested by both attestors. The page
+ * must list the run as Verified, prove a training digit's membership in the browser (and on-chain),
+ * answer "not a member" for a test digit, read an uploaded PNG, and reject a tampered answer. A
+ * screenshot is written to test-results/web-page.png.
+ *
+ * Chromium comes from `apt-get install chromium` (.ci/run does it); set ZKDL_CHROMIUM to use another
+ * binary. Without one the test fails under CI and is skipped, loudly, elsewhere.
+ */
+import { expect } from "chai";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import type { Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PNG } from "pngjs";
+import pino from "pino";
+import { type Browser, type Page, chromium } from "playwright-core";
+import type { JsonRpcProvider, Wallet } from "ethers";
+import { mnistDigit } from "../../prover/data/records";
+import { createApi } from "../../relayer/api";
+import { runAttestor } from "../../relayer/attestor";
+import { daemonProvider } from "../../relayer/chain";
+import type { Deployment } from "../../relayer/deployment";
+import { publishRun, runRelayer } from "../../relayer/relay";
+import { RunCatalog } from "../../relayer/runs";
+import { SqliteStore } from "../../relayer/store";
+import { ProofRegistry__factory } from "../../typechain-types";
+import { type LocalChain, deployForTest, fundedWallet, serveHardhat, trainSmallRun } from "../helpers/chain";
+
+const CHROMIUM = process.env.ZKDL_CHROMIUM ?? "/usr/bin/chromium";
+const SCREENSHOT = join(__dirname, "../../test-results/web-page.png");
+const silent = pino({ level: "silent" });
+
+/** A digit as a 28×28 grayscale PNG file, as a copyright owner would have it. */
+function digitPng(pixels: Uint8Array): Buffer {
+  const png = new PNG({ width: 28, height: 28, colorType: 0, inputColorType: 0, bitDepth: 8 });
+  png.data = Buffer.from(pixels);
+  return PNG.sync.write(png, { colorType: 0, inputColorType: 0 });
+}
+
+describe("web page: membership checked in a real browser (Chromium via playwright-core)", function () {
+  this.timeout(300_000);
+  const root = mkdtempSync(join(tmpdir(), "zkdl-web-"));
+  let chain: LocalChain;
+  let deployment: Deployment;
+  let provider: JsonRpcProvider;
+  let store: SqliteStore;
+  let server: Server;
+  let browser: Browser;
+  let page: Page;
+  let runId: string;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.CI) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set ZKDL_CHROMIUM)`);
+      console.warn(`      (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium or set ZKDL_CHROMIUM)`);
+      this.skip();
+    }
+    chain = await serveHardhat();
+    const [publisher, relayer, attestorA, attestorB] = [await fundedWallet(), await fundedWallet(), await fundedWallet(), await fundedWallet()];
+    deployment = await deployForTest([attestorA.address, attestorB.address]);
+    const registry = deployment.contracts.ProofRegistry.address;
+    provider = daemonProvider(chain.url, BigInt(deployment.chainId));
+    trainSmallRun(join(root, "run"));
+    store = new SqliteStore(join(root, "zkdl.sqlite"));
+    server = createApi({
+      catalog: new RunCatalog(store),
+      registry: ProofRegistry__factory.connect(registry, provider),
+      log: silent,
+      statusTtlMs: 0,
+      publicChain: { rpcUrl: chain.url, chainId: deployment.chainId, registry },
+    }).listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    const api = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+
+    runId = (await publishRun({ store, dir: join(root, "run"), publisher: publisher.connect(provider), registry, relayer: relayer.address, apiUrl: api })).runId;
+    await runRelayer({ store, wallet: relayer, provider, registry, log: silent, once: true, sender: { pollMs: 50 } });
+    for (const w of [attestorA, attestorB] as Wallet[])
+      await runAttestor({ store, wallet: w, provider, registry, fromBlock: deployment.contracts.ProofRegistry.blockNumber, log: silent, once: true, sender: { pollMs: 50 } });
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(api);
+    await page.waitForSelector("body[data-ready=true]", { timeout: 30_000 }).catch((e) => {
+      throw new Error(`the page did not load (${errors.join("; ") || (e as Error).message})`);
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    server?.close();
+    store?.close();
+    provider?.destroy();
+    await chain?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const result = () => page.locator("[data-testid=result]");
+  /** The page's verdict on the last query ("member", "not-member", "rejected", "error"), with its text. */
+  async function answered(): Promise<{ state: string; text: string }> {
+    await page.waitForSelector("[data-testid=result]:not([data-state=checking])[data-state]", { timeout: 120_000 });
+    return { state: (await result().getAttribute("data-state"))!, text: await result().innerText() };
+  }
+
+  it("lists the run with its on-chain status", async () => {
+    const row = page.locator("[data-testid=run]");
+    expect(await row.count()).to.equal(1);
+    expect(await row.getAttribute("title")).to.equal(runId);
+    expect(await row.innerText()).to.match(/Verified · 2 valid \/ 0 invalid/);
+    expect(await row.innerText()).to.match(/784-16-10/);
+  });
+
+  it("proves a training digit's membership in the browser and on-chain", async () => {
+    await page.click("[data-testid=example-train-3]");
+    const { state, text } = await answered();
+    expect(state, text).to.equal("member");
+    expect(text).to.match(/record #3/);
+    expect(text).to.match(/Verified on chain/);
+    expect(text).to.match(/opening proof/i);
+    expect(text).to.match(/on-chain/i);
+    mkdirSync(join(SCREENSHOT, ".."), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(existsSync(SCREENSHOT)).to.equal(true);
+  });
+
+  it("answers 'not a member' for a test digit", async () => {
+    await page.click("[data-testid=example-test-0]");
+    const { state, text } = await answered();
+    expect(state, text).to.equal("not-member");
+    expect(text).to.match(/Not in this run's training set/);
+  });
+
+  it("reads an uploaded PNG", async () => {
+    await page.setInputFiles("[data-testid=file]", { name: "digit-5.png", mimeType: "image/png", buffer: digitPng(mnistDigit("train", 5).pixels) });
+    const { state, text } = await answered();
+    expect(state, text).to.equal("member");
+    expect(text).to.match(/record #5/);
+  });
+
+  it("rejects a tampered answer", async () => {
+    await page.route("**/membership", async (route) => {
+      const res = await route.fetch();
+      const body = await res.json();
+      body.opening.z = "0x" + (BigInt(body.opening.z) ^ 1n).toString(16).padStart(64, "0");
+      await route.fulfill({ response: res, json: body });
+    });
+    try {
+      await page.click("[data-testid=example-train-1]");
+      const { state, text } = await answered();
+      expect(state, text).to.equal("rejected");
+      expect(text).to.match(/does not check out/);
+    } finally {
+      await page.unroute("**/membership");
+    }
+  });
+});
