@@ -1,16 +1,19 @@
 /**
- * The `zkdl` program: the run commands (prover/cli/zkdl.ts) plus the chain side: publish, relay,
- * attest, serve, outbox. Settings come from flags or the environment:
+ * The `zkdl` program: the run commands (prover/cli/zkdl.ts) plus the chain side: deploy, publish,
+ * relay, attest, serve, outbox, check, and demo (the whole story). Settings come from flags or the
+ * environment:
  *
  *   ZKDL_RPC_URL        JSON-RPC endpoint (default http://127.0.0.1:8545)
  *   ZKDL_DEPLOYMENT     deployment file (default deployments/localhost.json), or
  *   ZKDL_REGISTRY       a ProofRegistry address (then --from-block says where attestors start)
  *   ZKDL_DATA           data folder holding the store (default ./zkdl-data)
- *   ZKDL_PUBLISHER_KEY, ZKDL_RELAYER_KEY, ZKDL_ATTESTOR_KEY   private keys (environment only, never flags)
+ *   ZKDL_API_URL        the API (publish: where bundles will be served; check: where to ask)
+ *   ZKDL_DEPLOYER_KEY, ZKDL_PUBLISHER_KEY, ZKDL_RELAYER_KEY, ZKDL_ATTESTOR_KEY   private keys (environment only, never flags)
  *   ZKDL_LOG_LEVEL      daemon log level (default info; logs are JSON lines on stderr)
  */
 import { type Command, Option } from "commander";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { PNG } from "pngjs";
 import { join, resolve } from "node:path";
 import { Wallet, getAddress, isAddress } from "ethers";
 import * as native from "../native";
@@ -19,9 +22,13 @@ import { nativeEngine } from "../prover/protocol/native-engine";
 import { die, guard, int, program } from "../prover/cli/zkdl";
 import { ProofRegistry__factory } from "../typechain-types";
 import { createApi } from "./api";
+import { type MembershipRequest } from "./membership-request";
+import { MembershipCheckError, checkMembership } from "./sdk";
+import { deployZkdl, writeDeployment } from "./deployment";
 import { runAttestor } from "./attestor";
 import { daemonLogger, daemonProvider } from "./chain";
 import { readDeployment } from "./deployment";
+import { mnistDigit } from "../prover/data/records";
 import { publishRun, runRelayer } from "./relay";
 import { RunCatalog } from "./runs";
 import type { SenderOptions } from "./sender";
@@ -259,6 +266,145 @@ withChainFlags(program.command("outbox").description("list the outbox: every reg
       } finally {
         store.close();
       }
+    }),
+  );
+
+withChainFlags(program.command("check").description("is a record in a run's training set? asks the API and checks every proof in the answer (the SDK's checkMembership)"))
+  .argument("<runId>", "the run id (0x + 64 hex digits)")
+  .option("--api-url <url>", "the API serving the run", env.ZKDL_API_URL ?? "http://127.0.0.1:8080")
+  .option("--image <file>", "a grayscale (or colour) PNG of the record, at the run's size (28×28 for MNIST)")
+  .option("--pixels <file>", "the record's 8-bit pixels: a JSON array, or a raw file of bytes")
+  .option("--features <file>", "the record's real features: a JSON array")
+  .option("--mnist <set:index>", "a public MNIST digit, e.g. train:7 or test:0")
+  .option("--json", "print the result as JSON")
+  .action(
+    guard(async (runId: string, o: ChainFlags & { apiUrl: string; image?: string; pixels?: string; features?: string; mnist?: string }) => {
+      if (!/^0x[0-9a-fA-F]{64}$/.test(runId)) die(`${runId} is not a run id (0x + 64 hex digits)`);
+      const record = recordFromFlags(o);
+      const chain = await chainSettings(o, true);
+      if (typeof chain === "string" && !o.json) process.stderr.write(`zkdl: no chain (${chain}); on-chain checks skipped\n`);
+      const onChain = typeof chain === "string" ? {} : { rpc: daemonProvider(chain.rpc, chain.chainId), registry: chain.registry };
+      try {
+        const r = await checkMembership({ api: o.apiUrl, runId, record, ...onChain });
+        if (o.json) process.stdout.write(JSON.stringify(r) + "\n");
+        else {
+          const status = r.status ? ` (the run is ${r.status} on chain)` : "";
+          process.stdout.write(r.member ? `member: record #${r.index} of run ${r.runId}${status}\n` : `not a member of run ${r.runId}${status} (the server's word: absence cannot be proven)\n`);
+          for (const c of r.checked) process.stdout.write(`  ✓ ${c}\n`);
+        }
+      } catch (e) {
+        if (e instanceof MembershipCheckError) die(`the answer does not check out: ${e.message}`, 1);
+        die((e as Error).message, 1);
+      } finally {
+        (onChain.rpc as { destroy(): void } | undefined)?.destroy();
+      }
+    }),
+  );
+
+/** The one record source the flags name, as a membership request. */
+function recordFromFlags(o: { image?: string; pixels?: string; features?: string; mnist?: string }): MembershipRequest {
+  const given = [o.image, o.pixels, o.features, o.mnist].filter((v) => v !== undefined);
+  if (given.length !== 1) die("give exactly one of --image, --pixels, --features, --mnist");
+  const read = (file: string) => {
+    if (!existsSync(file)) die(`${file}: no such file`);
+    return readFileSync(file);
+  };
+  const jsonArray = (file: string, bytes: Buffer) => {
+    try {
+      const v = JSON.parse(bytes.toString("utf8")) as unknown;
+      if (Array.isArray(v)) return v as number[];
+    } catch {
+      /* not JSON */
+    }
+    die(`${file}: expected a JSON array of numbers`);
+  };
+  if (o.mnist) {
+    const m = /^(train|test):(\d+)$/.exec(o.mnist);
+    if (!m) die("--mnist is train:<index> or test:<index>");
+    return { pixels: Array.from(mnistDigit(m[1] as "train" | "test", Number(m[2])).pixels) };
+  }
+  if (o.features) return { features: jsonArray(o.features, read(o.features)) };
+  if (o.pixels) {
+    const bytes = read(o.pixels);
+    return { pixels: /^\s*\[/.test(bytes.subarray(0, 16).toString("utf8")) ? jsonArray(o.pixels, bytes) : Array.from(bytes) };
+  }
+  let png: PNG;
+  try {
+    png = PNG.sync.read(read(o.image!));
+  } catch (e) {
+    die(`${o.image}: not a PNG file (${(e as Error).message})`);
+  }
+  // RGBA → gray (exact for gray images; luma for colour ones).
+  const d = png.data;
+  return { pixels: Array.from({ length: png.width * png.height }, (_, i) => (d[4 * i] === d[4 * i + 1] && d[4 * i + 1] === d[4 * i + 2] ? d[4 * i] : Math.round(0.299 * d[4 * i] + 0.587 * d[4 * i + 1] + 0.114 * d[4 * i + 2]))) };
+}
+
+program
+  .command("deploy")
+  .description("deploy ProofRegistry and CertifiedModelGate from ZKDL_DEPLOYER_KEY and write the deployment file")
+  .addOption(new Option("--rpc <url>", "JSON-RPC endpoint").env("ZKDL_RPC_URL").default("http://127.0.0.1:8545"))
+  .addOption(new Option("--deployment <file>", "deployment file to write").env("ZKDL_DEPLOYMENT").default("deployments/localhost.json"))
+  .option("--quorum <n>", "attestations that decide a run", int("quorum", 1, 65535), 2)
+  .option("--verifier <address...>", "accounts granted VERIFIER_ROLE (the attestors)")
+  .option("--admin <address>", "holder of the admin role (default: the deployer; then verifiers are granted later by the admin)")
+  .option("--name <network>", "network name recorded in the file (default: localhost for a loopback RPC, else chain-<id>)")
+  .option("--json", "print the deployment as JSON")
+  .action(
+    guard(async (o: { rpc: string; deployment: string; quorum: number; verifier?: string[]; admin?: string; name?: string; json?: boolean }) => {
+      for (const a of [...(o.verifier ?? []), ...(o.admin ? [o.admin] : [])]) if (!isAddress(a)) die(`${a} is not an address`);
+      const probe = daemonProvider(o.rpc, 0n);
+      let chainId: bigint;
+      try {
+        chainId = BigInt(await probe.send("eth_chainId", []));
+      } catch (e) {
+        die(`cannot reach the RPC at ${o.rpc}: ${(e as Error).message}`);
+      } finally {
+        probe.destroy();
+      }
+      const provider = daemonProvider(o.rpc, chainId);
+      try {
+        const deployer = keyFromEnv("ZKDL_DEPLOYER_KEY", "deployer").connect(provider);
+        const loopback = /^https?:\/\/(127\.0\.0\.1|localhost)(:|\/|$)/.test(o.rpc);
+        const d = await deployZkdl(deployer, { network: o.name ?? (loopback ? "localhost" : `chain-${chainId}`), quorum: o.quorum, verifiers: o.verifier, admin: o.admin });
+        writeDeployment(o.deployment, d);
+        if (o.json) process.stdout.write(JSON.stringify(d) + "\n");
+        else process.stdout.write(`ProofRegistry ${d.contracts.ProofRegistry.address}, CertifiedModelGate ${d.contracts.CertifiedModelGate.address} on chain ${d.chainId}; written to ${o.deployment}\n`);
+      } catch (e) {
+        die((e as Error).message.split("\n")[0], 1);
+      } finally {
+        provider.destroy();
+      }
+    }),
+  );
+
+program
+  .command("demo")
+  .description("the whole story on a local chain: deploy, train and prove MNIST, verify, publish, relay, two attestors, membership, the gate (what `npm start` runs)")
+  .option("--host <host>", "address for the chain and the API", "127.0.0.1")
+  .option("--port <n>", "JSON-RPC port of the local chain (0: any free port)", int("port", 0, 65535), 8545)
+  .option("--api-port <n>", "port of the API and web page (0: any free port)", int("api-port", 0, 65535), Number(env.ZKDL_PORT ?? 8080))
+  .option("--steps <n>", "SGD steps to train and prove", int("steps", 1, 10_000), 3)
+  .option("--hidden <n>", "hidden width of the 784-n-10 MLP", int("hidden", 1, 4096), 32)
+  .option("--records <n>", "MNIST training records", int("records", 16, 8995), 256)
+  .option("--out <dir>", "run folder to write (replaced)", "runs/demo")
+  .option("--data <dir>", "data folder of the relayer, attestors and API (replaced)", "runs/demo-data")
+  .option("--deployment <file>", "deployment file to write", "deployments/localhost.json")
+  .option("--keep", "keep the chain, the API and the web page running afterwards (Ctrl-C stops them)")
+  .option("--json", "print the summary as JSON on stdout (progress goes to stderr)")
+  .action(
+    guard(async (o: { host: string; port: number; apiPort: number; steps: number; hidden: number; records: number; out: string; data: string; deployment: string; keep?: boolean; json?: boolean }) => {
+      // Loaded here: the demo brings in the in-process Hardhat network, which no other command needs.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { runDemo, printDemoSummary } = require("./demo") as typeof import("./demo");
+      const print = (line: string) => (o.json ? process.stderr : process.stdout).write(line + "\n");
+      const summary = await runDemo({ ...o, keep: !!o.keep, print, log: daemonLogger("demo", env.ZKDL_LOG_LEVEL ?? "warn") });
+      if (o.json) process.stdout.write(JSON.stringify({ ...summary, stopped: undefined }) + "\n");
+      else printDemoSummary(summary, print);
+      if (summary.stopped) {
+        print(`\nrunning: chain ${summary.rpcUrl}, API and web page ${summary.apiUrl} — Ctrl-C to stop`);
+        await summary.stopped;
+      }
+      process.exit(summary.ok ? 0 : 1);
     }),
   );
 

@@ -1,0 +1,149 @@
+/**
+ * The `zkdl` program as a user runs it (child processes): `demo` end to end (what `npm start` runs),
+ * `deploy` against a JSON-RPC node, and `check` (the SDK's membership check) on PNG, JSON and MNIST
+ * records, with its exit codes and one-line reasons.
+ */
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PNG } from "pngjs";
+import pino from "pino";
+import { type JsonRpcProvider, Wallet } from "ethers";
+import { mnistDigit } from "../../prover/data/records";
+import { createApi } from "../../relayer/api";
+import { runAttestor } from "../../relayer/attestor";
+import { daemonProvider } from "../../relayer/chain";
+import { type Deployment, readDeployment } from "../../relayer/deployment";
+import { publishRun, runRelayer } from "../../relayer/relay";
+import { RunCatalog } from "../../relayer/runs";
+import { SqliteStore } from "../../relayer/store";
+import { ProofRegistry__factory } from "../../typechain-types";
+import { type LocalChain, deployForTest, fundedWallet, serveHardhat, trainSmallRun } from "../helpers/chain";
+
+const ZKDL = join(__dirname, "../../bin/zkdl.js");
+const silent = pino({ level: "silent" });
+
+function zkdl(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [ZKDL, ...args], { env: { ...process.env, ZKDL_LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let [stdout, stderr] = ["", ""];
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("the zkdl program: demo, deploy, check", function () {
+  this.timeout(300_000);
+  const root = mkdtempSync(join(tmpdir(), "zkdl-cli-"));
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it("zkdl demo runs the whole story and passes every check (--json)", async () => {
+    const r = await zkdl(["demo", "--json", "--port", "0", "--api-port", "0", "--steps", "1", "--hidden", "16", "--records", "64", "--out", join(root, "demo-run"), "--data", join(root, "demo-data"), "--deployment", join(root, "demo.json")]);
+    expect(r.code, r.stderr).to.equal(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.ok).to.equal(true);
+    expect(summary.status).to.equal("Verified");
+    expect(summary.checks.length).to.be.at.least(10);
+    expect(summary.checks.every((c: { ok: boolean }) => c.ok)).to.equal(true);
+    expect(summary.stages.map((s: { name: string }) => s.name).join("\n")).to.match(/publish[\s\S]*relay[\s\S]*attest[\s\S]*membership[\s\S]*gate/);
+    expect(summary.runId).to.match(/^0x[0-9a-f]{64}$/);
+    expect(r.stderr).to.match(/train and prove MNIST 784-16-10/);
+  });
+
+  describe("against a chain and an API", () => {
+    let chain: LocalChain;
+    let deployment: Deployment;
+    let provider: JsonRpcProvider;
+    let store: SqliteStore;
+    let server: Server;
+    let api: string;
+    let runId: string;
+    const chainFlags = () => ["--rpc", chain.url, "--registry", deployment.contracts.ProofRegistry.address, "--api-url", api];
+
+    before(async () => {
+      chain = await serveHardhat();
+      const [publisher, relayer, attestorA, attestorB] = [await fundedWallet(), await fundedWallet(), await fundedWallet(), await fundedWallet()];
+      deployment = await deployForTest([attestorA.address, attestorB.address]);
+      const registry = deployment.contracts.ProofRegistry.address;
+      provider = daemonProvider(chain.url, BigInt(deployment.chainId));
+      trainSmallRun(join(root, "run"));
+      store = new SqliteStore(join(root, "zkdl.sqlite"));
+      server = createApi({ catalog: new RunCatalog(store), registry: ProofRegistry__factory.connect(registry, provider), log: silent }).listen(0, "127.0.0.1");
+      await new Promise((r) => server.once("listening", r));
+      api = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      runId = (await publishRun({ store, dir: join(root, "run"), publisher: publisher.connect(provider), registry, relayer: relayer.address, apiUrl: api })).runId;
+      await runRelayer({ store, wallet: relayer, provider, registry, log: silent, once: true, sender: { pollMs: 50 } });
+      for (const w of [attestorA, attestorB])
+        await runAttestor({ store, wallet: w, provider, registry, fromBlock: deployment.contracts.ProofRegistry.blockNumber, log: silent, once: true, sender: { pollMs: 50 } });
+    });
+    after(async () => {
+      server?.close();
+      store?.close();
+      provider?.destroy();
+      await chain?.close();
+    });
+
+    it("zkdl deploy deploys both contracts from ZKDL_DEPLOYER_KEY and writes the deployment file", async () => {
+      const file = join(root, "deployed.json");
+      const deployer = await fundedWallet("10");
+      const verifier = Wallet.createRandom().address;
+      const r = await zkdl(["deploy", "--rpc", chain.url, "--deployment", file, "--quorum", "1", "--verifier", verifier, "--json"], { ZKDL_DEPLOYER_KEY: deployer.privateKey });
+      expect(r.code, r.stderr).to.equal(0);
+      const d = readDeployment(file);
+      expect(JSON.parse(r.stdout).contracts.ProofRegistry.address).to.equal(d.contracts.ProofRegistry.address);
+      expect(d.network).to.equal("localhost");
+      expect(await provider.getCode(d.contracts.CertifiedModelGate.address)).to.not.equal("0x");
+      const reg = ProofRegistry__factory.connect(d.contracts.ProofRegistry.address, provider);
+      expect(await reg.hasRole(await reg.VERIFIER_ROLE(), verifier)).to.equal(true);
+      expect(Number(await reg.quorum())).to.equal(1);
+      // Without a key, or with an unreachable RPC: a one-line reason and exit code 2.
+      const noKey = await zkdl(["deploy", "--rpc", chain.url, "--deployment", file], { ZKDL_DEPLOYER_KEY: "" });
+      expect(noKey.code).to.equal(2);
+      expect(noKey.stderr).to.match(/^zkdl: set ZKDL_DEPLOYER_KEY/);
+      const down = await zkdl(["deploy", "--rpc", "http://127.0.0.1:1", "--deployment", file], { ZKDL_DEPLOYER_KEY: deployer.privateKey });
+      expect(down.code).to.equal(2);
+      expect(down.stderr).to.match(/cannot reach the RPC/);
+    });
+
+    it("zkdl check proves a trained digit from a PNG, a JSON file or MNIST, and says 'not a member' for a test digit", async () => {
+      const png = new PNG({ width: 28, height: 28, colorType: 0, inputColorType: 0, bitDepth: 8 });
+      png.data = Buffer.from(mnistDigit("train", 3).pixels);
+      writeFileSync(join(root, "digit.png"), PNG.sync.write(png, { colorType: 0, inputColorType: 0 }));
+      writeFileSync(join(root, "digit.json"), JSON.stringify(Array.from(mnistDigit("train", 4).pixels)));
+
+      const fromPng = await zkdl(["check", runId, ...chainFlags(), "--image", join(root, "digit.png")]);
+      expect(fromPng.code, fromPng.stderr).to.equal(0);
+      expect(fromPng.stdout).to.match(/^member: record #3 of run/);
+      expect(fromPng.stdout).to.match(/Verified on chain/);
+      expect(fromPng.stdout).to.match(/✓ Merkle proof on-chain/);
+
+      const fromJson = JSON.parse((await zkdl(["check", runId, ...chainFlags(), "--pixels", join(root, "digit.json"), "--json"])).stdout);
+      expect([fromJson.member, fromJson.index, fromJson.status, fromJson.certified]).to.deep.equal([true, 4, "Verified", true]);
+
+      const untrained = await zkdl(["check", runId, ...chainFlags(), "--mnist", "test:0", "--json"]);
+      expect(untrained.code).to.equal(0);
+      expect(JSON.parse(untrained.stdout).member).to.equal(false);
+    });
+
+    it("zkdl check fails with a one-line reason on bad input and unknown runs", async () => {
+      const cases: [string[], number, RegExp][] = [
+        [["check", "0x1234", "--mnist", "train:1"], 2, /not a run id/],
+        [["check", runId, "--mnist", "train:1", "--pixels", "x.json"], 2, /exactly one of/],
+        [["check", runId, "--image", join(root, "missing.png")], 2, /no such file/],
+        [["check", runId, "--image", join(root, "digit.json")], 2, /not a PNG file/],
+        [["check", runId, "--mnist", "valid:1"], 2, /train:<index> or test:<index>/],
+        [["check", "0x" + "ab".repeat(32), "--mnist", "train:1"], 1, /unknown run|not registered|404/],
+      ];
+      for (const [args, code, message] of cases) {
+        const r = await zkdl([...args, ...(args[1].length === 66 ? chainFlags() : [])]);
+        expect(r.code, `${args.join(" ")}: ${r.stderr}`).to.equal(code);
+        expect(r.stderr.trim().split("\n"), args.join(" ")).to.have.length(1);
+        expect(r.stderr, args.join(" ")).to.match(message);
+      }
+    });
+  });
+});
