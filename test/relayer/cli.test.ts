@@ -6,25 +6,17 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import pino from "pino";
 import { type JsonRpcProvider, Wallet } from "ethers";
 import { mnistDigit } from "../../prover/data/records";
-import { createApi } from "../../relayer/api";
-import { runAttestor } from "../../relayer/attestor";
-import { daemonProvider } from "../../relayer/chain";
-import { type Deployment, readDeployment } from "../../relayer/deployment";
-import { publishRun, runRelayer } from "../../relayer/relay";
-import { RunCatalog } from "../../relayer/runs";
-import { SqliteStore } from "../../relayer/store";
+import { readDeployment } from "../../relayer/deployment";
 import { ProofRegistry__factory } from "../../typechain-types";
-import { type LocalChain, deployForTest, fundedWallet, serveHardhat, trainSmallRun } from "../helpers/chain";
+import { type LocalChain, fundedWallet } from "../helpers/chain";
+import { type ServedRun, serveVerifiedRun } from "../helpers/served";
 
 const ZKDL = join(__dirname, "../../bin/zkdl.js");
-const silent = pino({ level: "silent" });
 
 function zkdl(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -55,37 +47,17 @@ describe("the zkdl program: demo, deploy, check", function () {
   });
 
   describe("against a chain and an API", () => {
+    let served: ServedRun;
     let chain: LocalChain;
-    let deployment: Deployment;
     let provider: JsonRpcProvider;
-    let store: SqliteStore;
-    let server: Server;
-    let api: string;
     let runId: string;
-    const chainFlags = () => ["--rpc", chain.url, "--registry", deployment.contracts.ProofRegistry.address, "--api-url", api];
+    const chainFlags = () => ["--rpc", chain.url, "--registry", served.deployment.contracts.ProofRegistry.address, "--api-url", served.api];
 
     before(async () => {
-      chain = await serveHardhat();
-      const [publisher, relayer, attestorA, attestorB] = [await fundedWallet(), await fundedWallet(), await fundedWallet(), await fundedWallet()];
-      deployment = await deployForTest([attestorA.address, attestorB.address]);
-      const registry = deployment.contracts.ProofRegistry.address;
-      provider = daemonProvider(chain.url, BigInt(deployment.chainId));
-      trainSmallRun(join(root, "run"));
-      store = new SqliteStore(join(root, "zkdl.sqlite"));
-      server = createApi({ catalog: new RunCatalog(store), registry: ProofRegistry__factory.connect(registry, provider), log: silent }).listen(0, "127.0.0.1");
-      await new Promise((r) => server.once("listening", r));
-      api = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-      runId = (await publishRun({ store, dir: join(root, "run"), publisher: publisher.connect(provider), registry, relayer: relayer.address, apiUrl: api })).runId;
-      await runRelayer({ store, wallet: relayer, provider, registry, log: silent, once: true, sender: { pollMs: 50 } });
-      for (const w of [attestorA, attestorB])
-        await runAttestor({ store, wallet: w, provider, registry, fromBlock: deployment.contracts.ProofRegistry.blockNumber, log: silent, once: true, sender: { pollMs: 50 } });
+      served = await serveVerifiedRun();
+      ({ chain, provider, runId } = served);
     });
-    after(async () => {
-      server?.close();
-      store?.close();
-      provider?.destroy();
-      await chain?.close();
-    });
+    after(() => served?.close());
 
     it("zkdl deploy deploys both contracts from ZKDL_DEPLOYER_KEY and writes the deployment file", async () => {
       const file = join(root, "deployed.json");

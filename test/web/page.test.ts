@@ -9,28 +9,15 @@
  * binary. Without one the test fails under CI and is skipped, loudly, elsewhere.
  */
 import { expect } from "chai";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import pino from "pino";
 import { type Browser, type Page, chromium } from "playwright-core";
-import type { JsonRpcProvider, Wallet } from "ethers";
 import { mnistDigit } from "../../prover/data/records";
-import { createApi } from "../../relayer/api";
-import { runAttestor } from "../../relayer/attestor";
-import { daemonProvider } from "../../relayer/chain";
-import type { Deployment } from "../../relayer/deployment";
-import { publishRun, runRelayer } from "../../relayer/relay";
-import { RunCatalog } from "../../relayer/runs";
-import { SqliteStore } from "../../relayer/store";
-import { ProofRegistry__factory } from "../../typechain-types";
-import { type LocalChain, deployForTest, fundedWallet, serveHardhat, trainSmallRun } from "../helpers/chain";
+import { type ServedRun, serveVerifiedRun } from "../helpers/served";
 
 const CHROMIUM = process.env.ZKDL_CHROMIUM ?? "/usr/bin/chromium";
 const SCREENSHOT = join(__dirname, "../../test-results/web-page.png");
-const silent = pino({ level: "silent" });
 
 /** A digit as a 28×28 grayscale PNG file, as a copyright owner would have it. */
 function digitPng(pixels: Uint8Array): Buffer {
@@ -41,15 +28,9 @@ function digitPng(pixels: Uint8Array): Buffer {
 
 describe("web page: membership checked in a real browser (Chromium via playwright-core)", function () {
   this.timeout(300_000);
-  const root = mkdtempSync(join(tmpdir(), "zkdl-web-"));
-  let chain: LocalChain;
-  let deployment: Deployment;
-  let provider: JsonRpcProvider;
-  let store: SqliteStore;
-  let server: Server;
+  let served: ServedRun;
   let browser: Browser;
   let page: Page;
-  let runId: string;
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
@@ -57,44 +38,19 @@ describe("web page: membership checked in a real browser (Chromium via playwrigh
       console.warn(`      (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium or set ZKDL_CHROMIUM)`);
       this.skip();
     }
-    chain = await serveHardhat();
-    const [publisher, relayer, attestorA, attestorB] = [await fundedWallet(), await fundedWallet(), await fundedWallet(), await fundedWallet()];
-    deployment = await deployForTest([attestorA.address, attestorB.address]);
-    const registry = deployment.contracts.ProofRegistry.address;
-    provider = daemonProvider(chain.url, BigInt(deployment.chainId));
-    trainSmallRun(join(root, "run"));
-    store = new SqliteStore(join(root, "zkdl.sqlite"));
-    server = createApi({
-      catalog: new RunCatalog(store),
-      registry: ProofRegistry__factory.connect(registry, provider),
-      log: silent,
-      statusTtlMs: 0,
-      publicChain: { rpcUrl: chain.url, chainId: deployment.chainId, registry },
-    }).listen(0, "127.0.0.1");
-    await new Promise((r) => server.once("listening", r));
-    const api = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-
-    runId = (await publishRun({ store, dir: join(root, "run"), publisher: publisher.connect(provider), registry, relayer: relayer.address, apiUrl: api })).runId;
-    await runRelayer({ store, wallet: relayer, provider, registry, log: silent, once: true, sender: { pollMs: 50 } });
-    for (const w of [attestorA, attestorB] as Wallet[])
-      await runAttestor({ store, wallet: w, provider, registry, fromBlock: deployment.contracts.ProofRegistry.blockNumber, log: silent, once: true, sender: { pollMs: 50 } });
-
+    served = await serveVerifiedRun();
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(api);
+    await page.goto(served.api);
     await page.waitForSelector("body[data-ready=true]", { timeout: 30_000 }).catch((e) => {
       throw new Error(`the page did not load (${errors.join("; ") || (e as Error).message})`);
     });
   });
   after(async () => {
     await browser?.close();
-    server?.close();
-    store?.close();
-    provider?.destroy();
-    await chain?.close();
-    rmSync(root, { recursive: true, force: true });
+    await served?.close();
   });
 
   const result = () => page.locator("[data-testid=result]");
@@ -107,7 +63,7 @@ describe("web page: membership checked in a real browser (Chromium via playwrigh
   it("lists the run with its on-chain status", async () => {
     const row = page.locator("[data-testid=run]");
     expect(await row.count()).to.equal(1);
-    expect(await row.getAttribute("title")).to.equal(runId);
+    expect(await row.getAttribute("title")).to.equal(served.runId);
     expect(await row.innerText()).to.match(/Verified · 2 valid \/ 0 invalid/);
     expect(await row.innerText()).to.match(/784-16-10/);
   });

@@ -1,0 +1,74 @@
+/**
+ * A certified run being served, as copyright owners meet it: a small MNIST run published, relayed and
+ * attested by two attestors (Verified) on a Hardhat JSON-RPC chain, and the API (with its web page)
+ * serving it on a free loopback port.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import type { Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import type { JsonRpcProvider } from "ethers";
+import { createApi } from "../../relayer/api";
+import { runAttestor } from "../../relayer/attestor";
+import { daemonProvider } from "../../relayer/chain";
+import type { Deployment } from "../../relayer/deployment";
+import { publishRun, runRelayer } from "../../relayer/relay";
+import { RunCatalog } from "../../relayer/runs";
+import { SqliteStore } from "../../relayer/store";
+import { ProofRegistry__factory } from "../../typechain-types";
+import { type LocalChain, deployForTest, fundedWallet, serveHardhat, trainSmallRun } from "./chain";
+
+export interface ServedRun {
+  readonly chain: LocalChain;
+  readonly deployment: Deployment;
+  readonly provider: JsonRpcProvider;
+  /** The API's base URL. */
+  readonly api: string;
+  readonly runId: string;
+  /** A scratch folder, removed by close(). */
+  readonly root: string;
+  close(): Promise<void>;
+}
+
+export async function serveVerifiedRun(): Promise<ServedRun> {
+  const silent = pino({ level: "silent" });
+  const root = mkdtempSync(join(tmpdir(), "zkdl-served-"));
+  const chain = await serveHardhat();
+  const [publisher, relayer, attestorA, attestorB] = [await fundedWallet(), await fundedWallet(), await fundedWallet(), await fundedWallet()];
+  const deployment = await deployForTest([attestorA.address, attestorB.address]);
+  const registry = deployment.contracts.ProofRegistry.address;
+  const provider = daemonProvider(chain.url, BigInt(deployment.chainId));
+  trainSmallRun(join(root, "run"));
+  const store = new SqliteStore(join(root, "zkdl.sqlite"));
+  const server: Server = createApi({
+    catalog: new RunCatalog(store),
+    registry: ProofRegistry__factory.connect(registry, provider),
+    log: silent,
+    statusTtlMs: 0,
+    publicChain: { rpcUrl: chain.url, chainId: deployment.chainId, registry },
+  }).listen(0, "127.0.0.1");
+  await new Promise((r) => server.once("listening", r));
+  const api = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+
+  const { runId } = await publishRun({ store, dir: join(root, "run"), publisher: publisher.connect(provider), registry, relayer: relayer.address, apiUrl: api });
+  await runRelayer({ store, wallet: relayer, provider, registry, log: silent, once: true, sender: { pollMs: 50 } });
+  for (const w of [attestorA, attestorB])
+    await runAttestor({ store, wallet: w, provider, registry, fromBlock: deployment.contracts.ProofRegistry.blockNumber, log: silent, once: true, sender: { pollMs: 50 } });
+
+  return {
+    chain,
+    deployment,
+    provider,
+    api,
+    runId,
+    root,
+    async close() {
+      server.close();
+      store.close();
+      provider.destroy();
+      await chain.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
