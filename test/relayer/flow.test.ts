@@ -131,6 +131,19 @@ describe("relayer: publish → relay → attest → Verified, and the membership
     expect(metrics).to.match(/zkdl_http_request_duration_seconds_bucket/);
     const openapi = await getJson("/v1/openapi.json");
     expect(openapi.body.paths).to.have.property("/v1/runs/{runId}/membership");
+    expect((await getJson("/v1/config")).body).to.deep.equal({ chain: null });
+    // Public MNIST digits: training digit i is record i of a run made from the mnist loader.
+    const examples = (await getJson("/v1/examples/mnist?set=train&from=2&count=3")).body.examples;
+    expect(examples.map((e: any) => e.index)).to.deep.equal([2, 3, 4]);
+    const records = mnistRecords(5, 16);
+    expect(examples[1].pixels.map((b: number) => Math.round((b * 65536) / 255))).to.deep.equal(Array.from(records.x.subarray(3 * 784, 4 * 784)));
+    expect(examples[1].label).to.equal(records.labels[3]);
+    const distinct = (await getJson("/v1/examples/mnist?set=test&count=10&distinct=true")).body.examples;
+    expect(new Set(distinct.map((e: any) => e.label)).size).to.equal(10);
+    for (const q of ["set=valid", "set=train&count=65", "set=train&from=-1", "set=train&extra=1", "count=2"]) {
+      const bad = await getJson(`/v1/examples/mnist?${q}`);
+      expect([bad.status, bad.body.error.code], q).to.deep.equal([400, "bad_query"]);
+    }
   });
 
   it("answers membership with proofs that verify locally, with OpenZeppelin's library and on-chain", async () => {
