@@ -28,6 +28,7 @@ import { deployZkdl, writeDeployment } from "./deployment";
 import { runAttestor } from "./attestor";
 import { daemonLogger, daemonProvider } from "./chain";
 import { readDeployment } from "./deployment";
+import { grayPixels } from "../prover/data/quantize";
 import { mnistDigit } from "../prover/data/records";
 import { publishRun, runRelayer } from "./relay";
 import { RunCatalog } from "./runs";
@@ -334,9 +335,7 @@ function recordFromFlags(o: { image?: string; pixels?: string; features?: string
   } catch (e) {
     die(`${o.image}: not a PNG file (${(e as Error).message})`);
   }
-  // RGBA → gray (exact for gray images; luma for colour ones).
-  const d = png.data;
-  return { pixels: Array.from({ length: png.width * png.height }, (_, i) => (d[4 * i] === d[4 * i + 1] && d[4 * i + 1] === d[4 * i + 2] ? d[4 * i] : Math.round(0.299 * d[4 * i] + 0.587 * d[4 * i + 1] + 0.114 * d[4 * i + 2]))) };
+  return { pixels: grayPixels(png.data) };
 }
 
 program

@@ -18,6 +18,7 @@ import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { HDNodeWallet, type JsonRpcProvider, Wallet, parseEther } from "ethers";
 import type pino from "pino";
+import { pct } from "../prover/cli/zkdl";
 import { mnistDigit, mnistRecords, mnistTestRecords } from "../prover/data/records";
 import { nativeEngine } from "../prover/protocol/native-engine";
 import { trainRun } from "../prover/run/train";
@@ -267,8 +268,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     return { ok: false, checks, stages, ...summary } as DemoSummary;
   }
 }
-
-const pct = (v?: number) => (v === undefined ? "n/a" : `${(100 * v).toFixed(1)}%`);
 
 /** The closing summary, for people. */
 export function printDemoSummary(s: DemoSummary, print: (line: string) => void): void {

@@ -5,6 +5,7 @@
  * proof (@noble/curves), the Merkle proof (@openzeppelin/merkle-tree) and, with the chain the server
  * names, the manifest, root and proof against ProofRegistry over read-only JSON-RPC.
  */
+import { grayPixels } from "../prover/data/quantize";
 import { MembershipCheckError, type MembershipResult, checkMembership } from "../relayer/sdk";
 
 interface RunSummary {
@@ -61,11 +62,7 @@ async function imagePixels(file: File, side: number): Promise<number[]> {
   const canvas = el("canvas", { width: side, height: side });
   const ctx = canvas.getContext("2d", { willReadFrequently: true })!;
   ctx.drawImage(bitmap, 0, 0, side, side);
-  const { data } = ctx.getImageData(0, 0, side, side);
-  return Array.from({ length: side * side }, (_, i) => {
-    const [r, g, b] = [data[4 * i], data[4 * i + 1], data[4 * i + 2]];
-    return r === g && g === b ? r : Math.round(0.299 * r + 0.587 * g + 0.114 * b);
-  });
+  return grayPixels(ctx.getImageData(0, 0, side, side).data);
 }
 
 const state: { config?: Config; runs: RunSummary[]; run?: RunSummary } = { runs: [] };

@@ -28,6 +28,9 @@ const layersArg = (v: string) => {
   return parts;
 };
 
+/** A fraction as a percentage with one decimal ("n/a" when absent). */
+export const pct = (v?: number): string => (v === undefined ? "n/a" : `${(100 * v).toFixed(1)}%`);
+
 export function die(message: string, code = 2): never {
   process.stderr.write(`zkdl: ${message}\n`);
   process.exit(code);
@@ -113,7 +116,6 @@ program
       };
       if (o.json) process.stdout.write(JSON.stringify(summary) + "\n");
       else {
-        const pct = (v?: number) => (v === undefined ? "n/a" : `${(100 * v).toFixed(1)}%`);
         process.stdout.write(
           `run            ${summary.run}\nmanifest       ${summary.manifestDigest}\ndataset root   ${summary.datasetRoot} (${summary.records} records)\n` +
             `steps          ${summary.steps}, final loss ${summary.finalLoss.toFixed(4)}\n` +

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PNG } from "pngjs";
 import pino from "pino";
 import type { JsonRpcProvider } from "ethers";
 import { createApi } from "../../relayer/api";
@@ -71,4 +72,11 @@ export async function serveVerifiedRun(): Promise<ServedRun> {
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** A 28×28 digit's pixels as a grayscale PNG file, as a copyright owner would have it. */
+export function digitPng(pixels: Uint8Array): Buffer {
+  const png = new PNG({ width: 28, height: 28, colorType: 0, inputColorType: 0, bitDepth: 8 });
+  png.data = Buffer.from(pixels);
+  return PNG.sync.write(png, { colorType: 0, inputColorType: 0 });
 }

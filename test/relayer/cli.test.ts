@@ -8,13 +8,12 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PNG } from "pngjs";
 import { type JsonRpcProvider, Wallet } from "ethers";
 import { mnistDigit } from "../../prover/data/records";
 import { readDeployment } from "../../relayer/deployment";
 import { ProofRegistry__factory } from "../../typechain-types";
 import { type LocalChain, fundedWallet } from "../helpers/chain";
-import { type ServedRun, serveVerifiedRun } from "../helpers/served";
+import { type ServedRun, digitPng, serveVerifiedRun } from "../helpers/served";
 
 const ZKDL = join(__dirname, "../../bin/zkdl.js");
 
@@ -82,9 +81,7 @@ describe("the zkdl program: demo, deploy, check", function () {
     });
 
     it("zkdl check proves a trained digit from a PNG, a JSON file or MNIST, and says 'not a member' for a test digit", async () => {
-      const png = new PNG({ width: 28, height: 28, colorType: 0, inputColorType: 0, bitDepth: 8 });
-      png.data = Buffer.from(mnistDigit("train", 3).pixels);
-      writeFileSync(join(root, "digit.png"), PNG.sync.write(png, { colorType: 0, inputColorType: 0 }));
+      writeFileSync(join(root, "digit.png"), digitPng(mnistDigit("train", 3).pixels));
       writeFileSync(join(root, "digit.json"), JSON.stringify(Array.from(mnistDigit("train", 4).pixels)));
 
       const fromPng = await zkdl(["check", runId, ...chainFlags(), "--image", join(root, "digit.png")]);

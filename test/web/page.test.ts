@@ -11,20 +11,12 @@
 import { expect } from "chai";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { PNG } from "pngjs";
 import { type Browser, type Page, chromium } from "playwright-core";
 import { mnistDigit } from "../../prover/data/records";
-import { type ServedRun, serveVerifiedRun } from "../helpers/served";
+import { type ServedRun, digitPng, serveVerifiedRun } from "../helpers/served";
 
 const CHROMIUM = process.env.ZKDL_CHROMIUM ?? "/usr/bin/chromium";
 const SCREENSHOT = join(__dirname, "../../test-results/web-page.png");
-
-/** A digit as a 28×28 grayscale PNG file, as a copyright owner would have it. */
-function digitPng(pixels: Uint8Array): Buffer {
-  const png = new PNG({ width: 28, height: 28, colorType: 0, inputColorType: 0, bitDepth: 8 });
-  png.data = Buffer.from(pixels);
-  return PNG.sync.write(png, { colorType: 0, inputColorType: 0 });
-}
 
 describe("web page: membership checked in a real browser (Chromium via playwright-core)", function () {
   this.timeout(300_000);
