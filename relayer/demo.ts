@@ -158,6 +158,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       const bar = process.stderr.isTTY ? new SingleBar({ format: "  proving {bar} {value}/{total} steps | loss {loss} | {ms} ms/step", hideCursor: true, clearOnComplete: true }) : undefined;
       const result = trainRun({
         config: { layers: [784, o.hidden, 10], fracBits: 16, lrShift: 9, batch: 16, seed: "zkdl-demo" },
+        publisher: publisher.address,
         steps: o.steps,
         records: mnistRecords(o.records, 16),
         source: "mnist",

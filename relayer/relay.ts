@@ -47,6 +47,10 @@ export async function publishRun(o: PublishOptions): Promise<Publication> {
   if (!provider) throw new Error("the publisher wallet has no provider");
   const { manifest, manifestDigest } = readManifest(o.dir);
   const publisher = o.publisher.address;
+  // The proof names its publisher: registered by anyone else, every attestor would judge it invalid.
+  if (manifest.publisher !== publisher.toLowerCase()) {
+    throw new RangeError(`the run is proven for publisher ${getAddress(manifest.publisher)}, not ${publisher}: publish it with that account's key, or train it again with --publisher ${publisher}`);
+  }
   const stored = addRunToStore(o.store, o.dir, publisher);
   const runId = stored.runId;
   const key = `register:${runId}`;

@@ -4,7 +4,8 @@
  * 0 success, 1 a run that does not verify (or a check that fails), 2 bad input (a missing or malformed
  * file, a bad flag or setting).
  */
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { Wallet, getAddress, isAddress } from "ethers";
 import { SingleBar } from "cli-progress";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -47,6 +48,21 @@ export function guard<T extends unknown[]>(f: (...args: T) => void | Promise<voi
   };
 }
 
+/** The run's publisher: --publisher, else the address of ZKDL_PUBLISHER_KEY; dies with a reason if neither. */
+function publisherAddress(flag?: string): string {
+  if (flag !== undefined) {
+    if (!isAddress(flag) || /^0x0{40}$/i.test(flag)) die(`--publisher ${flag} is not an address (0x + 40 hex digits)`);
+    return getAddress(flag);
+  }
+  const key = process.env.ZKDL_PUBLISHER_KEY;
+  if (!key) die("name the run's publisher: --publisher <address> (the account that will register it), or set ZKDL_PUBLISHER_KEY; the proof is bound to it");
+  try {
+    return new Wallet(key).address;
+  } catch {
+    die("ZKDL_PUBLISHER_KEY is not a private key (0x + 64 hex digits)");
+  }
+}
+
 export const program = new Command()
   .name("zkdl")
   .description("Zero-knowledge proofs of deep-learning training (zkDL), checked against an on-chain registry.")
@@ -63,11 +79,13 @@ program
   .option("--frac-bits <F>", "fixed-point scale 2^F (1…16)", int("frac-bits", 1, 16), 16)
   .option("--lr-shift <k>", "learning rate 2^-k on the batch-summed gradient (F + k in 17…32)", int("lr-shift", 0, 31), 9)
   .option("--seed <S>", "seed of the initial weights and of the batch schedule", "zkdl")
+  .addOption(new Option("--publisher <address>", "the account that will register the run (bound into the proof; default: the address of ZKDL_PUBLISHER_KEY)"))
   .option("--out <dir>", "run folder to write", "runs/demo")
   .option("--force", "replace an existing run folder")
   .option("--json", "print the result as JSON")
   .action(
-    guard((o: { data: string; layers: number[]; batch: number; steps: number; records?: number; fracBits: number; lrShift: number; seed: string; out: string; force?: boolean; json?: boolean }) => {
+    guard((o: { data: string; layers: number[]; batch: number; steps: number; records?: number; fracBits: number; lrShift: number; seed: string; publisher?: string; out: string; force?: boolean; json?: boolean }) => {
+      const publisher = publisherAddress(o.publisher);
       let records: Records;
       let test: Records | undefined;
       if (o.data === "mnist") {
@@ -85,6 +103,7 @@ program
       const started = performance.now();
       const result = trainRun({
         config: { layers: o.layers, fracBits: o.fracBits, lrShift: o.lrShift, batch: o.batch, seed: o.seed },
+        publisher,
         steps: o.steps,
         records,
         source: o.data === "mnist" ? "mnist" : "csv",
@@ -104,6 +123,7 @@ program
       const summary = {
         run: result.dir,
         manifestDigest: result.manifestDigest,
+        publisher: getAddress(result.manifest.publisher),
         datasetRoot: result.manifest.dataset.root,
         records: result.manifest.dataset.size,
         steps: result.manifest.training.steps,
@@ -117,7 +137,7 @@ program
       if (o.json) process.stdout.write(JSON.stringify(summary) + "\n");
       else {
         process.stdout.write(
-          `run            ${summary.run}\nmanifest       ${summary.manifestDigest}\ndataset root   ${summary.datasetRoot} (${summary.records} records)\n` +
+          `run            ${summary.run}\nmanifest       ${summary.manifestDigest}\npublisher      ${summary.publisher}\ndataset root   ${summary.datasetRoot} (${summary.records} records)\n` +
             `steps          ${summary.steps}, final loss ${summary.finalLoss.toFixed(4)}\n` +
             `test accuracy  ${pct(summary.testAccuracy)} fixed point, ${pct(summary.floatTestAccuracy)} float64 reference\n` +
             `proof          ${summary.proofBytes} bytes, ${summary.proveMsPerStep} ms per step\n`,
@@ -132,25 +152,29 @@ program
   .argument("<run>", "run folder")
   .option("--json", "print the verdict as JSON")
   .option("--pure", "use only @noble/curves (no native addon)")
+  .option("--publisher <address>", "also require the run to be bound to this publisher (e.g. the account that registered it)")
   .action(
-    guard((dir: string, o: { json?: boolean; pure?: boolean }) => {
+    guard((dir: string, o: { json?: boolean; pure?: boolean; publisher?: string }) => {
+      if (o.publisher !== undefined && !isAddress(o.publisher)) die(`--publisher ${o.publisher} is not an address`);
       if (!existsSync(join(dir, "manifest.json"))) die(`${dir}: not a run folder (no manifest.json)`);
       const v = verifyRun(dir, {
+        publisher: o.publisher,
         engine: o.pure ? undefined : nativeEngine,
         nativeGenerators: !o.pure,
         onStep: (r, total) => {
           if (!o.json) process.stderr.write(`step ${r.step + 1}/${total}: ${r.valid ? "valid" : "INVALID"} (${r.ms.toFixed(0)} ms)\n`);
         },
       });
-      if (o.json) process.stdout.write(JSON.stringify({ valid: v.valid, reason: v.reason, manifestDigest: v.manifestDigest, steps: v.steps.length, ms: Math.round(v.ms) }) + "\n");
+      if (v.malformed && !o.json) die(v.reason!);
+      if (o.json) process.stdout.write(JSON.stringify({ valid: v.valid, reason: v.reason, malformed: v.malformed, manifestDigest: v.manifestDigest, publisher: v.manifest?.publisher, steps: v.steps.length, ms: Math.round(v.ms) }) + "\n");
       else {
         process.stdout.write(
           v.valid
-            ? `VALID  ${dir}\nmanifest      ${v.manifestDigest}\ndataset root  ${v.manifest!.dataset.root}\nsteps         ${v.steps.length} verified, weights chained to ${v.manifest!.weights.final}\ntime          ${(v.ms / 1000).toFixed(2)} s\n`
+            ? `VALID  ${dir}\nmanifest      ${v.manifestDigest}\npublisher     ${getAddress(v.manifest!.publisher)}\ndataset root  ${v.manifest!.dataset.root}\nsteps         ${v.steps.length} verified, weights chained to ${v.manifest!.weights.final}\ntime          ${(v.ms / 1000).toFixed(2)} s\n`
             : `INVALID  ${dir}\nreason   ${v.reason}\n`,
         );
       }
-      process.exitCode = v.valid ? 0 : 1;
+      process.exitCode = v.valid ? 0 : v.malformed ? 2 : 1;
     }),
   );
 
@@ -170,10 +194,10 @@ program
       }
       const report = existsSync(join(dir, "report.json")) ? (JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as { testAccuracy?: number }) : {};
       process.stdout.write(
-        `run            ${dir} (${m.format}, ${m.prover})\nmanifest       ${manifestDigest(m)}\n` +
+        `run            ${dir} (${m.format}, ${m.prover})\nmanifest       ${manifestDigest(m)}\npublisher      ${getAddress(m.publisher)}\n` +
           `model          ${m.model.layers.join("-")} (padded ${m.model.paddedLayers.join("-")}), F=${m.model.fracBits}, lr 2^-${m.model.lrShift}, batch ${m.model.batch}\n` +
           `training       ${m.training.steps} steps, seed ${JSON.stringify(m.training.seed)}\n` +
-          `dataset        ${m.data.source}, ${m.dataset.size} records, root ${m.dataset.root}\n` +
+          `dataset        ${m.data.source}, ${m.dataset.size} records (features proven ${m.data.featureRange === "unit" ? "in [0, 1]" : "32-bit integers"}), root ${m.dataset.root}\n` +
           `weights        initial ${m.weights.initial}\n               final   ${m.weights.final}\n` +
           `proof bundle   ${m.bundle.bytes} bytes, digest ${m.bundle.digest}\n` +
           (report.testAccuracy !== undefined ? `test accuracy  ${(100 * report.testAccuracy).toFixed(1)}% (reported by the publisher, not proven)\n` : ""),

@@ -74,6 +74,25 @@ export function eqEval(a: readonly bigint[], b: readonly bigint[]): bigint {
   return acc;
 }
 
+/**
+ * Σ_{x < n} eq(z, x) over the first n indices of {0,1}^k (bit j = variable j) in O(k): walking n's
+ * bits from the top, each set bit adds the block that agrees with n above it and has a 0 there. The
+ * MLE of the indicator [x < n] at z — so padding masks cost a verifier nothing.
+ */
+export function eqPrefixSum(z: readonly bigint[], n: number): bigint {
+  if (!Number.isInteger(n) || n < 0 || n > 2 ** z.length) throw new RangeError(`prefix of ${n} indices over ${z.length} variables`);
+  if (n === 2 ** z.length) return 1n;
+  let acc = 0n;
+  let prefix = 1n;
+  for (let j = z.length - 1; j >= 0; j--) {
+    if (Math.floor(n / 2 ** j) % 2 === 1) {
+      acc = add(acc, mul(prefix, sub(1n, z[j])));
+      prefix = mul(prefix, z[j]);
+    } else prefix = mul(prefix, sub(1n, z[j]));
+  }
+  return acc;
+}
+
 /** The multilinear extension of `values` (length 2^k, bit j of the index = variable j) at z. */
 export function mleEvaluate(values: readonly bigint[], z: readonly bigint[]): bigint {
   if (values.length !== 1 << z.length) throw new RangeError(`MLE of ${values.length} values at a ${z.length}-variable point`);

@@ -40,11 +40,39 @@ export class FixedPointOverflow extends Error {
   }
 }
 
+/**
+ * What one run may be (docs/protocol.md §4.1): the step circuit's requirements (1 ≤ F ≤ 16,
+ * 16 < F + k ≤ 32, B a power of two) and size bounds that keep every tensor a prover or a verifier
+ * builds within one machine — a manifest that exceeds them is refused before any work.
+ */
+export const LIMITS = {
+  /** Weight layers L. */
+  layers: 16,
+  /** A layer's logical width. */
+  width: 1 << 16,
+  /** Padded entries of one weight matrix (d_{l−1}·d_l, e.g. 4096 × 4096). */
+  layerEntries: 1 << 24,
+  batch: 1 << 12,
+  /** Padded entries of one batch tensor (B·d_l). */
+  batchEntries: 1 << 24,
+} as const;
+
+/** Why the circuit cannot prove this configuration, or null. */
+export function configProblem(c: ModelConfig): string | null {
+  if (!Array.isArray(c.layers) || c.layers.length < 2 || c.layers.length > LIMITS.layers + 1) return `layers: 2 to ${LIMITS.layers + 1} widths`;
+  if (c.layers.some((d) => !Number.isInteger(d) || d < 1 || d > LIMITS.width)) return `layers: each width 1 to ${LIMITS.width}`;
+  if (!Number.isInteger(c.fracBits) || c.fracBits < 1 || c.fracBits > 16) return "frac bits F must be 1 to 16";
+  if (!Number.isInteger(c.lrShift) || c.lrShift < 0 || c.fracBits + c.lrShift <= 16 || c.fracBits + c.lrShift > 32) return "learning-rate shift k must make 16 < F + k ≤ 32";
+  if (!Number.isInteger(c.batch) || c.batch < 1 || nextPow2(c.batch) !== c.batch || c.batch > LIMITS.batch) return `batch must be a power of two up to ${LIMITS.batch}`;
+  const p = paddedLayers(c);
+  for (let l = 1; l < p.length; l++) if (p[l - 1] * p[l] > LIMITS.layerEntries) return `layer ${l} has ${p[l - 1]}×${p[l]} padded weights (at most 2^24)`;
+  if (p.some((d) => d * c.batch > LIMITS.batchEntries)) return `batch ${c.batch} × the widest layer exceeds 2^24 entries per batch tensor`;
+  return null;
+}
+
 export function checkConfig(c: ModelConfig): void {
-  if (c.layers.length < 2 || c.layers.some((d) => !Number.isInteger(d) || d < 1 || d > 1 << 16)) throw new RangeError("layers: at least two widths, each 1 to 65536");
-  if (!Number.isInteger(c.fracBits) || c.fracBits < 1 || c.fracBits > 24) throw new RangeError("frac bits F must be 1 to 24");
-  if (!Number.isInteger(c.lrShift) || c.lrShift < 0 || c.lrShift > 30) throw new RangeError("learning-rate shift k must be 0 to 30");
-  if (!Number.isInteger(c.batch) || c.batch < 1 || nextPow2(c.batch) !== c.batch || c.batch > 1 << 12) throw new RangeError("batch must be a power of two up to 4096");
+  const problem = configProblem(c);
+  if (problem) throw new RangeError(problem);
 }
 
 /** A matrix: row-major, rows × cols. */

@@ -30,18 +30,25 @@ function sameVars(list: readonly { logRows: number; logCols: number }[], what: s
 
 // ---------------------------------------------------------------- identities (zero-checks)
 
-/** One entry-wise identity Σ_t c_t·Π_{j∈t} T_j(x) = 0 over the listed tensors (indices into them). */
+/**
+ * One entry-wise identity Σ_t c_t·Π_{j∈t} T_j(x) = 0 over the listed tensors (indices into them).
+ * Indices past the committed tensors name public factors: tables both sides know (e.g. a padding
+ * mask), which the prover folds like any factor and the verifier evaluates itself at the end.
+ */
 export type Identity = readonly { readonly coeff: bigint; readonly factors: readonly number[] }[];
+
+/** A public factor of an identity check, on the verifier's side: its MLE at a point. */
+export type PublicEvaluator = (r: readonly bigint[]) => bigint;
 
 /**
  * Proves every identity at every entry with one sumcheck: τ = challenges("zerocheck/tau", n),
  * α = challenge("zerocheck/alpha"), and Σ_x eq(τ,x)·Σ_i α^i·identity_i(x) = 0. Leaves claims on
- * every tensor at the sumcheck's point.
+ * every committed tensor at the sumcheck's point.
  */
-function identityStatement(n: number, tensors: number, identities: readonly Identity[], tau: bigint[], alpha: bigint[]): SumcheckStatement {
+function identityStatement(n: number, tensors: number, publics: number, identities: readonly Identity[], tau: bigint[], alpha: bigint[]): SumcheckStatement {
   const terms: Term[] = [];
   identities.forEach((identity, i) => identity.forEach((t) => terms.push({ coeff: mul(alpha[i], fr(t.coeff)), factors: t.factors, eq: true })));
-  return { numVars: n, terms, publicFactors: new Array(tensors).fill(false), eqPoint: tau };
+  return { numVars: n, terms, publicFactors: [...new Array<boolean>(tensors).fill(false), ...new Array<boolean>(publics).fill(true)], eqPoint: tau };
 }
 
 function identityChallenges(t: { challenge(name: string): bigint; challenges(name: string, n: number): bigint[] }, n: number, count: number) {
@@ -50,24 +57,34 @@ function identityChallenges(t: { challenge(name: string): bigint; challenges(nam
   return { tau, alpha };
 }
 
-export function proveIdentities(ctx: ProverContext, claims: ProverClaims, tensors: readonly CommittedTensor[], identities: readonly Identity[]): SumcheckProof {
+export function proveIdentities(ctx: ProverContext, claims: ProverClaims, tensors: readonly CommittedTensor[], identities: readonly Identity[], publics: readonly FrTensor[] = []): SumcheckProof {
   const n = sameVars(tensors.map((t) => t.commitment), "identity");
   const { tau, alpha } = identityChallenges(ctx.transcript, n, identities.length);
-  const res = proveSumcheck(ctx, identityStatement(n, tensors.length, identities, tau, alpha), tensors.map((t) => t.tensor.flat()), { value: 0n, blind: 0n });
+  const statement = identityStatement(n, tensors.length, publics.length, identities, tau, alpha);
+  const res = proveSumcheck(ctx, statement, [...tensors.map((t) => t.tensor.flat()), ...publics], { value: 0n, blind: 0n });
   tensors.forEach((t, j) => claims.add(t, res.point, res.evals[j]!));
   return res.proof;
 }
 
-export function verifyIdentities(ctx: VerifierContext, claims: VerifierClaims, tensors: readonly TensorCommitment[], identities: readonly Identity[], proof: SumcheckProof, what = "identity"): void {
+export function verifyIdentities(
+  ctx: VerifierContext,
+  claims: VerifierClaims,
+  tensors: readonly TensorCommitment[],
+  identities: readonly Identity[],
+  proof: SumcheckProof,
+  what = "identity",
+  publics: readonly PublicEvaluator[] = [],
+): void {
   const n = sameVars(tensors, what);
   const { tau, alpha } = identityChallenges(ctx.transcript, n, identities.length);
-  const res = verifySumcheck(ctx, identityStatement(n, tensors.length, identities, tau, alpha), new Lin(), proof, undefined, what);
+  const statement = identityStatement(n, tensors.length, publics.length, identities, tau, alpha);
+  const res = verifySumcheck(ctx, statement, new Lin(), proof, (j, r) => publics[j - tensors.length](r), what);
   tensors.forEach((c, j) => claims.add(c, res.point, res.evals[j]!));
 }
 
 /** The proof layout of an identity check (what a reader needs; no challenges). */
-export const identityLayout = (n: number, tensors: number, identities: readonly Identity[]): SumcheckStatement =>
-  identityStatement(n, tensors, identities, new Array(n).fill(0n), new Array(identities.length).fill(1n));
+export const identityLayout = (n: number, tensors: number, identities: readonly Identity[], publics = 0): SumcheckStatement =>
+  identityStatement(n, tensors, publics, identities, new Array(n).fill(0n), new Array(identities.length).fill(1n));
 
 export interface HadamardInstance<T> {
   a: T;

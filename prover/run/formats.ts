@@ -59,6 +59,9 @@ function parse<T>(file: string, kind: keyof typeof MAGIC, bytes: Uint8Array, f: 
   }
 }
 
+/** The size of dataset.bin for n records (magic, three counts, two 64-byte points per record). */
+export const datasetFileBytes = (n: number): number => 8 + 12 + 128 * n;
+
 export function encodeDataset(c: DatasetCommitments): Uint8Array {
   const w = new ProofWriter().u32(c.cx.length).u32(c.featureCols).u32(c.labelCols);
   c.cx.forEach((x, i) => w.point(x).point(c.cy[i]));

@@ -2,40 +2,95 @@
  * The run manifest (docs/protocol.md §4.5): the contract between the prover, the chain and every
  * verifier. Written canonically (fixed key order, two-space JSON, trailing newline); its keccak-256
  * digest identifies the run (the registry's manifestDigest). A reader rejects any file that is not
- * byte-for-byte the canonical form of what it parses to, so one run has exactly one manifest.
+ * byte-for-byte the canonical form of what it parses to, so one run has exactly one manifest. A
+ * manifest of another format version is refused with a message saying so.
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { z } from "zod";
 import { toHex } from "../crypto/bn254";
 import { ProofWriter } from "../protocol/codec";
 import { type TensorCommitment, hyraxCodec } from "../protocol/hyrax";
+import { type ModelConfig, configProblem, paddedLayers } from "../model/fixed";
+import { DEFAULT_LABEL, generatorSetId } from "../protocol/generators";
+import { FEATURE_RANGES, type FeatureRange, stepDims } from "../training/circuit";
+import { stepKeySize } from "../training/step";
 import { RunFileError } from "./formats";
 
-export const MANIFEST_FORMAT = "zkdl-run/1";
-export const PROVER_VERSION = "zkdl-chain/0.1.0";
+export const MANIFEST_FORMAT = "zkdl-run/2";
+export const PROVER_VERSION = "zkdl-chain/0.2.0";
+
+/** What one run may hold besides its model (docs/protocol.md §4.5): a verifier refuses more before any work. */
+export const RUN_LIMITS = {
+  steps: 1 << 20,
+  records: 1 << 24,
+} as const;
 
 const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, "a 0x-prefixed 32-byte lowercase hex string");
+const address = z
+  .string()
+  .regex(/^0x[0-9a-f]{40}$/, "a 0x-prefixed 20-byte lowercase hex address")
+  .refine((a) => !/^0x0{40}$/.test(a), "the zero address");
 const int = z.number().int().nonnegative();
 
-export const manifestSchema = z.object({
-  format: z.literal(MANIFEST_FORMAT),
-  prover: z.string(),
-  model: z.object({
-    layers: z.array(int.min(1)).min(2),
-    paddedLayers: z.array(int.min(1)).min(2),
-    fracBits: int,
-    lrShift: int,
-    batch: int.min(1),
-    activation: z.literal("relu"),
-    loss: z.literal("squared-error"),
-  }),
-  training: z.object({ steps: int.min(1), seed: z.string().min(1).max(256), init: z.literal("he-uniform/zkdl-chain/v1/init"), schedule: z.literal("zkdl-chain/v1/batches") }),
-  data: z.object({ source: z.string().min(1), records: int.min(1), features: int.min(1), classes: int.min(1) }),
-  generators: z.object({ label: z.string().min(1).max(64), size: int.min(1), id: hex32 }),
-  dataset: z.object({ size: int.min(1), root: hex32, commitments: z.literal("dataset.bin"), commitmentsDigest: hex32, tree: z.literal("dataset-tree.json") }),
-  weights: z.object({ initial: hex32, final: hex32, steps: z.array(hex32).min(1) }),
-  bundle: z.object({ file: z.literal("proof.bin"), digest: hex32, bytes: int }),
-});
+/**
+ * The manifest's schema refuses everything the prover cannot produce (docs/protocol.md §4.5), so a
+ * hostile manifest is refused by its shape before a verifier derives a generator or reads a proof:
+ * a configuration the step circuit cannot prove or beyond the size limits, widths and counts that
+ * disagree with each other, a generator set other than the one the circuit needs.
+ */
+export const manifestSchema = z
+  .object({
+    format: z.literal(MANIFEST_FORMAT),
+    prover: z.string().min(1).max(64),
+    /** The publisher's address: bound into every step proof (the run binding). */
+    publisher: address,
+    model: z.object({
+      layers: z.array(int.min(1)).min(2),
+      paddedLayers: z.array(int.min(1)).min(2),
+      fracBits: int,
+      lrShift: int,
+      batch: int.min(1),
+      activation: z.literal("relu"),
+      loss: z.literal("squared-error"),
+    }),
+    training: z.object({
+      steps: int.min(1).max(RUN_LIMITS.steps),
+      seed: z.string().min(1).max(256),
+      init: z.literal("he-uniform/zkdl-chain/v1/init"),
+      schedule: z.literal("zkdl-chain/v1/batches"),
+    }),
+    data: z.object({
+      source: z.enum(["mnist", "csv"]),
+      records: int.min(1).max(RUN_LIMITS.records),
+      features: int.min(1),
+      classes: int.min(1),
+      featureRange: z.enum(FEATURE_RANGES as [FeatureRange, ...FeatureRange[]]),
+    }),
+    generators: z.object({ label: z.literal(DEFAULT_LABEL), size: int.min(1), id: hex32 }),
+    dataset: z.object({ size: int.min(1), root: hex32, commitments: z.literal("dataset.bin"), commitmentsDigest: hex32, tree: z.literal("dataset-tree.json") }),
+    weights: z.object({ initial: hex32, final: hex32, steps: z.array(hex32).min(1).max(RUN_LIMITS.steps) }),
+    bundle: z.object({ file: z.literal("proof.bin"), digest: hex32, bytes: int.max(2 ** 32 - 1) }),
+  })
+  .superRefine((m, ctx) => {
+    const problem = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
+    const config = configOf(m);
+    const why = configProblem(config);
+    if (why) return problem(["model"], why);
+    const L = m.model.layers.length - 1;
+    if (m.model.paddedLayers.join() !== paddedLayers(config).join()) problem(["model", "paddedLayers"], "not the layers padded to powers of two");
+    if (m.data.features !== m.model.layers[0]) problem(["data", "features"], `${m.data.features} features for an input layer of ${m.model.layers[0]}`);
+    if (m.data.classes !== m.model.layers[L]) problem(["data", "classes"], `${m.data.classes} classes for an output layer of ${m.model.layers[L]}`);
+    if (m.dataset.size !== m.data.records) problem(["dataset", "size"], `${m.dataset.size} commitments for ${m.data.records} records`);
+    if (m.data.records < m.model.batch) problem(["data", "records"], `${m.data.records} records cannot fill a batch of ${m.model.batch}`);
+    if (m.weights.steps.length !== m.training.steps) problem(["weights", "steps"], `${m.weights.steps.length} step digests for ${m.training.steps} steps`);
+    else if (m.weights.steps[m.training.steps - 1] !== m.weights.final) problem(["weights", "final"], "not the last step's digest");
+    const size = stepKeySize(stepDims(config, m.data.featureRange));
+    if (m.generators.size !== size) problem(["generators", "size"], `the circuit's key has ${size} generators`);
+    else if (toHex(generatorSetId(m.generators.label, size)) !== m.generators.id) problem(["generators", "id"], "not the id of the label and size");
+  });
+
+/** The model configuration a manifest states. */
+export const configOf = (m: Pick<Manifest, "model" | "training">): ModelConfig => ({ layers: m.model.layers, fracBits: m.model.fracBits, lrShift: m.model.lrShift, batch: m.model.batch, seed: m.training.seed });
 
 export type Manifest = z.infer<typeof manifestSchema>;
 
@@ -56,6 +111,10 @@ export function parseManifest(file: string, bytes: Uint8Array): Manifest {
   } catch (e) {
     throw new RunFileError(file, `not JSON (${(e as Error).message})`);
   }
+  const format = (json as { format?: unknown } | null)?.format;
+  if (typeof format === "string" && format !== MANIFEST_FORMAT && /^zkdl-run\/\d+$/.test(format)) {
+    throw new RunFileError(file, `format ${format} is not read by ${PROVER_VERSION} (it reads ${MANIFEST_FORMAT}): the run was made by another version of the prover; train it again with this one`);
+  }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -74,10 +133,11 @@ export function weightsDigest(commitments: readonly TensorCommitment[]): string 
 }
 
 /**
- * What a step proof binds besides its own statement: the run's model, training, data, generators
- * and dataset root (not the outputs), so a step proof cannot be replayed in another run.
+ * What a step proof binds besides its own statement (docs/protocol.md §4.5): the publisher and the
+ * run's model, training, data, generators and dataset root (not the outputs), so a step proof cannot
+ * be replayed in another run, nor registered by anyone but its publisher.
  */
-export function runBinding(m: Pick<Manifest, "model" | "training" | "data" | "generators" | "dataset">): Uint8Array {
-  const statement = { model: m.model, training: m.training, data: m.data, generators: m.generators, dataset: { size: m.dataset.size, root: m.dataset.root } };
+export function runBinding(m: Pick<Manifest, "publisher" | "model" | "training" | "data" | "generators" | "dataset">): Uint8Array {
+  const statement = { publisher: m.publisher, model: m.model, training: m.training, data: m.data, generators: m.generators, dataset: { size: m.dataset.size, root: m.dataset.root } };
   return keccak_256(new TextEncoder().encode("zkdl-chain/v1/run\n" + JSON.stringify(statement)));
 }

@@ -13,14 +13,21 @@ import { floatPredict, floatStep, toFloat } from "../model/float";
 import { batchInputs, prepareTraining } from "../training/inputs";
 import { proveStep } from "../training/step";
 import { encodeBundle, encodeDataset, encodeOpenings, encodeRecords, encodeWeights, PRIVATE_FILES } from "./formats";
-import { MANIFEST_FORMAT, type Manifest, PROVER_VERSION, digestHex, manifestBytes, manifestDigest, runBinding, weightsDigest } from "./manifest";
+import { MANIFEST_FORMAT, type Manifest, PROVER_VERSION, RUN_LIMITS, digestHex, manifestBytes, manifestDigest, runBinding, weightsDigest } from "./manifest";
+import { isAddress } from "ethers";
+import { toHex } from "../crypto/bn254";
+import type { DEFAULT_LABEL } from "../protocol/generators";
+import type { FeatureRange } from "../training/circuit";
 
 export interface TrainOptions {
   readonly config: ModelConfig;
+  /** The publisher's address (the account that will register the run): bound into every step proof. */
+  readonly publisher: string;
+  /** What the features are proven to be; by default the tightest range the records fit. */
+  readonly featureRange?: FeatureRange;
   readonly steps: number;
   readonly records: Records;
-  /** "mnist" or "csv". */
-  readonly source: string;
+  readonly source: "mnist" | "csv";
   /** Held-out records for the accuracy report (optional). */
   readonly test?: Records;
   readonly out: string;
@@ -47,25 +54,40 @@ export interface RunReport {
 }
 
 
+/** Trains, proves and writes a run, after checking that the records and the publisher fit the model. */
 export function trainRun(o: TrainOptions): TrainResult {
   const c = o.config;
   checkConfig(c);
   if (existsSync(o.out) && !o.overwrite) throw new RangeError(`${o.out} exists; choose another --out or pass --force`);
-  const p = paddedLayers(c);
-  const L = p.length - 1;
+  const L = c.layers.length - 1;
   if (o.records.features !== c.layers[0]) throw new RangeError(`the records have ${o.records.features} features; the first layer is ${c.layers[0]} wide`);
   if (o.records.classes > c.layers[L]) throw new RangeError(`the records have ${o.records.classes} classes; the last layer is ${c.layers[L]} wide`);
-  if (!Number.isInteger(o.steps) || o.steps < 1) throw new RangeError("steps must be a positive integer");
+  if (!Number.isInteger(o.steps) || o.steps < 1 || o.steps > RUN_LIMITS.steps) throw new RangeError(`steps must be an integer from 1 to ${RUN_LIMITS.steps}`);
+  if (o.records.count < c.batch || o.records.count > RUN_LIMITS.records) throw new RangeError(`a batch of ${c.batch} needs ${c.batch} to ${RUN_LIMITS.records} records (have ${o.records.count})`);
+  if (!isAddress(o.publisher) || /^0x0{40}$/i.test(o.publisher)) throw new RangeError(`publisher ${JSON.stringify(o.publisher)} is not an address`);
+  return proveRun(o);
+}
+
+/**
+ * Trains, proves and writes a run as told, without checking the records against the model: the
+ * prover of a run whose records may lie (wider rows, extra classes) — tests use it to play a
+ * cheating publisher. Use trainRun.
+ */
+export function proveRun(o: TrainOptions): TrainResult {
+  const c = o.config;
+  const p = paddedLayers(c);
+  const L = p.length - 1;
   o.onStage?.("generators and dataset commitments");
-  const setup = prepareTraining(c, o.records);
+  const setup = prepareTraining(c, o.records, o.featureRange);
   const { d, key, commitments, openings, schedule } = setup;
   const tree = datasetTree(commitments);
   const datasetBytes = encodeDataset(commitments);
   const statement = {
+    publisher: o.publisher.toLowerCase(),
     model: { layers: [...c.layers], paddedLayers: p, fracBits: c.fracBits, lrShift: c.lrShift, batch: c.batch, activation: "relu" as const, loss: "squared-error" as const },
     training: { steps: o.steps, seed: c.seed, init: "he-uniform/zkdl-chain/v1/init" as const, schedule: "zkdl-chain/v1/batches" as const },
-    data: { source: o.source, records: o.records.count, features: o.records.features, classes: c.layers[L] },
-    generators: { label: key.label, size: key.size, id: "0x" + Buffer.from(key.id).toString("hex") },
+    data: { source: o.source, records: o.records.count, features: c.layers[0], classes: c.layers[L], featureRange: d.featureRange },
+    generators: { label: key.label as typeof DEFAULT_LABEL, size: key.size, id: toHex(key.id) },
     dataset: { size: o.records.count, root: tree.root, commitments: "dataset.bin" as const, commitmentsDigest: digestHex(datasetBytes), tree: "dataset-tree.json" as const },
   };
   const run = runBinding(statement);
@@ -95,10 +117,12 @@ export function trainRun(o: TrainOptions): TrainResult {
     o.onStep?.({ step: t, steps: o.steps, loss, proveMs: ms, bytes: proof.bytes.length });
   }
   const bundle = encodeBundle({ initial, steps: stepProofs });
+  const { publisher, ...rest } = statement;
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     prover: PROVER_VERSION,
-    ...statement,
+    publisher,
+    ...rest,
     weights: { initial: weightsDigest(initial), final: stepDigests[stepDigests.length - 1], steps: stepDigests },
     bundle: { file: "proof.bin", digest: digestHex(bundle), bytes: bundle.length },
   };

@@ -18,9 +18,12 @@ import { EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group
 import { type TensorCommitment, sameShape } from "../protocol/hyrax";
 import { weightShape } from "../training/circuit";
 import { verifyStep } from "../training/step";
-import { decodeBundle, decodeDataset, RunFileError } from "./formats";
-import { type Manifest, digestHex, manifestDigest, parseManifest, runBinding, weightsDigest } from "./manifest";
-import { stepDims } from "../training/inputs";
+import { EncodingError } from "../crypto/bn254";
+import { ProofFormatError } from "../protocol/codec";
+import { Rejection } from "../protocol/context";
+import { stepDims } from "../training/circuit";
+import { datasetFileBytes, decodeBundle, decodeDataset, RunFileError } from "./formats";
+import { type Manifest, configOf, digestHex, manifestDigest, parseManifest, runBinding, weightsDigest } from "./manifest";
 
 export interface StepReport {
   readonly step: number;
@@ -32,6 +35,8 @@ export interface StepReport {
 export interface RunVerdict {
   readonly valid: boolean;
   readonly reason?: string;
+  /** Set when the reason is a missing or malformed file: its path. */
+  readonly malformed?: string;
   readonly manifestDigest?: string;
   readonly manifest?: Manifest;
   readonly steps: StepReport[];
@@ -41,6 +46,8 @@ export interface RunVerdict {
 export interface VerifyRunOptions {
   readonly engine?: MsmEngine;
   readonly nativeGenerators?: boolean;
+  /** The account the run is registered by (e.g. from the chain): the manifest must name it. */
+  readonly publisher?: string;
   readonly onStep?: (r: StepReport, total: number) => void;
 }
 
@@ -64,28 +71,67 @@ export function folderFiles(dir: string): RunFiles {
 }
 
 /**
- * Throws RunFileError for a missing or malformed file; answers a verdict for everything else.
- * `source` is a run folder or any other RunFiles (a downloaded public bundle).
+ * Answers a verdict for everything a run's files can hold — a missing or malformed file (`malformed`
+ * names it), a configuration the prover cannot produce, a proof that does not verify — and throws
+ * only for a bug of its own. Sizes are checked against the manifest (whose schema bounds them) before
+ * anything is hashed, derived or verified. `source` is a run folder or any other RunFiles (a
+ * downloaded public bundle).
  */
 export function verifyRun(source: string | RunFiles, o: VerifyRunOptions = {}): RunVerdict {
   const files = typeof source === "string" ? folderFiles(source) : source;
   const started = performance.now();
   const steps: StepReport[] = [];
-  const fail = (reason: string, m?: Manifest): RunVerdict => ({ valid: false, reason, manifest: m, manifestDigest: m ? manifestDigest(m) : undefined, steps, ms: performance.now() - started });
-  const m = parseManifest(files.path("manifest.json"), files.read("manifest.json"));
-  const engine = o.engine ?? nobleEngine;
-  if (m.model.paddedLayers.length !== m.model.layers.length) return fail("manifest: paddedLayers and layers differ in length", m);
-  const config = { layers: m.model.layers, fracBits: m.model.fracBits, lrShift: m.model.lrShift, batch: m.model.batch, seed: m.training.seed };
-  const d = stepDims(config);
-  if (d.logDims.some((v, i) => 2 ** v !== m.model.paddedLayers[i])) return fail("manifest: paddedLayers are not the layers padded to powers of two", m);
+  let m: Manifest | undefined;
+  const verdict = (valid: boolean, reason?: string, malformed?: string): RunVerdict => ({
+    valid,
+    ...(reason === undefined ? {} : { reason }),
+    ...(malformed === undefined ? {} : { malformed }),
+    manifest: m,
+    manifestDigest: m ? manifestDigest(m) : undefined,
+    steps,
+    ms: performance.now() - started,
+  });
+  try {
+    m = parseManifest(files.path("manifest.json"), files.read("manifest.json"));
+    const failure = checkRun(files, m, steps, o);
+    return failure === null ? verdict(true) : verdict(false, failure);
+  } catch (e) {
+    if (e instanceof RunFileError) return verdict(false, e.message, e.file);
+    // A refusal from below (an encoding, a size, a shape the code will not take) is a verdict too.
+    if (e instanceof ProofFormatError || e instanceof EncodingError || e instanceof Rejection || e instanceof RangeError) return verdict(false, `refused: ${e.message}`);
+    throw e;
+  }
+}
 
+/** Why the run does not verify, or null; throws RunFileError for a missing or malformed file. */
+function checkRun(files: RunFiles, m: Manifest, steps: StepReport[], o: VerifyRunOptions): string | null {
+  const engine = o.engine ?? nobleEngine;
+  if (o.publisher !== undefined && o.publisher.toLowerCase() !== m.publisher) return `the manifest names publisher ${m.publisher}, not ${o.publisher.toLowerCase()}`;
+  const config = configOf(m);
+  const d = stepDims(config, m.data.featureRange);
+  const L = m.model.layers.length - 1;
+  const p = m.model.paddedLayers;
+
+  // Sizes first: everything below is bounded by the manifest, whose schema bounds it in turn.
   const datasetBytes = files.read(m.dataset.commitments);
-  if (digestHex(datasetBytes) !== m.dataset.commitmentsDigest) return fail("dataset.bin does not match the manifest's digest", m);
+  if (datasetBytes.length !== datasetFileBytes(m.dataset.size)) return `dataset.bin holds ${datasetBytes.length} bytes; ${m.dataset.size} records take ${datasetFileBytes(m.dataset.size)}`;
+  const bundleBytes = files.read(m.bundle.file);
+  if (bundleBytes.length !== m.bundle.bytes) return `proof.bin holds ${bundleBytes.length} bytes; the manifest says ${m.bundle.bytes}`;
+
+  if (digestHex(datasetBytes) !== m.dataset.commitmentsDigest) return "dataset.bin does not match the manifest's digest";
   const dataset = decodeDataset(files.path(m.dataset.commitments), datasetBytes);
-  if (dataset.cx.length !== m.dataset.size || m.dataset.size !== m.data.records) return fail(`dataset.bin holds ${dataset.cx.length} records; the manifest says ${m.dataset.size}`, m);
-  if (dataset.featureCols !== m.model.paddedLayers[0] || dataset.labelCols !== m.model.paddedLayers[m.model.paddedLayers.length - 1]) return fail("dataset rows are not as wide as the padded input and output layers", m);
+  if (dataset.cx.length !== m.dataset.size) return `dataset.bin holds ${dataset.cx.length} records; the manifest says ${m.dataset.size}`;
+  if (dataset.featureCols !== p[0] || dataset.labelCols !== p[L]) return "dataset rows are not as wide as the padded input and output layers";
+  if (digestHex(bundleBytes) !== m.bundle.digest) return "proof.bin does not match the manifest's digest";
+  const bundle = decodeBundle(files.path(m.bundle.file), bundleBytes);
+  if (bundle.initial.length !== L) return `the bundle has ${bundle.initial.length} initial weight commitments for ${L} layers`;
+  if (bundle.steps.length !== m.training.steps) return `the bundle has ${bundle.steps.length} step proofs; the manifest says ${m.training.steps}`;
+  // Every step proof of one run has the same layout, hence the same length.
+  const unequal = bundle.steps.findIndex((s) => s.length !== bundle.steps[0].length);
+  if (unequal > 0) return `step ${unequal}: its proof is ${bundle.steps[unequal].length} bytes, step 0's ${bundle.steps[0].length}`;
+
   const root = datasetTree(dataset).root;
-  if (root !== m.dataset.root) return fail(`the dataset commitments rebuild root ${root}, not the manifest's ${m.dataset.root}`, m);
+  if (root !== m.dataset.root) return `the dataset commitments rebuild root ${root}, not the manifest's ${m.dataset.root}`;
   let treeJson: unknown;
   try {
     treeJson = JSON.parse(new TextDecoder().decode(files.read(m.dataset.tree)));
@@ -98,26 +144,19 @@ export function verifyRun(source: string | RunFiles, o: VerifyRunOptions = {}): 
   } catch (e) {
     throw new RunFileError(files.path(m.dataset.tree), (e as Error).message);
   }
-  if (treeRoot !== m.dataset.root) return fail(`dataset-tree.json has root ${treeRoot}, not the manifest's`, m);
+  if (treeRoot !== m.dataset.root) return `dataset-tree.json has root ${treeRoot}, not the manifest's`;
 
-  const bundleBytes = files.read(m.bundle.file);
-  if (digestHex(bundleBytes) !== m.bundle.digest || bundleBytes.length !== m.bundle.bytes) return fail("proof.bin does not match the manifest's digest", m);
-  const bundle = decodeBundle(files.path(m.bundle.file), bundleBytes);
-  const L = m.model.layers.length - 1;
-  if (bundle.initial.length !== L) return fail(`the bundle has ${bundle.initial.length} initial weight commitments for ${L} layers`, m);
-  if (bundle.steps.length !== m.training.steps || m.weights.steps.length !== m.training.steps) return fail(`the bundle has ${bundle.steps.length} step proofs; the manifest says ${m.training.steps}`, m);
-
+  // The schema checked the generator set's label, size and id; derive it only now.
   const key = commitmentKey(m.generators.size, { label: m.generators.label, source: o.nativeGenerators ? "native" : "ts" });
-  if ("0x" + Buffer.from(key.id).toString("hex") !== m.generators.id) return fail("manifest: generator-set id does not match its label and size", m);
 
   // The initial weights are the seeded ones: check Σ_j γ_j·C_j = Σ_i (γᵀW)_i·G_i per layer (γ random).
-  if (weightsDigest(bundle.initial) !== m.weights.initial) return fail("the initial weight commitments do not match the manifest's digest", m);
+  if (weightsDigest(bundle.initial) !== m.weights.initial) return "the initial weight commitments do not match the manifest's digest";
   const w0 = initialWeights(config);
   const eqs = new EquationSet();
   for (let l = 0; l < L; l++) {
     const c = bundle.initial[l];
     const shape = weightShape(d.logDims[l] + d.logDims[l + 1]);
-    if (!sameShape(c, shape)) return fail(`initial W${l + 1} has the wrong shape`, m);
+    if (!sameShape(c, shape)) return `initial W${l + 1} has the wrong shape`;
     const cols = 1 << c.logCols;
     const gamma = c.rows.map(() => randomFr());
     const lin = new Lin();
@@ -131,35 +170,31 @@ export function verifyRun(source: string | RunFiles, o: VerifyRunOptions = {}): 
     eqs.require(`initial W${l + 1} is not the seeded initialisation`, lin);
   }
   const initialFailure = eqs.settle(engine);
-  if (initialFailure) return fail(initialFailure, m);
+  if (initialFailure) return initialFailure;
 
   const run = runBinding(m);
   const schedule = new BatchSchedule(m.data.records, m.model.batch, m.training.seed);
   let W: TensorCommitment[] = bundle.initial;
-  const p = m.model.paddedLayers;
   for (let t = 0; t < bundle.steps.length; t++) {
     const stepStart = performance.now();
     const idx = schedule.indices(t);
     const X = batchCommitment(dataset.cx, idx, p[0]);
     const Y = batchCommitment(dataset.cy, idx, p[L]);
-    let verdict;
+    let result;
     try {
-      verdict = verifyStep(key, d, run, t, { X, Y, W }, bundle.steps[t], engine);
+      result = verifyStep(key, d, run, t, { X, Y, W }, bundle.steps[t], engine);
     } catch (e) {
-      const r: StepReport = { step: t, valid: false, reason: `malformed step proof: ${(e as Error).message}`, ms: performance.now() - stepStart };
-      steps.push(r);
-      o.onStep?.(r, bundle.steps.length);
-      return fail(`step ${t}: ${r.reason}`, m);
+      if (!(e instanceof ProofFormatError || e instanceof EncodingError)) throw e;
+      result = { verdict: { valid: false as const, reason: `malformed step proof: ${e.message}` }, next: [] };
     }
-    const r: StepReport = verdict.verdict.valid
+    const r: StepReport = result.verdict.valid
       ? { step: t, valid: true, ms: performance.now() - stepStart }
-      : { step: t, valid: false, reason: verdict.verdict.reason, ms: performance.now() - stepStart };
+      : { step: t, valid: false, reason: result.verdict.reason, ms: performance.now() - stepStart };
     steps.push(r);
     o.onStep?.(r, bundle.steps.length);
-    if (!r.valid) return fail(`step ${t}: ${r.reason}`, m);
-    W = verdict.next;
-    if (weightsDigest(W) !== m.weights.steps[t]) return fail(`step ${t}: its weights do not match the manifest's digest for that step`, m);
+    if (!r.valid) return `step ${t}: ${r.reason}`;
+    W = result.next;
+    if (weightsDigest(W) !== m.weights.steps[t]) return `step ${t}: its weights do not match the manifest's digest for that step`;
   }
-  if (m.weights.steps[m.weights.steps.length - 1] !== m.weights.final) return fail("the final weights digest is not the last step's", m);
-  return { valid: true, manifest: m, manifestDigest: manifestDigest(m), steps, ms: performance.now() - started };
+  return null;
 }

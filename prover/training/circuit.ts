@@ -10,10 +10,18 @@
  *   Z<L>, GA<l>:  V + 2^31 = L0 + 2^16·L1                   (V ∈ [−2^31, 2^31))
  *   U<l> (the update, at most half a unit per step):  U + 2^15 = L0  (U ∈ [−2^15, 2^15))
  *   RU<l> ∈ [−2^(F+k−1), 2^(F+k−1)):  RU + 2^(F+k−1) = L0 + 2^16·L1, L1 < 2^(F+k−16) (shifted lookup)
- *   X (the records' features):  X + 2^31 = L0 + 2^16·L1;  Y (labels): entries in {0, 2^F}, rows summing to 2^F
+ *   X (the records' features), by the run's feature range:
+ *     "unit" (reals in [0, 1]):  X = L0 + 2^F·L1, L0 ∈ [0, 2^F), L1 binary, L0·L1 = 0   (X ∈ [0, 2^F])
+ *     "int32":                   X + 2^31 = L0 + 2^16·L1                              (32-bit integers)
+ *   Y (labels): entries in {0, 2^F}, rows summing to 2^F
+ *   padding: every column of X past `features` and of Y past `classes` is zero (a zero-check with a
+ *     public column mask), so the one hot label entry is a real class, and the padding rows and
+ *     columns of every weight matrix — zero in the seeded initial weights — stay zero.
  * Quotients are range-checked so that each rounding has exactly one witness (a remainder outside its
  * range, or a quotient that is not a small integer, cannot be proven).
  */
+import type { Records } from "../data/records";
+import { type ModelConfig, paddedLayers } from "../model/fixed";
 import type { Identity } from "../protocol/relations";
 import type { TensorShape } from "../protocol/hyrax";
 
@@ -24,6 +32,32 @@ export interface StepDims {
   readonly logDims: readonly number[];
   readonly fracBits: number;
   readonly lrShift: number;
+  /** Logical widths of the input and output layers: X's columns ≥ features and Y's ≥ classes are padding. */
+  readonly features: number;
+  readonly classes: number;
+  readonly featureRange: FeatureRange;
+}
+
+/** What the records' features are proven to be: "unit" = reals in [0, 1] (X ∈ [0, 2^F]), "int32" = 32-bit integers. */
+export type FeatureRange = "unit" | "int32";
+export const FEATURE_RANGES: readonly FeatureRange[] = ["unit", "int32"];
+
+/** A public factor of an identity check: the tensor that is 1 in every column ≥ `from` (the padding). */
+export interface ColumnMask {
+  readonly from: number;
+}
+
+/** The step dimensions of a model: log2 of the batch and of the padded widths, F and k, the logical input and output widths. */
+export function stepDims(c: ModelConfig, featureRange: FeatureRange): StepDims {
+  const L = c.layers.length - 1;
+  return { logB: Math.log2(c.batch), logDims: paddedLayers(c).map(Math.log2), fracBits: c.fracBits, lrShift: c.lrShift, features: c.layers[0], classes: c.layers[L], featureRange };
+}
+
+/** "unit" when every feature is in [0, 2^F] (reals in [0, 1], e.g. pixels), else "int32". */
+export function featureRangeOf(records: Records, fracBits: number): FeatureRange {
+  const one = 2 ** fracBits;
+  for (let i = 0; i < records.count * records.features; i++) if (records.x[i] < 0 || records.x[i] > one) return "int32";
+  return "unit";
 }
 
 export interface OperandSpec {
@@ -41,7 +75,8 @@ export interface ContractionSpec {
 
 export type RelationSpec =
   | { kind: "contraction"; label: string; innerVars: number; items: ContractionSpec[] }
-  | { kind: "identities"; label: string; tensors: string[]; identities: Identity[] }
+  /** Factor indices past `tensors` name `masks` (public). */
+  | { kind: "identities"; label: string; tensors: string[]; masks: ColumnMask[]; identities: Identity[] }
   | { kind: "linear"; label: string; terms: { coeff: bigint; name: string }[]; constant: bigint }
   /** Every row of `name` sums to `total`: one claim name~((½,…,½) ‖ r) = total/2^cols at a random row point r. */
   | { kind: "rowsums"; label: string; name: string; total: bigint };
@@ -62,6 +97,13 @@ export interface StepCircuit {
 
 const TWO16 = 1n << 16n;
 
+interface IdentityGroup {
+  readonly what: string;
+  readonly tensors: string[];
+  readonly masks: ColumnMask[];
+  readonly identities: Identity[];
+}
+
 function groupBy<T>(items: readonly T[], key: (t: T) => string): T[][] {
   const groups = new Map<string, T[]>();
   for (const it of items) groups.set(key(it), [...(groups.get(key(it)) ?? []), it]);
@@ -70,6 +112,10 @@ function groupBy<T>(items: readonly T[], key: (t: T) => string): T[][] {
 
 export function checkDims(d: StepDims): void {
   if (d.logDims.length < 2) throw new RangeError("a network has at least one layer");
+  const L = d.logDims.length - 1;
+  if (!Number.isInteger(d.features) || d.features < 1 || d.features > 2 ** d.logDims[0]) throw new RangeError("features must be 1 to the padded input width");
+  if (!Number.isInteger(d.classes) || d.classes < 1 || d.classes > 2 ** d.logDims[L]) throw new RangeError("classes must be 1 to the padded output width");
+  if (!FEATURE_RANGES.includes(d.featureRange)) throw new RangeError(`feature range must be one of ${FEATURE_RANGES.join(", ")}`);
   if (!Number.isInteger(d.fracBits) || d.fracBits < 1 || d.fracBits > 16) throw new RangeError("the step circuit needs 1 ≤ F ≤ 16");
   const fk = d.fracBits + d.lrShift;
   if (!(fk > 16 && fk <= 32)) throw new RangeError("the step circuit needs 16 < F + k ≤ 32");
@@ -135,10 +181,12 @@ export function stepCircuit(d: StepDims): StepCircuit {
       ],
     });
   }
-  const layerIdentities: { tensors: string[]; identities: Identity[] }[] = [];
+  const layerIdentities: IdentityGroup[] = [];
   for (let l = 1; l < L; l++) {
     layerIdentities.push({
+      what: `layer ${l}: ReLU, sign bits, ReLU gradient`,
       tensors: [`A${l}`, `Z${l}`, `S${l}`, `GZ${l}`, `GA${l}`],
+      masks: [],
       identities: [
         [
           { coeff: 1n, factors: [0] },
@@ -184,26 +232,50 @@ export function stepCircuit(d: StepDims): StepCircuit {
     const items = contractions.filter((c) => c.innerVars === innerVars).map((c) => c.spec);
     relations.push({ kind: "contraction", label: items.map((i) => i.label).join("; "), innerVars, items });
   }
-  // The labels are one-hot at scale 2^F: every entry is 0 or 2^F (joins the identities of its shape) …
+  // The records: features in their range with zero padding; labels one-hot at scale 2^F (every entry
+  // 0 or 2^F, zero padding) — these join the identities of their shapes.
+  const padding = (width: number, logCols: number): ColumnMask[] => (width < 2 ** logCols ? [{ from: width }] : []);
+  const xMasks = padding(d.features, d.logDims[0]);
+  const xTensors = d.featureRange === "unit" ? ["X", "XL0", "XL1"] : ["X"];
+  const xIdentities: Identity[] = xMasks.map(() => [{ coeff: 1n, factors: [0, xTensors.length] }]);
+  if (d.featureRange === "unit") {
+    xIdentities.push(
+      [
+        { coeff: 1n, factors: [2, 2] },
+        { coeff: -1n, factors: [2] },
+      ],
+      [{ coeff: 1n, factors: [1, 2] }],
+    );
+  }
+  if (xIdentities.length > 0) layerIdentities.push({ what: "features: range and zero padding", tensors: xTensors, masks: xMasks, identities: xIdentities });
+  const yMasks = padding(d.classes, d.logDims[L]);
   layerIdentities.push({
+    what: "labels: one-hot and zero padding",
     tensors: ["Y"],
+    masks: yMasks,
     identities: [
       [
         { coeff: 1n, factors: [0, 0] },
         { coeff: -(1n << F), factors: [0] },
       ],
+      ...yMasks.map((): Identity => [{ coeff: 1n, factors: [0, 1] }]),
     ],
   });
-  // Layers whose batch tensors share a shape share one identity sumcheck.
+  // Layers whose batch tensors share a shape share one identity sumcheck: committed tensors first,
+  // then the masks, each group's factor indices moved to match.
   for (const group of groupBy(layerIdentities, (li) => JSON.stringify(shapes.get(li.tensors[0])))) {
-    const tensors: string[] = [];
+    const tensors = group.flatMap((g) => g.tensors);
+    const masks = group.flatMap((g) => g.masks);
     const identities: Identity[] = [];
+    let tensorAt = 0;
+    let maskAt = tensors.length;
     for (const li of group) {
-      const offset = tensors.length;
-      tensors.push(...li.tensors);
-      for (const id of li.identities) identities.push(id.map((t) => ({ coeff: t.coeff, factors: t.factors.map((f) => f + offset) })));
+      const move = (f: number) => (f < li.tensors.length ? f + tensorAt : f - li.tensors.length + maskAt);
+      for (const id of li.identities) identities.push(id.map((t) => ({ coeff: t.coeff, factors: t.factors.map(move) })));
+      tensorAt += li.tensors.length;
+      maskAt += li.masks.length;
     }
-    relations.push({ kind: "identities", label: `identities of the ${group.map((g) => g.tensors[0]).join(", ")} tensors (ReLU, sign bits, ReLU gradients, one-hot labels)`, tensors, identities });
+    relations.push({ kind: "identities", label: `identities (${group.map((g) => g.what).join("; ")})`, tensors, masks, identities });
   }
   // … and each label row sums to 2^F (exactly one hot entry).
   relations.push({ kind: "rowsums", label: "one label per record", name: "Y", total: 1n << F });
@@ -223,8 +295,9 @@ export function stepCircuit(d: StepDims): StepCircuit {
   }
   const limbs = (v: string, extra: [bigint, string][], constant: bigint) =>
     linear(`range of ${v}`, [[1n, v], ...extra, [-1n, `${v}L0`], [-TWO16, `${v}L1`]], constant);
-  // The records' features are integers in [−2^31, 2^31) (not arbitrary field elements).
-  limbs("X", [], 1n << 31n);
+  // The records' features: X = L0 + 2^F·L1 (unit range) or X + 2^31 = L0 + 2^16·L1 (32-bit integers).
+  if (d.featureRange === "unit") linear("range of X", [[1n, "X"], [-1n, "XL0"], [-(1n << F), "XL1"]]);
+  else limbs("X", [], 1n << 31n);
   for (let l = 1; l <= L; l++) {
     if (l < L) limbs(`Z${l}`, [[1n << 32n, `S${l}`]], 0n);
     else limbs(`Z${l}`, [], 1n << 31n);
@@ -243,7 +316,10 @@ export function stepCircuit(d: StepDims): StepCircuit {
   for (let l = 1; l <= L; l++) remainder(`R${l}`);
   for (let l = 1; l < L; l++) remainder(`RG${l}`);
   const full = (v: string) => lookups.push({ name: `${v}L0`, shift: 0n }, { name: `${v}L1`, shift: 0n });
-  full("X");
+  if (d.featureRange === "unit") {
+    lookups.push({ name: "XL0", shift: 0n });
+    if (F < 16n) lookups.push({ name: "XL0", shift: TWO16 - (1n << F) });
+  } else full("X");
   for (let l = 1; l <= L; l++) full(`Z${l}`);
   for (let l = 1; l < L; l++) full(`GA${l}`);
   for (let l = 1; l <= L; l++) {

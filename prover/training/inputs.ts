@@ -12,7 +12,7 @@ import type { CommitmentKey } from "../protocol/generators";
 import { type CommittedTensor, commitTensor } from "../protocol/hyrax";
 import { nativeEngine } from "../protocol/native-engine";
 import { Transcript } from "../protocol/transcript";
-import { type StepDims, weightShape } from "./circuit";
+import { featureRangeOf, stepDims, weightShape } from "./circuit";
 import { stepKey } from "./step";
 
 /** The initial weights' commitments: wide rows, zero blinding. */
@@ -38,19 +38,15 @@ export function batchInputs(records: Records, commitments: DatasetCommitments, o
 
 /**
  * What every step of a run shares: the step dimensions and key, the committed dataset, the batch
- * schedule and the seeded initial weights with their commitments.
+ * schedule and the seeded initial weights with their commitments. The feature range is the tightest
+ * the records fit unless given.
  */
-export function prepareTraining(config: ModelConfig, records: Records) {
-  const d = stepDims(config);
+export function prepareTraining(config: ModelConfig, records: Records, featureRange = featureRangeOf(records, config.fracBits)) {
+  const d = stepDims(config, featureRange);
   const p = paddedLayers(config);
   const key = stepKey(d, "native");
   const { commitments, openings } = commitDataset(key, records, p[0], p[p.length - 1], config.fracBits);
   const schedule = new BatchSchedule(records.count, config.batch, config.seed);
   const weights = initialWeights(config);
   return { d, key, commitments, openings, schedule, weights, W: commitInitialWeights(key, weights) };
-}
-
-/** The step dimensions of a model: log2 of the batch and of the padded widths, F and k. */
-export function stepDims(c: ModelConfig): StepDims {
-  return { logB: Math.log2(c.batch), logDims: paddedLayers(c).map(Math.log2), fracBits: c.fracBits, lrShift: c.lrShift };
 }

@@ -9,7 +9,7 @@
  * circuit order, the range lookup over all lookup tensors, and the claims' reductions and openings.
  */
 import { FrTensor } from "../../native";
-import { fr, inv, mul } from "../crypto/fr";
+import { eqPrefixSum, fr, inv, mul, sub } from "../crypto/fr";
 import { ProofReader, ProofWriter } from "../protocol/codec";
 import { type ProverContext, Rejection, type VerifierContext } from "../protocol/context";
 import { ProverClaims, VerifierClaims, claimsCodec } from "../protocol/claims";
@@ -23,21 +23,35 @@ import type { Verdict } from "../protocol/statements";
 import { sumcheckCodec } from "../protocol/sumcheck";
 import { Transcript } from "../protocol/transcript";
 import { type Matrix, type StepTrace, matrixInts } from "../model/fixed";
-import { type StepDims, stepCircuit } from "./circuit";
+import { type ColumnMask, FEATURE_RANGES, type StepDims, stepCircuit } from "./circuit";
 
 export const STEP_DOMAIN = "zkdl-chain/v1/train-step";
 const TABLE = { lo: 0n, bits: 16 };
 
-/** The key a step of these dimensions needs (widest row of any tensor, and the lookup table). */
-export function stepKey(d: StepDims, source: "ts" | "native" = "ts"): CommitmentKey {
+/** How many generators a step of these dimensions needs (the widest row of any tensor, and the lookup table). */
+export function stepKeySize(d: StepDims): number {
   const circuit = stepCircuit(d);
-  const cols = Math.max(...[...circuit.shapes.values(), tableShape(TABLE.bits)].map((s) => 1 << s.logCols));
-  return commitmentKey(cols, { source });
+  return Math.max(...[...circuit.shapes.values(), tableShape(TABLE.bits)].map((s) => 1 << s.logCols));
+}
+
+/** The key a step of these dimensions needs. */
+export function stepKey(d: StepDims, source: "ts" | "native" = "ts"): CommitmentKey {
+  return commitmentKey(stepKeySize(d), { source });
 }
 
 function absorbStatement(t: Transcript, key: CommitmentKey, run: Uint8Array, step: number, d: StepDims): void {
-  t.absorb("generators", key.id).absorb("run", run).absorbU32s("step", [step]).absorbU32s("dims", [d.logB, d.fracBits, d.lrShift, ...d.logDims]);
+  t.absorb("generators", key.id).absorb("run", run).absorbU32s("step", [step]);
+  t.absorbU32s("dims", [d.logB, d.fracBits, d.lrShift, d.features, d.classes, FEATURE_RANGES.indexOf(d.featureRange), ...d.logDims]);
 }
+
+/** The public column mask of an identity check: 1 in every column ≥ from (a tensor of `shape`). */
+function maskTable(shape: TensorShape, mask: ColumnMask): FrTensor {
+  const cols = 1 << shape.logCols;
+  return FrTensor.fromInts(Int32Array.from({ length: cols << shape.logRows }, (_, i) => (i % cols >= mask.from ? 1 : 0)));
+}
+
+/** Its MLE at r: the column variables are r's low ones, and the row part of eq sums to 1. */
+const maskValue = (shape: TensorShape, mask: ColumnMask) => (r: readonly bigint[]) => sub(1n, eqPrefixSum(r.slice(0, shape.logCols), mask.from));
 
 /**
  * Every row of a tensor sums to `total` iff (whp over r) T~((½,…,½) ‖ r) = total/2^cols: the mean of
@@ -76,7 +90,15 @@ export function witnessValues(d: StepDims, trace: StepTrace): Map<string, Float6
     const [l0, l1] = limbs(name, v, offset);
     m.set(`${name}L0`, l0).set(`${name}L1`, l1);
   };
-  withLimbs("X", trace.x, () => 2 ** 31);
+  if (d.featureRange === "unit") {
+    // X = L0 + 2^F·L1 with L0 < 2^F and L1 ∈ {0, 1}: features in [0, 2^F].
+    const one = 2 ** d.fracBits;
+    m.set("X", trace.x.data).set("XL0", trace.x.data.map((v, i) => {
+      if (!(v >= 0 && v <= one)) throw new RangeError(`X: entry ${i} = ${v} is outside [0, 2^F], the run's feature range "unit" (use "int32")`);
+      return v === one ? 0 : v;
+    }));
+    m.set("XL1", trace.x.data.map((v) => (v === one ? 1 : 0)));
+  } else withLimbs("X", trace.x, () => 2 ** 31);
   for (let l = 1; l <= L; l++) {
     const f = trace.forward[l - 1];
     m.set(`W${l}`, trace.weights[l - 1].data).set(`Wn${l}`, trace.next[l - 1].data).set(`R${l}`, f.remainder.data);
@@ -146,7 +168,8 @@ export function proveStepWitness(key: CommitmentKey, d: StepDims, run: Uint8Arra
       const list = rel.items.map((c) => ({ left: { ...c.left, tensor: get(c.left.name) }, right: { ...c.right, tensor: get(c.right.name) }, targets: c.targets.map((t) => ({ coeff: t.coeff, tensor: get(t.name) })) }));
       contractionCodec.write(w, proveContractions(ctx, claims, rel.innerVars, list));
     } else if (rel.kind === "identities") {
-      sumcheckCodec.write(w, proveIdentities(ctx, claims, rel.tensors.map(get), rel.identities));
+      const shape = circuit.shapes.get(rel.tensors[0])!;
+      sumcheckCodec.write(w, proveIdentities(ctx, claims, rel.tensors.map(get), rel.identities, rel.masks.map((mk) => maskTable(shape, mk))));
     } else if (rel.kind === "rowsums") {
       const t = get(rel.name);
       const { point, value } = rowSumClaim(transcript, t.commitment, rel.total);
@@ -220,8 +243,8 @@ export function verifyStep(key: CommitmentKey, d: StepDims, run: Uint8Array, ste
         claims.add(c, point, Lin.of(key.g, value));
       } else if (rel.kind === "identities") {
         const shape = circuit.shapes.get(rel.tensors[0])!;
-        const p = sumcheckCodec.read(r, identityLayout(shape.logRows + shape.logCols, rel.tensors.length, rel.identities));
-        verifyIdentities(ctx, claims, rel.tensors.map(get), rel.identities, p, rel.label);
+        const p = sumcheckCodec.read(r, identityLayout(shape.logRows + shape.logCols, rel.tensors.length, rel.identities, rel.masks.length));
+        verifyIdentities(ctx, claims, rel.tensors.map(get), rel.identities, p, rel.label, rel.masks.map((mk) => maskValue(shape, mk)));
       } else {
         verifyLinear(ctx, rel.terms.map((t) => ({ coeff: fr(t.coeff), tensor: get(t.name) })), linearCodec.read(r), fr(rel.constant), rel.label);
       }

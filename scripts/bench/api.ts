@@ -55,9 +55,10 @@ async function membershipBench(): Promise<{ rps: number; p50: number; p99: numbe
   const labels = Int32Array.from({ length: N }, (_, i) => i % 10);
   process.stdout.write(`building a ${N}-record run (commitments, tree, one proven step) … `);
   let t = performance.now();
-  trainRun({ config: { layers: [784, 16, 10], fracBits: 16, lrShift: 9, batch: 16, seed: "bench-api" }, steps: 1, records: { features: 784, classes: 10, x, labels, count: N }, source: "bench", out: runDir, overwrite: true });
+  const publisher = Wallet.createRandom().address;
+  trainRun({ config: { layers: [784, 16, 10], fracBits: 16, lrShift: 9, batch: 16, seed: "bench-api" }, publisher, steps: 1, records: { features: 784, classes: 10, x, labels, count: N }, source: "csv", out: runDir, overwrite: true });
   const store = new SqliteStore(join(work, STORE_FILE));
-  const run = addRunToStore(store, runDir, Wallet.createRandom().address);
+  const run = addRunToStore(store, runDir, publisher);
   store.close();
   console.log(`${((performance.now() - t) / 1000).toFixed(1)} s`);
 

@@ -41,10 +41,11 @@ export async function deployForTest(verifiers: string[], quorum = 2): Promise<De
   return deployZkdl(deployer, { network: "hardhat", quorum, verifiers });
 }
 
-/** Trains and proves a small MNIST run (784-16-10, batch 16, `steps` steps, `records` records). */
-export function trainSmallRun(dir: string, o: { steps?: number; records?: number; seed?: string } = {}) {
+/** Trains and proves a small MNIST run (784-16-10, batch 16, `steps` steps, `records` records) for `publisher`. */
+export function trainSmallRun(dir: string, publisher: string, o: { steps?: number; records?: number; seed?: string } = {}) {
   return trainRun({
     config: { layers: [784, 16, 10], fracBits: 16, lrShift: 9, batch: 16, seed: o.seed ?? "relayer-test" },
+    publisher,
     steps: o.steps ?? 1,
     records: mnistRecords(o.records ?? 64, 16),
     source: "mnist",

@@ -40,7 +40,7 @@ export async function serveVerifiedRun(): Promise<ServedRun> {
   const deployment = await deployForTest([attestorA.address, attestorB.address]);
   const registry = deployment.contracts.ProofRegistry.address;
   const provider = daemonProvider(chain.url, BigInt(deployment.chainId));
-  trainSmallRun(join(root, "run"));
+  trainSmallRun(join(root, "run"), publisher.address);
   const store = new SqliteStore(join(root, "zkdl.sqlite"));
   const server: Server = createApi({
     catalog: new RunCatalog(store),

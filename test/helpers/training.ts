@@ -1,6 +1,7 @@
 /** A tiny training setup for the step and run tests: synthetic records, dataset commitments, one step's inputs. */
 import type { Records } from "../../prover/data/records";
 import { type Matrix, type ModelConfig, trainStep } from "../../prover/model/fixed";
+import type { FeatureRange } from "../../prover/training/circuit";
 import { batchInputs, prepareTraining } from "../../prover/training/inputs";
 
 /** Records with `features` features in [−1, 1) and `classes` classes, the class a linear function of the features. */
@@ -24,8 +25,8 @@ export function syntheticRecords(count: number, features: number, classes: numbe
 export const tinyConfig: ModelConfig = { layers: [8, 8, 4], fracBits: 16, lrShift: 8, batch: 4, seed: "test" };
 
 /** Everything one step proof needs, for step t of a fresh run on synthetic records. */
-export function tinyStep(config = tinyConfig, records = syntheticRecords(16, config.layers[0], config.layers[config.layers.length - 1], config.fracBits)) {
-  const { d, key, commitments, openings, schedule, weights, W } = prepareTraining(config, records);
+export function tinyStep(config = tinyConfig, records = syntheticRecords(16, config.layers[0], config.layers[config.layers.length - 1], config.fracBits), featureRange?: FeatureRange) {
+  const { d, key, commitments, openings, schedule, weights, W } = prepareTraining(config, records, featureRange);
   const batch = (t: number, indices = schedule.indices(t)) => ({ indices, ...batchInputs(records, commitments, openings, indices, config.fracBits) });
   return { config, d, key, records, commitments, openings, schedule, weights, W, batch, trace: (x: Matrix, y: Matrix) => trainStep(config, weights, x, y) };
 }

@@ -28,7 +28,6 @@ const silent = pino({ level: process.env.ZKDL_TEST_LOG ?? "silent" }, pino.desti
 describe("relayer: crash safety (SIGKILL at every stage), RPC outages, stuck transactions", function () {
   this.timeout(120_000);
   const root = mkdtempSync(join(tmpdir(), "zkdl-crash-"));
-  const run = join(root, "run");
   let chain: LocalChain;
   let deployment: Deployment;
   let relayer: Wallet, attestor: Wallet, otherAttestor: Wallet;
@@ -42,7 +41,6 @@ describe("relayer: crash safety (SIGKILL at every stage), RPC outages, stuck tra
     [relayer, attestor, otherAttestor] = [await fundedWallet(), await fundedWallet(), await fundedWallet()];
     deployment = await deployForTest([attestor.address, otherAttestor.address]);
     provider = daemonProvider(chain.url, BigInt(deployment.chainId));
-    trainSmallRun(run);
     store = new SqliteStore(join(root, "zkdl.sqlite"));
     // The API serves the bundles the attestors download.
     server = createApi({ catalog: new RunCatalog(store), log: silent }).listen(0, "127.0.0.1");
@@ -81,9 +79,11 @@ describe("relayer: crash safety (SIGKILL at every stage), RPC outages, stuck tra
     });
   }
 
-  /** The same run published by a fresh publisher: a new run id every time. */
+  /** A run proven for a fresh publisher and published by it: a new run id every time. */
   async function publishFresh(publisher = new Wallet(Wallet.createRandom().privateKey, provider)): Promise<string> {
-    const p = await publishRun({ store, dir: run, publisher, registry: deployment.contracts.ProofRegistry.address, relayer: relayer.address, apiUrl });
+    const dir = join(root, `run-${publisher.address}`);
+    trainSmallRun(dir, publisher.address, { records: 16 });
+    const p = await publishRun({ store, dir, publisher, registry: deployment.contracts.ProofRegistry.address, relayer: relayer.address, apiUrl });
     return p.runId;
   }
 

@@ -46,7 +46,7 @@ describe("relayer: publish → relay → attest → Verified, and the membership
     [publisher, relayer, attestorA, attestorB] = [await fundedWallet(), await fundedWallet(), await fundedWallet(), await fundedWallet()];
     deployment = await deployForTest([attestorA.address, attestorB.address]);
     provider = daemonProvider(chain.url, BigInt(deployment.chainId));
-    trainSmallRun(good);
+    trainSmallRun(good, publisher.address);
     badProofCopy(good, bad);
     store = new SqliteStore(join(root, "zkdl.sqlite"));
     const registry = ProofRegistry__factory.connect(deployment.contracts.ProofRegistry.address, provider);

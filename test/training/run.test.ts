@@ -7,11 +7,12 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { nativeEngine } from "../../prover/protocol/native-engine";
 import { decodeBundle, encodeBundle } from "../../prover/run/formats";
 import { type Manifest, digestHex, manifestBytes, parseManifest } from "../../prover/run/manifest";
-import { trainRun } from "../../prover/run/train";
+import { proveRun, trainRun } from "../../prover/run/train";
 import { verifyRun } from "../../prover/run/verify";
 import { syntheticRecords, tinyConfig } from "../helpers/training";
 
 const ZKDL = join(__dirname, "../../bin/zkdl.js");
+const PUBLISHER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 
 describe("training: runs, their verification and the CLI", function () {
   this.timeout(600_000);
@@ -23,8 +24,8 @@ describe("training: runs, their verification and the CLI", function () {
 
   before(() => {
     const records = syntheticRecords(16, 8, 4, 16);
-    manifest = trainRun({ config: tinyConfig, steps: 3, records, source: "csv", out: dir }).manifest;
-    trainRun({ config: tinyConfig, steps: 3, records: syntheticRecords(16, 8, 4, 16, 99), source: "csv", out: otherDir });
+    manifest = trainRun({ config: tinyConfig, publisher: PUBLISHER, steps: 3, records, source: "csv", out: dir }).manifest;
+    trainRun({ config: tinyConfig, publisher: PUBLISHER, steps: 3, records: syntheticRecords(16, 8, 4, 16, 99), source: "csv", out: otherDir });
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -120,6 +121,84 @@ describe("training: runs, their verification and the CLI", function () {
       expect(v.valid, name).to.equal(false);
       expect(v.reason, name).to.match(reason);
     }
+  });
+
+  it("refuses, as a verdict and before any work, every manifest the prover cannot produce", () => {
+    /** Writes the manifest with `change` applied, in canonical layout but without the schema's checks. */
+    const raw = (change: (m: Record<string, any>) => void) => (d: string) => {
+      const m = JSON.parse(readFileSync(join(d, "manifest.json"), "utf8"));
+      change(m);
+      writeFileSync(join(d, "manifest.json"), JSON.stringify(m, null, 2) + "\n");
+    };
+    const cases: [string, (m: Record<string, any>) => void, RegExp][] = [
+      ["batch 3", (m) => (m.model.batch = 3), /model: batch must be a power of two/],
+      ["fracBits 0", (m) => (m.model.fracBits = 0), /model: frac bits F must be 1 to 16/],
+      ["F + k beyond 32", (m) => (m.model.lrShift = 17), /16 < F \+ k ≤ 32/],
+      ["2^24 generators", (m) => (m.generators.size = 1 << 24), /generators\.size: the circuit's key has \d+ generators/],
+      ["generators id of another size", (m) => (m.generators.id = "0x" + "ab".repeat(32)), /generators\.id/],
+      ["a non-ASCII generator label", (m) => (m.generators.label = "zkdl-chain/v1/hyräx"), /generators\.label/],
+      ["batch larger than the dataset", (m) => (m.model.batch = 32), /data\.records: 16 records cannot fill a batch of 32/],
+      ["a layer wider than 2^16", (m) => ((m.model.layers[1] = 65537), (m.model.paddedLayers[1] = 131072)), /model: layers: each width/],
+      ["a weight matrix past 2^24 entries", (m) => ((m.model.layers = [8, 65536, 4096, 4]), (m.model.paddedLayers = [8, 65536, 4096, 4])), /model: layer 2 has 65536×4096/],
+      ["unpadded paddedLayers", (m) => (m.model.paddedLayers[0] = 16), /paddedLayers: not the layers padded/],
+      ["features other than the input layer", (m) => (m.data.features = 6), /data\.features: 6 features for an input layer of 8/],
+      ["classes other than the output layer", (m) => (m.data.classes = 3), /data\.classes: 3 classes for an output layer of 4/],
+      ["records other than the dataset size", (m) => (m.data.records = 15), /dataset\.size: 16 commitments for 15 records/],
+      ["2^21 steps", (m) => (m.training.steps = 1 << 21), /training\.steps/],
+      ["an unknown data source", (m) => (m.data.source = "imagenet"), /data\.source/],
+      ["the zero publisher", (m) => (m.publisher = "0x" + "0".repeat(40)), /publisher: the zero address/],
+      ["no publisher", (m) => delete m.publisher, /publisher/],
+      ["a format-1 manifest", (m) => (m.format = "zkdl-run/1"), /format zkdl-run\/1 is not read by zkdl-chain\/[\d.]+ \(it reads zkdl-run\/2\): .*train it again/],
+    ];
+    for (const [name, change, reason] of cases) {
+      const d = variant(`refuse-${name.replace(/\W+/g, "-")}`, raw(change));
+      const started = performance.now();
+      let v;
+      expect(() => (v = verifyRun(d)), name).to.not.throw();
+      expect(performance.now() - started, `${name}: refused before any work`).to.be.below(1500);
+      expect(v!.valid, name).to.equal(false);
+      expect(v!.malformed, name).to.equal(join(d, "manifest.json"));
+      expect(v!.reason, name).to.match(reason);
+    }
+  });
+
+  it("checks sizes against the manifest before hashing: dataset.bin and step proofs of the wrong length", () => {
+    const short = verifyRun(variant("size-dataset", (d) => writeFileSync(join(d, "dataset.bin"), readFileSync(join(d, "dataset.bin")).subarray(0, 100))), fast);
+    expect(short.reason).to.match(/dataset\.bin holds 100 bytes; 16 records take 2068/);
+    const uneven = verifyRun(
+      variant("size-steps", (d) => {
+        const b = decodeBundle("proof.bin", readFileSync(join(d, "proof.bin")));
+        const bytes = encodeBundle({ initial: b.initial, steps: [b.steps[0], b.steps[1].subarray(0, 1000), b.steps[2]] });
+        writeFileSync(join(d, "proof.bin"), bytes);
+        rewrite(d, (m) => ((m.bundle.digest = digestHex(bytes)), (m.bundle.bytes = bytes.length)));
+      }),
+      fast,
+    );
+    expect(uneven.reason).to.match(/step 1: its proof is 1000 bytes/);
+  });
+
+  it("binds the publisher: the run verifies only for the publisher it names, and renaming it breaks every step", () => {
+    expect(manifest.publisher).to.equal(PUBLISHER.toLowerCase());
+    expect(verifyRun(dir, { ...fast, publisher: PUBLISHER }).valid).to.equal(true);
+    const other = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+    expect(verifyRun(dir, { ...fast, publisher: other }).reason).to.equal(`the manifest names publisher ${PUBLISHER.toLowerCase()}, not ${other.toLowerCase()}`);
+    // A copycat naming itself in the manifest: the step proofs are bound to the real publisher.
+    const copycat = verifyRun(variant("copycat", (d) => rewrite(d, (m) => (m.publisher = other.toLowerCase()))), { ...fast, publisher: other });
+    expect(copycat.valid).to.equal(false);
+    expect(copycat.reason).to.match(/^step 0/);
+  });
+
+  it("proves the records' padding: a run whose records hide features past the input width or labels past the last class is invalid", () => {
+    const config = { layers: [6, 8, 3], fracBits: 16, lrShift: 8, batch: 4, seed: "padding" };
+    const honest = trainRun({ config, publisher: PUBLISHER, steps: 2, records: syntheticRecords(16, 6, 3, 16, 5), source: "csv", out: join(root, "pad-honest") });
+    expect(honest.manifest.model.paddedLayers).to.deep.equal([8, 8, 4]);
+    expect(verifyRun(join(root, "pad-honest"), fast).valid).to.equal(true);
+    // A cheating publisher: records of 8 features and 4 classes committed for layers [6, 8, 3].
+    expect(() => trainRun({ config, publisher: PUBLISHER, steps: 2, records: syntheticRecords(16, 8, 4, 16, 5), source: "csv", out: join(root, "pad-x") })).to.throw(RangeError, /8 features/);
+    proveRun({ config, publisher: PUBLISHER, steps: 2, records: syntheticRecords(16, 8, 4, 16, 5), source: "csv", out: join(root, "pad-cheat") });
+    const cheat = verifyRun(join(root, "pad-cheat"), fast);
+    expect(cheat.valid).to.equal(false);
+    expect(cheat.reason).to.match(/^step 0: .*(features|labels): .*zero padding/);
   });
 
   it("zkdl verify exits 0 on a valid run, 1 on an invalid one, 2 on a missing file; inspect summarises", () => {

@@ -6,9 +6,10 @@ import { matrixInts } from "../../prover/model/fixed";
 import { commitTensor } from "../../prover/protocol/hyrax";
 import { Transcript } from "../../prover/protocol/transcript";
 import { stepCircuit } from "../../prover/training/circuit";
-import { syntheticRecords, tinyStep } from "../helpers/training";
+import { syntheticRecords, tinyConfig, tinyStep } from "../helpers/training";
 
 const RUN = new Uint8Array(32).fill(7);
+const reasonOf = (v: { valid: boolean }) => (v as { reason?: string }).reason;
 
 describe("training: the step proof", function () {
   this.timeout(300_000);
@@ -88,6 +89,64 @@ describe("training: the step proof", function () {
     const x2 = { ...b.x, data: b.x.data.slice() };
     x2.data[0] = 2 ** 32;
     expect(() => witnessValues(s.d, { ...trace, x: x2 })).to.throw(RangeError, /^X: entry 0/);
+  });
+
+  it("proves the records' padding is zero: hidden features past d_0's logical width and labels past the last class are rejected", () => {
+    // Layers [6, 8, 3] pad to [8, 8, 4]: X has two padding columns and Y one. A publisher that commits
+    // records with values there proves an honest step of the padded network — which must not verify.
+    const config = { layers: [6, 8, 3], fracBits: 16, lrShift: 8, batch: 4, seed: "pad" };
+    const verdict = (records = syntheticRecords(16, 6, 3, 16, 3)) => {
+      const t = tinyStep(config, records);
+      expect([t.d.features, t.d.classes]).to.deep.equal([6, 3]);
+      const bb = t.batch(0);
+      const tr = t.trace(bb.x, bb.y);
+      const proof = proveStep(t.key, t.d, RUN, 0, { X: bb.X, Y: bb.Y, W: t.W }, tr);
+      const p = { X: bb.X.commitment, Y: bb.Y.commitment, W: t.W.map((w) => w.commitment) };
+      return { verdict: verifyStep(t.key, t.d, RUN, 0, p, proof.bytes, nativeEngine).verdict, next: tr.next, bb };
+    };
+    expect(verdict().verdict).to.deep.equal({ valid: true });
+    // Two hidden features per record (labels honest): the padding rows of W1 would become non-zero.
+    const hidden = verdict(syntheticRecords(16, 8, 3, 16, 3));
+    expect([...hidden.bb.x.data].some((v, i) => i % 8 >= 6 && v !== 0)).to.equal(true);
+    expect([...hidden.next[0].data].some((v, i) => Math.floor(i / 8) >= 6 && v !== 0)).to.equal(true);
+    expect(hidden.verdict.valid).to.equal(false);
+    expect(reasonOf(hidden.verdict)).to.match(/features: range and zero padding/);
+    // Labels of a fourth class (features honest).
+    let labels = syntheticRecords(16, 6, 4, 16, 3);
+    for (let seed = 4; ![...tinyStep(config, labels).batch(0).indices].some((i) => labels.labels[i] === 3); seed++) labels = syntheticRecords(16, 6, 4, 16, seed);
+    const extraClass = verdict(labels);
+    expect(extraClass.verdict.valid).to.equal(false);
+    expect(reasonOf(extraClass.verdict)).to.match(/labels: one-hot and zero padding/);
+  });
+
+  it("proves MNIST-like features within [0, 2^F] (the unit range): a feature past 2^F cannot be proven, a cheating split is rejected", () => {
+    const records = syntheticRecords(16, 8, 4, 16, 9);
+    const x = records.x.map((v) => Math.abs(v));
+    x[0] = 2 ** 16; // the top of the range is a value too (a white MNIST pixel)
+    const unit = { ...records, x };
+    const t = tinyStep(tinyConfig, unit);
+    expect(t.d.featureRange).to.equal("unit");
+    const bb = t.batch(0, Int32Array.from([0, 1, 2, 3]));
+    const tr = t.trace(bb.x, bb.y);
+    const p = { X: bb.X.commitment, Y: bb.Y.commitment, W: t.W.map((w) => w.commitment) };
+    const check = (bytes: Uint8Array) => verifyStep(t.key, t.d, RUN, 0, p, bytes, nativeEngine).verdict;
+    expect(check(proveStep(t.key, t.d, RUN, 0, { X: bb.X, Y: bb.Y, W: t.W }, tr).bytes)).to.deep.equal({ valid: true });
+    const over = { ...bb.x, data: bb.x.data.slice() };
+    over.data[1] = 2 ** 16 + 1;
+    expect(() => witnessValues(t.d, { ...tr, x: over })).to.throw(RangeError, /^X: entry 1 .* "unit"/);
+    // A cheating prover committing X = 2^F + 5 as L0 = 5, L1 = 1 (both in range): L0·L1 ≠ 0.
+    const xs = Int32Array.from(unit.x);
+    xs[1] = 2 ** 16 + 5;
+    const cheatRecords = { ...unit, x: xs };
+    const c = tinyStep(tinyConfig, cheatRecords, "unit");
+    const cb = c.batch(0, Int32Array.from([0, 1, 2, 3]));
+    const values = witnessValues(c.d, { ...c.trace(cb.x, cb.y), x: { ...cb.x, data: cb.x.data.map((v) => Math.min(v, 2 ** 16)) } });
+    values.set("X", cb.x.data);
+    values.get("XL0")![1] = 5;
+    values.get("XL1")![1] = 1;
+    const bytes = proveStepWitness(c.key, c.d, RUN, 0, { X: cb.X, Y: cb.Y, W: c.W }, values).bytes;
+    const cp = { X: cb.X.commitment, Y: cb.Y.commitment, W: c.W.map((w) => w.commitment) };
+    expect(verifyStep(c.key, c.d, RUN, 0, cp, bytes, nativeEngine).verdict.valid).to.equal(false);
   });
 
   it("binds the starting weights, the step index and the run", () => {
