@@ -66,6 +66,19 @@ interface IProofRegistry {
         bytes32 finalWeightsDigest;
     }
 
+    /**
+     * @notice A dataset record as the membership views take it: the pre-image of its leaf (see
+     * {ProofRegistry-recordLeaf}), never the leaf hash itself.
+     * @param index the record's position in the dataset
+     * @param cxHash keccak-256 digest of the record's feature commitment
+     * @param cyHash keccak-256 digest of the record's label commitment
+     */
+    struct RecordRef {
+        uint256 index;
+        bytes32 cxHash;
+        bytes32 cyHash;
+    }
+
     /// @notice One verifier's attestation on one run (the report digest is in the {Attested} event).
     struct Attestation {
         Verdict verdict;
@@ -134,6 +147,11 @@ interface IProofRegistry {
     /// @dev The signature is not the publisher's over this record, nonce, chain and registry.
     error InvalidSignature(address publisher);
     error NotPublisherOrAdmin(bytes32 runId, address caller);
+    /// @dev A multiproof of no records: OpenZeppelin would call `proof = [root]` valid, proving nothing.
+    error EmptyRecordSet();
+    /// @dev Proof and flags cannot be a multiproof of `records` leaves: that needs
+    /// `records + proofLength == flags + 1` and exactly `proofLength` false flags.
+    error MalformedMultiproof(uint256 records, uint256 proofLength, uint256 flags);
 
     // ───────────────────────────── writes ─────────────────────────────
 

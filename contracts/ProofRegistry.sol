@@ -230,17 +230,31 @@ contract ProofRegistry is IProofRegistry, AccessControl, EIP712, Nonces {
      * @notice The dataset leaf of record `index`: the OpenZeppelin StandardMerkleTree leaf of
      * `(uint256 index, bytes32 cxHash, bytes32 cyHash)`, i.e. `keccak256(keccak256(abi.encode(...)))`,
      * where cxHash and cyHash are keccak-256 digests of the record's feature and label commitments.
+     * @dev The one leaf function: the membership views hash what they are given with it and take no
+     * ready-made leaf. OpenZeppelin's `MerkleProof` only checks that a 32-byte value folds up to the root,
+     * and every node of the tree does (the root with an empty proof, an inner node with the siblings above
+     * it), so a view taking a raw leaf would call any node "a record in the dataset". A leaf here is the
+     * keccak-256 of a 32-byte word (the hash of the 96-byte encoding), an inner node the keccak-256 of a
+     * 64-byte sorted pair: a pre-image whose leaf equals an inner node or the root is a keccak-256
+     * collision between inputs of different lengths. This double hash is the defence OpenZeppelin's
+     * `MerkleProof` asks for against 64-byte leaves (second pre-images: a pair of inner nodes read as a leaf).
      */
     function recordLeaf(uint256 index, bytes32 cxHash, bytes32 cyHash) public pure returns (bytes32) {
         return keccak256(bytes.concat(keccak256(abi.encode(index, cxHash, cyHash))));
     }
 
     /**
-     * @notice True if record `index` with these commitment digests is in the run's dataset.
-     * @dev Reverts {UnknownRun} for an unregistered run. The index is not compared with the dataset size:
-     * the leaf commits to its index, and attestors check that the root is the tree of exactly `datasetSize`
-     * published commitments, so no leaf past the end exists in a Verified run's tree (and the check would
-     * cost a second cold storage read on every call).
+     * @notice True if record `index`, whose commitments have digests `cxHash` and `cyHash`, is a leaf of the
+     * dataset tree whose root the run's publisher registered.
+     * @dev True means `recordLeaf(index, cxHash, cyHash)` folds with the sibling hashes `proof` (from the leaf
+     * up, as OpenZeppelin's `getProof` gives them) to the run's `datasetRoot`; by {recordLeaf} only a leaf
+     * can, short of a keccak-256 collision. It does not look at the run's status: the root is the
+     * publisher's word until attestors check it, so "the run trained on this record" holds while the run
+     * {isCertified}; a Registered, Rejected or Revoked run answers all the same. The index is not compared
+     * with the dataset size: the leaf commits to its index, and attestors check that the root is the tree
+     * of exactly `datasetSize` published commitments, so no leaf past the end exists in a Verified run's
+     * tree (and the check would cost a second cold storage read on every call). Reverts {UnknownRun} for an
+     * unregistered run; a wrong proof answers false.
      */
     function verifyRecord(
         bytes32 runId,
@@ -252,19 +266,61 @@ contract ProofRegistry is IProofRegistry, AccessControl, EIP712, Nonces {
         return MerkleProof.verifyCalldata(proof, _rootOf(runId), recordLeaf(index, cxHash, cyHash));
     }
 
-    /// @notice True if `leaf` (already hashed as {recordLeaf} does) is in the run's dataset tree.
-    function verifyLeaf(bytes32 runId, bytes32 leaf, bytes32[] calldata proof) external view returns (bool) {
-        return MerkleProof.verifyCalldata(proof, _rootOf(runId), leaf);
-    }
-
-    /// @notice True if all `leaves` are in the run's dataset tree (OpenZeppelin multiproof).
-    function verifyLeaves(
+    /**
+     * @notice True if every record of `records` is a leaf of the run's dataset tree (an OpenZeppelin
+     * multiproof).
+     * @dev Each record is hashed with {recordLeaf}; ready-made leaves are not accepted (see there).
+     * `records` must come in the order of the `leaves` that OpenZeppelin's `getMultiProof` returns with
+     * `proof` and `proofFlags` (merkle-tree library: descending tree position, not index order). Another
+     * order of a valid set answers false, except orders that only swap the two inputs of one node hash
+     * (it is commutative): those answer true, about the same records. True means what {verifyRecord} means,
+     * for each record, and that the records sit at distinct leaf positions (so in a tree of distinct
+     * leaves, as a Verified run's is, a repeated record answers false), short of a keccak-256 collision;
+     * the same caveats on the run's status and the dataset size apply. For one record {verifyRecord} is
+     * cheaper.
+     *
+     * What applies of OpenZeppelin's notes on `processMultiProof`: the empty set (no leaves, `proof =
+     * [root]`) is valid to OpenZeppelin and proves nothing, so this view reverts {EmptyRecordSet}. Not all
+     * trees admit multiproofs, but StandardMerkleTree trees are complete and `getMultiProof` orders the
+     * leaves, so every honest set has one. A shape no multiproof has (`records + proof != flags + 1`, or
+     * not exactly `proof` false flags) reverts {MalformedMultiproof}; checked here, so OpenZeppelin's own
+     * error and its out-of-bounds panics are unreachable, and with this shape OpenZeppelin reads only
+     * hashes it has already written, never an unwritten (zero) slot of its queue, the way the multiproof
+     * forgery fixed in OpenZeppelin 4.9.2 went. Reverts {UnknownRun} for an unregistered run; a wrong proof
+     * of the right shape answers false.
+     */
+    function verifyRecords(
         bytes32 runId,
-        bytes32[] calldata leaves,
+        RecordRef[] calldata records,
         bytes32[] calldata proof,
         bool[] calldata proofFlags
     ) external view returns (bool) {
-        return MerkleProof.multiProofVerifyCalldata(proof, proofFlags, _rootOf(runId), leaves);
+        uint256 count = records.length;
+        if (count == 0) revert EmptyRecordSet();
+        // Count the false flags word by word (a Solidity loop over `bool[] calldata` costs about four
+        // times as much: 320 gas a flag). A flag other than 0 or 1 counts as true here and reverts when
+        // OpenZeppelin reads it, as ABI decoding does.
+        uint256 falseFlags;
+        assembly ("memory-safe") {
+            for {
+                let at := proofFlags.offset
+                let end := add(at, shl(5, proofFlags.length))
+            } lt(at, end) {
+                at := add(at, 0x20)
+            } {
+                falseFlags := add(falseFlags, iszero(calldataload(at)))
+            }
+        }
+        if (count + proof.length != proofFlags.length + 1 || falseFlags != proof.length) {
+            revert MalformedMultiproof(count, proof.length, proofFlags.length);
+        }
+        bytes32 root = _rootOf(runId);
+        bytes32[] memory leaves = new bytes32[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            RecordRef calldata record = records[i];
+            leaves[i] = recordLeaf(record.index, record.cxHash, record.cyHash);
+        }
+        return MerkleProof.multiProofVerifyCalldata(proof, proofFlags, root, leaves);
     }
 
     // ───────────────────────────── internals ─────────────────────────────
