@@ -219,5 +219,14 @@ describe("training: runs, their verification and the CLI", function () {
     expect(help.stdout).to.match(/--layers[\s\S]*--lr-shift/);
     const badFlag = run("train", "--batch", "3");
     expect(badFlag.status).to.not.equal(0);
+    // The proof is bound to its publisher: train needs to know who that is.
+    const env = { ...process.env, ZKDL_PUBLISHER_KEY: "" };
+    const anonymous = spawnSync(process.execPath, [ZKDL, "train", "--steps", "1", "--out", join(root, "anonymous")], { encoding: "utf8", env });
+    expect(anonymous.status).to.equal(2);
+    expect(anonymous.stderr).to.match(/^zkdl: name the run's publisher: --publisher <address>/);
+    expect(run("train", "--publisher", "0x1234", "--out", join(root, "anonymous")).stderr).to.match(/--publisher 0x1234 is not an address/);
+    const wrong = run("verify", dir, "--publisher", "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC");
+    expect(wrong.status).to.equal(1);
+    expect(wrong.stdout).to.match(/the manifest names publisher 0x7099/);
   });
 });
