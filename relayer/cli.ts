@@ -262,17 +262,33 @@ withChainFlags(program.command("serve").description("the HTTP API: run status, p
     }),
   );
 
-withChainFlags(program.command("outbox").description("list the outbox: every registration and attestation job with its state"))
-  .option("--status <status>", "only pending, confirmed or failed jobs")
+withChainFlags(
+  program
+    .command("outbox")
+    .description("list the outbox: every registration and attestation job with its state, then the runs an attestor has not attested: skipped (with the reason, e.g. 'cannot judge: …') or waiting for their bundle"),
+)
+  .option("--status <status>", "only pending, confirmed or failed jobs, or skipped or waiting runs")
   .option("--json", "print as JSON")
   .action(
     guard((o: ChainFlags & { status?: string }) => {
-      if (o.status && !["pending", "confirmed", "failed"].includes(o.status)) die("--status is pending, confirmed or failed");
+      const jobStates = ["pending", "confirmed", "failed"];
+      const runStates = { skipped: "skipped", waiting: "fetching" } as const;
+      if (o.status && !jobStates.includes(o.status) && !(o.status in runStates)) die("--status is pending, confirmed, failed, skipped or waiting");
       const store = openStore(o.data!);
       try {
-        const jobs = store.jobs({ status: o.status as JobStatus | undefined }).map((j) => ({ ...j, attempts: store.attempts(j.id).map((a) => ({ nonce: a.nonce, txHash: a.txHash, status: a.status })) }));
-        if (o.json) process.stdout.write(JSON.stringify(jobs, null, 2) + "\n");
-        else for (const j of jobs) process.stdout.write(`${j.id}\t${j.status}\t${j.key}\t${j.attempts.length} attempt(s)${j.reason ? `\t${j.reason}` : ""}\n`);
+        const jobs = (!o.status || jobStates.includes(o.status) ? store.jobs({ status: o.status as JobStatus | undefined }) : []).map((j) => ({
+          ...j,
+          attempts: store.attempts(j.id).map((a) => ({ nonce: a.nonce, txHash: a.txHash, status: a.status })),
+        }));
+        // An attestor's runs with no attest job: skipped, or waiting (not judged yet, or its bundle being retried).
+        const unattested = (!o.status || o.status in runStates ? store.attestations({ state: o.status ? runStates[o.status as keyof typeof runStates] : undefined }) : [])
+          .filter((a) => a.state !== "decided")
+          .map((a) => ({ kind: "attest", key: `attest:${a.runId}:${a.attestor}`, runId: a.runId, sender: a.attestor, status: a.state === "skipped" ? "skipped" : "waiting", reason: a.reason, tries: a.tries, nextTryAt: a.nextTryAt, attempts: [] }));
+        if (o.json) process.stdout.write(JSON.stringify([...jobs, ...unattested], null, 2) + "\n");
+        else {
+          for (const j of jobs) process.stdout.write(`${j.id}\t${j.status}\t${j.key}\t${j.attempts.length} attempt(s)${j.reason ? `\t${j.reason}` : ""}\n`);
+          for (const a of unattested) process.stdout.write(`-\t${a.status}\t${a.key}\t${a.tries} fetch tries${a.reason ? `\t${a.reason}` : ""}\n`);
+        }
       } finally {
         store.close();
       }

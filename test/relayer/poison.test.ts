@@ -2,9 +2,10 @@
  * Liveness of the attestor against permissionless registrations: runs registered before an honest one
  * whose bundles make the verifier throw, point at a local file, or at a server that never answers. The
  * daemon must record an outcome for each (attested invalid, or skipped as "cannot judge" with the
- * reason), keep running, and take the honest run to Verified.
+ * reason, listed by `zkdl outbox`), keep running, and take the honest run to Verified.
  */
 import { expect } from "chai";
+import { spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { type AddressInfo, createServer, type Server as TcpServer, type Socket } from "node:net";
@@ -25,6 +26,8 @@ import { RunCatalog, readManifest, runRecordOf } from "../../relayer/runs";
 import { SqliteStore } from "../../relayer/store";
 import { ProofRegistry__factory } from "../../typechain-types";
 import { type LocalChain, deployForTest, fundedWallet, serveHardhat, trainSmallRun } from "../helpers/chain";
+
+const ZKDL = join(__dirname, "../../bin/zkdl.js");
 
 /** A copy of a run with its manifest changed and rewritten canonically (so every digest the manifest fixes still matches). */
 function manifestCopy(from: string, to: string, change: (m: Manifest) => void): void {
@@ -166,6 +169,22 @@ describe("relayer: poison registrations do not stop the attestor", function () {
     const nonce = await provider.getTransactionCount(attestor.address);
     await runAttestor({ ...attestorOptions(), once: true });
     expect(await provider.getTransactionCount(attestor.address)).to.equal(nonce);
+  });
+
+  it("lists the skipped runs with their reasons in `zkdl outbox`", async () => {
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [ZKDL, "outbox", "--json", "--status", "skipped", "--data", root], { stdio: ["ignore", "pipe", "pipe"] });
+      let [stdout, stderr] = ["", ""];
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("exit", (code) => (code === 0 ? resolve(stdout) : reject(new Error(stderr))));
+    });
+    const rows = JSON.parse(out) as { key: string; status: string; reason: string }[];
+    const byKey = Object.fromEntries(rows.map((r) => [r.key, r]));
+    for (const id of [fileId, silentId]) {
+      expect(byKey[`attest:${id}:${attestor.address}`]).to.include({ status: "skipped", reason: store.attestation(id, attestor.address)!.reason });
+    }
+    expect(rows.every((r) => r.status === "skipped" && /^cannot judge: /.test(r.reason))).to.equal(true);
   });
 
   it(`skips a run whose judging was cut short ${MAX_JUDGE_STARTS} times (the process died verifying it)`, async () => {
