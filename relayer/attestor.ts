@@ -3,14 +3,25 @@
  *
  * It follows `RunRegistered` from a stored cursor (surviving restarts; a range is re-read after a crash
  * and its runs are noted idempotently), and for each run: downloads the public bundle from the
- * registered URI, checks that its manifest is the registered one (digest and every logged field),
- * verifies the whole run, and attests valid or invalid with the digest of its verification report.
- * A bundle that cannot be fetched is retried with backoff; a bundle that is malformed, not the
- * registered manifest, or whose proofs fail is attested invalid. Attestations go through the outbox
- * (relayer/sender.ts), so a crash never loses or doubles one.
+ * registered URI within limits (relayer/fetch-bundle.ts), checks that its manifest is the registered
+ * one (digest and every logged field), verifies the whole run, and attests valid or invalid with the
+ * digest of its verification report. Attestations go through the outbox (relayer/sender.ts), so a
+ * crash never loses or doubles one.
+ *
+ * Registration is permissionless, so no run may stop the attestor. Every run ends in a recorded
+ * outcome (docs/protocol.md §5.1):
+ * - a bundle that is provably bad (malformed, not the registered manifest, a record field that
+ *   differs, a proof that does not verify) is attested invalid, with the reason;
+ * - a bundle that cannot be fetched now (connection refused, timeout, 404, 429, 5xx, too many
+ *   redirects) is retried with backoff, and after `fetchRetry.tries` tries the run is skipped as
+ *   "cannot judge: <reason>";
+ * - a URI or a size this attestor will not fetch (not http(s), over its limits) is skipped at once as
+ *   "cannot judge";
+ * - an unexpected error while judging (which may be our own bug) is logged at error level and the run
+ *   is skipped as "cannot judge: internal error …", never attested invalid; so is a run whose judging
+ *   was cut short `MAX_JUDGE_STARTS` times (the process died in the verifier, e.g. out of memory).
+ * Skipped runs are listed with their reason by `zkdl outbox`.
  */
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { type JsonRpcProvider, type Wallet, getAddress, keccak256, toUtf8Bytes } from "ethers";
 import type pino from "pino";
 import type { MsmEngine } from "../prover/protocol/group";
@@ -19,11 +30,12 @@ import { PROVER_VERSION, digestHex } from "../prover/run/manifest";
 import { unpackPublicBundle } from "../prover/run/public-bundle";
 import { verifyRun } from "../prover/run/verify";
 import { ProofRegistry__factory } from "../typechain-types";
-import { Stopped, failpoint, sleep, withRetry } from "./chain";
+import { type Backoff, Stopped, failpoint, sleep, withRetry } from "./chain";
+import { BundleFetchError, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_BUNDLE_BYTES, fetchBundle } from "./fetch-bundle";
 import { type RunRecord, RunStatus, registryEffects } from "./registry";
 import { recordMismatch } from "./runs";
 import { type SenderOptions, TxSender } from "./sender";
-import type { Job, Store } from "./store";
+import type { AttestationRecord, Job, Store } from "./store";
 
 export interface AttestorOptions {
   readonly store: Store;
@@ -40,9 +52,14 @@ export interface AttestorOptions {
   readonly pollMs?: number;
   /** Blocks per log query. */
   readonly chunk?: number;
-  /** Largest bundle downloaded, in bytes. */
+  /** Largest bundle downloaded, in bytes (default 1 GiB); the manifest bounds each bundle more tightly. */
   readonly maxBundleBytes?: number;
+  /** Deadline for one whole download (default 120 s). */
   readonly fetchTimeoutMs?: number;
+  /** Tries to fetch a bundle before the run is skipped as "cannot judge", and the delay between them. */
+  readonly fetchRetry?: FetchRetry;
+  /** Follow `file:` bundle URIs (local use only; off by default). */
+  readonly allowFileUris?: boolean;
   /** MSM engine for verification (native when available). */
   readonly engine?: MsmEngine;
   readonly nativeGenerators?: boolean;
@@ -51,49 +68,21 @@ export interface AttestorOptions {
 
 export const ATTESTATION_REPORT_FORMAT = "zkdl-attestation/1";
 
-/** Why a bundle could not be fetched (retried later), as opposed to a bundle that is bad (attested invalid). */
-class Unavailable extends Error {}
-
-async function fetchBundle(uri: string, maxBytes: number, timeoutMs: number, signal?: AbortSignal): Promise<Uint8Array> {
-  let url: URL;
-  try {
-    url = new URL(uri);
-  } catch {
-    throw new RunFileError(uri, "the bundle URI is not a URL");
-  }
-  if (url.protocol === "file:") {
-    try {
-      return readFileSync(fileURLToPath(url));
-    } catch (e) {
-      throw new Unavailable(`cannot read ${uri}: ${(e as Error).message}`);
-    }
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new RunFileError(uri, `unsupported URI scheme ${url.protocol}`);
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs) });
-  } catch (e) {
-    throw new Unavailable(`cannot fetch ${uri}: ${(e as Error).message}`);
-  }
-  if (res.status >= 500 || res.status === 429 || res.status === 404) throw new Unavailable(`${uri} answered ${res.status}`);
-  if (!res.ok) throw new RunFileError(uri, `answered ${res.status}`);
-  const declared = Number(res.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw new RunFileError(uri, `bundle of ${declared} bytes exceeds the ${maxBytes}-byte limit`);
-  const reader = res.body!.getReader();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new RunFileError(uri, `bundle exceeds the ${maxBytes}-byte limit`);
-    }
-    parts.push(value);
-  }
-  return Buffer.concat(parts);
+export interface FetchRetry extends Backoff {
+  readonly tries: number;
 }
+
+/** 12 tries, 30 s apart at first and doubling up to 2 h: about 8 hours before a run is given up. */
+export const DEFAULT_FETCH_RETRY: FetchRetry = { tries: 12, baseMs: 30_000, maxMs: 2 * 3600_000 };
+
+/** A run whose judging began this many times without an outcome (the process died in it) is skipped. */
+export const MAX_JUDGE_STARTS = 3;
+
+/** What to do with a run: attest this verdict, try again later, or record that it cannot be judged. */
+type Outcome =
+  | { kind: "verdict"; valid: boolean; reason: string | null; steps: number; ms: number; bundleDigest: string | null }
+  | { kind: "retry"; reason: string }
+  | { kind: "skip"; reason: string };
 
 const recordToJson = (r: RunRecord): string => JSON.stringify({ ...r, datasetSize: r.datasetSize.toString(), numSteps: r.numSteps.toString() });
 const recordFromJson = (s: string): RunRecord => {
@@ -180,21 +169,25 @@ export async function runAttestor(o: AttestorOptions): Promise<Job[]> {
           continue;
         }
         const record = recordFromJson(pending.record);
-        let bytes: Uint8Array | undefined;
-        let verdict: { valid: boolean; reason: string | null; steps: number; ms: number };
-        try {
-          bytes = await fetchBundle(record.bundleURI, o.maxBundleBytes ?? 1 << 30, o.fetchTimeoutMs ?? 60_000, o.signal);
-          verdict = judgeBundle(bytes, record, o);
-        } catch (e) {
-          if (e instanceof Unavailable) {
-            const delay = Math.min(600_000, 1000 * 2 ** Math.min(pending.tries, 10));
-            o.store.deferAttestation(runId, me, e.message, Date.now() + delay);
-            o.log.warn({ runId, err: e.message, retryInMs: delay }, "bundle unavailable; will retry");
-            continue;
+        const outcome = await judgeRun(pending, record);
+        if (outcome.kind === "retry") {
+          const retry = o.fetchRetry ?? DEFAULT_FETCH_RETRY;
+          if (pending.tries + 1 >= retry.tries) {
+            o.store.deferAttestation(runId, me, outcome.reason, Date.now()); // counts this try
+            o.store.skipAttestation(runId, me, `cannot judge: ${outcome.reason} (${pending.tries + 1} tries)`);
+            o.log.warn({ runId, err: outcome.reason, tries: pending.tries + 1 }, "bundle unavailable; giving up on the run");
+          } else {
+            const delay = Math.min(retry.maxMs, retry.baseMs * 2 ** Math.min(pending.tries, 30));
+            o.store.deferAttestation(runId, me, outcome.reason, Date.now() + delay);
+            o.log.warn({ runId, err: outcome.reason, retryInMs: delay }, "bundle unavailable; will retry");
           }
-          if (!(e instanceof RunFileError)) throw e;
-          verdict = { valid: false, reason: `bundle: ${e.message}`, steps: 0, ms: 0 };
+          continue;
         }
+        if (outcome.kind === "skip") {
+          o.store.skipAttestation(runId, me, `cannot judge: ${outcome.reason}`);
+          continue;
+        }
+        const verdict = outcome;
         const report = JSON.stringify({
           format: ATTESTATION_REPORT_FORMAT,
           runId,
@@ -202,7 +195,7 @@ export async function runAttestor(o: AttestorOptions): Promise<Job[]> {
           valid: verdict.valid,
           reason: verdict.reason,
           manifestDigest: record.manifestDigest,
-          bundleDigest: bytes ? digestHex(bytes) : null,
+          bundleDigest: verdict.bundleDigest,
           stepsVerified: verdict.steps,
           verifier: PROVER_VERSION,
         });
@@ -227,5 +220,47 @@ export async function runAttestor(o: AttestorOptions): Promise<Job[]> {
       if (o.once || o.signal?.aborted) return;
       await sleep(o.pollMs ?? 1000, o.signal);
     }
+  }
+
+  /** The run's outcome; throws only Stopped (the daemon is shutting down). */
+  async function judgeRun(pending: AttestationRecord, record: RunRecord): Promise<Outcome> {
+    const runId = pending.runId;
+    if (pending.judgeStarts >= MAX_JUDGE_STARTS) {
+      o.log.error({ runId, starts: pending.judgeStarts }, "judging this run never finished; skipping it");
+      return { kind: "skip", reason: `judging was cut short ${pending.judgeStarts} times (the attestor stopped while verifying: out of memory?)` };
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await fetchBundle(record.bundleURI, {
+        manifestDigest: record.manifestDigest,
+        numSteps: record.numSteps,
+        maxBundleBytes: o.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES,
+        timeoutMs: o.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
+        allowFileUris: o.allowFileUris,
+        signal: o.signal,
+      });
+    } catch (e) {
+      if (e instanceof Stopped) throw e;
+      if (e instanceof BundleFetchError) {
+        if (e.kind === "malformed") return { kind: "verdict", valid: false, reason: `bundle: ${e.message}`, steps: 0, ms: 0, bundleDigest: null };
+        if (e.kind === "unavailable") return { kind: "retry", reason: e.message };
+        o.log.warn({ runId, err: e.message }, "bundle refused; cannot judge the run");
+        return { kind: "skip", reason: e.message };
+      }
+      return internalError(runId, "fetching", e);
+    }
+    o.store.startJudging(runId, me);
+    try {
+      const verdict = judgeBundle(bytes, record, o);
+      return { kind: "verdict", ...verdict, bundleDigest: digestHex(bytes) };
+    } catch (e) {
+      return internalError(runId, "verifying", e);
+    }
+  }
+
+  function internalError(runId: string, what: string, e: unknown): Outcome {
+    const err = e as Error;
+    o.log.error({ runId, err: err?.stack ?? String(e) }, `internal error while ${what} a bundle; skipping the run`);
+    return { kind: "skip", reason: `internal error while ${what}: ${err?.name ?? "Error"}: ${String(err?.message ?? e).slice(0, 300)}` };
   }
 }

@@ -25,7 +25,8 @@ import { createApi } from "./api";
 import { type MembershipRequest } from "./membership-request";
 import { MembershipCheckError, checkMembership } from "./sdk";
 import { deployZkdl, writeDeployment } from "./deployment";
-import { runAttestor } from "./attestor";
+import { DEFAULT_FETCH_RETRY, runAttestor } from "./attestor";
+import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_BUNDLE_BYTES } from "./fetch-bundle";
 import { daemonLogger, daemonProvider } from "./chain";
 import { readDeployment } from "./deployment";
 import { grayPixels } from "../prover/data/quantize";
@@ -184,9 +185,13 @@ senderFlags(withChainFlags(program.command("relay").description("the relayer: su
 senderFlags(withChainFlags(program.command("attest").description("the attestor: follow registrations, verify each run's bundle, attest on-chain from ZKDL_ATTESTOR_KEY (VERIFIER_ROLE)")))
   .option("--from-block <n>", "first block to scan when no cursor is stored (default: the registry's deployment block)", int("from-block", 0, 2 ** 48))
   .option("--poll <ms>", "how often to look for new registrations", int("poll", 50, 3_600_000), 1000)
+  .option("--max-bundle-bytes <n>", "never download a bundle larger than this (each bundle is also held to the size its manifest implies)", int("max-bundle-bytes", 1024, 2 ** 32 - 1), DEFAULT_MAX_BUNDLE_BYTES)
+  .option("--fetch-timeout <seconds>", "deadline for downloading one bundle, body included", int("fetch-timeout", 1, 86_400), DEFAULT_FETCH_TIMEOUT_MS / 1000)
+  .option("--fetch-tries <n>", "tries to fetch a bundle (backoff 30 s doubling to 2 h) before the run is skipped as 'cannot judge'", int("fetch-tries", 1, 1000), DEFAULT_FETCH_RETRY.tries)
+  .option("--allow-file-uris", "also read file: bundle URIs (local use only: any registration could name a file on this machine)")
   .option("--json", "print the settled attestations as JSON (with --once)")
   .action(
-    guard(async (o: ChainFlags & { confirmations: number; bumpAfter: number; maxFeeGwei: number; once?: boolean; poll: number }) => {
+    guard(async (o: ChainFlags & { confirmations: number; bumpAfter: number; maxFeeGwei: number; once?: boolean; poll: number; maxBundleBytes: number; fetchTimeout: number; fetchTries: number; allowFileUris?: boolean }) => {
       const chain = await chainSettings(o);
       const wallet = keyFromEnv("ZKDL_ATTESTOR_KEY", "attestor");
       const provider = daemonProvider(chain.rpc, chain.chainId);
@@ -203,6 +208,10 @@ senderFlags(withChainFlags(program.command("attest").description("the attestor: 
           sender: senderOptions(o),
           once: o.once,
           pollMs: o.poll,
+          maxBundleBytes: o.maxBundleBytes,
+          fetchTimeoutMs: o.fetchTimeout * 1000,
+          fetchRetry: { ...DEFAULT_FETCH_RETRY, tries: o.fetchTries },
+          allowFileUris: !!o.allowFileUris,
           engine: fast.engine,
           nativeGenerators: fast.native,
           signal: shutdownSignal(),
@@ -253,17 +262,33 @@ withChainFlags(program.command("serve").description("the HTTP API: run status, p
     }),
   );
 
-withChainFlags(program.command("outbox").description("list the outbox: every registration and attestation job with its state"))
-  .option("--status <status>", "only pending, confirmed or failed jobs")
+withChainFlags(
+  program
+    .command("outbox")
+    .description("list the outbox: every registration and attestation job with its state, then the runs an attestor has not attested: skipped (with the reason, e.g. 'cannot judge: …') or waiting for their bundle"),
+)
+  .option("--status <status>", "only pending, confirmed or failed jobs, or skipped or waiting runs")
   .option("--json", "print as JSON")
   .action(
     guard((o: ChainFlags & { status?: string }) => {
-      if (o.status && !["pending", "confirmed", "failed"].includes(o.status)) die("--status is pending, confirmed or failed");
+      const jobStates = ["pending", "confirmed", "failed"];
+      const runStates = { skipped: "skipped", waiting: "fetching" } as const;
+      if (o.status && !jobStates.includes(o.status) && !(o.status in runStates)) die("--status is pending, confirmed, failed, skipped or waiting");
       const store = openStore(o.data!);
       try {
-        const jobs = store.jobs({ status: o.status as JobStatus | undefined }).map((j) => ({ ...j, attempts: store.attempts(j.id).map((a) => ({ nonce: a.nonce, txHash: a.txHash, status: a.status })) }));
-        if (o.json) process.stdout.write(JSON.stringify(jobs, null, 2) + "\n");
-        else for (const j of jobs) process.stdout.write(`${j.id}\t${j.status}\t${j.key}\t${j.attempts.length} attempt(s)${j.reason ? `\t${j.reason}` : ""}\n`);
+        const jobs = (!o.status || jobStates.includes(o.status) ? store.jobs({ status: o.status as JobStatus | undefined }) : []).map((j) => ({
+          ...j,
+          attempts: store.attempts(j.id).map((a) => ({ nonce: a.nonce, txHash: a.txHash, status: a.status })),
+        }));
+        // An attestor's runs with no attest job: skipped, or waiting (not judged yet, or its bundle being retried).
+        const unattested = (!o.status || o.status in runStates ? store.attestations({ state: o.status ? runStates[o.status as keyof typeof runStates] : undefined }) : [])
+          .filter((a) => a.state !== "decided")
+          .map((a) => ({ kind: "attest", key: `attest:${a.runId}:${a.attestor}`, runId: a.runId, sender: a.attestor, status: a.state === "skipped" ? "skipped" : "waiting", reason: a.reason, tries: a.tries, nextTryAt: a.nextTryAt, attempts: [] }));
+        if (o.json) process.stdout.write(JSON.stringify([...jobs, ...unattested], null, 2) + "\n");
+        else {
+          for (const j of jobs) process.stdout.write(`${j.id}\t${j.status}\t${j.key}\t${j.attempts.length} attempt(s)${j.reason ? `\t${j.reason}` : ""}\n`);
+          for (const a of unattested) process.stdout.write(`-\t${a.status}\t${a.key}\t${a.tries} fetch tries${a.reason ? `\t${a.reason}` : ""}\n`);
+        }
       } finally {
         store.close();
       }

@@ -68,7 +68,8 @@ export interface AttestationRecord {
   readonly attestor: string;
   /**
    * fetching: not yet judged (retried while the bundle cannot be fetched); decided: verdict taken and
-   * its attest job enqueued; skipped: nothing to attest (the run was decided or revoked, or is our own).
+   * its attest job enqueued; skipped: nothing to attest (the run was decided or revoked, or is our own),
+   * or the run cannot be judged (reason "cannot judge: …").
    */
   readonly state: "fetching" | "decided" | "skipped";
   /** The registered record, as logged (JSON, integers as decimal strings). */
@@ -78,8 +79,11 @@ export interface AttestationRecord {
   readonly reportDigest: string | null;
   /** The verification report whose keccak-256 is reportDigest (canonical JSON). */
   readonly report: string | null;
+  /** Failed tries to fetch the bundle. */
   readonly tries: number;
   readonly nextTryAt: number;
+  /** Times judging (verification) began; any while still `fetching` means the process died in it. */
+  readonly judgeStarts: number;
   readonly blockNumber: number;
 }
 
@@ -118,10 +122,14 @@ export interface Store {
   /** Records a run the attestor must judge (no-op if known). */
   noteRun(runId: string, attestor: string, blockNumber: number, record: string): void;
   pendingAttestations(attestor: string, now: number): AttestationRecord[];
+  /** Every run the attestor has noted, oldest first, optionally in one state. */
+  attestations(filter?: { attestor?: string; state?: AttestationRecord["state"] }): AttestationRecord[];
   deferAttestation(runId: string, attestor: string, reason: string, nextTryAt: number): void;
   /** Records the verdict and enqueues its attest job, atomically. */
   decideAttestation(d: Decision, job: Parameters<Store["enqueue"]>[0]): Job;
   skipAttestation(runId: string, attestor: string, reason: string): void;
+  /** Counts a start of judging (before verification, which might not return). */
+  startJudging(runId: string, attestor: string): void;
 
   cursor(name: string): number | undefined;
   setCursor(name: string, block: number): void;
@@ -153,6 +161,7 @@ const MIGRATIONS: string[] = [
      tries INTEGER NOT NULL DEFAULT 0, next_try_at INTEGER NOT NULL DEFAULT 0, block_number INTEGER NOT NULL,
      PRIMARY KEY (run_id, attestor));
    CREATE TABLE cursors (name TEXT PRIMARY KEY, block INTEGER NOT NULL);`,
+  `ALTER TABLE attestations ADD COLUMN judge_starts INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /** The file name of the embedded store inside a data folder. */
@@ -200,6 +209,7 @@ const toAttestation = (r: Row): AttestationRecord => ({
   report: (r.report as string) ?? null,
   tries: r.tries as number,
   nextTryAt: r.next_try_at as number,
+  judgeStarts: r.judge_starts as number,
   blockNumber: r.block_number as number,
 });
 
@@ -351,6 +361,15 @@ export class SqliteStore implements Store {
     ).map(toAttestation);
   }
 
+  attestations(filter: { attestor?: string; state?: AttestationRecord["state"] } = {}): AttestationRecord[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.attestor) (where.push("attestor = ?"), args.push(filter.attestor));
+    if (filter.state) (where.push("state = ?"), args.push(filter.state));
+    const sql = `SELECT * FROM attestations ${where.length ? "WHERE " + where.join(" AND ") : ""} ORDER BY block_number, run_id, attestor`;
+    return (this.db.prepare(sql).all(...args) as Row[]).map(toAttestation);
+  }
+
   deferAttestation(runId: string, attestor: string, reason: string, nextTryAt: number): void {
     this.db
       .prepare(`UPDATE attestations SET tries = tries + 1, reason = ?, next_try_at = ? WHERE run_id = ? AND attestor = ?`)
@@ -368,6 +387,10 @@ export class SqliteStore implements Store {
 
   skipAttestation(runId: string, attestor: string, reason: string): void {
     this.db.prepare(`UPDATE attestations SET state = 'skipped', reason = ? WHERE run_id = ? AND attestor = ?`).run(reason, runId, attestor);
+  }
+
+  startJudging(runId: string, attestor: string): void {
+    this.db.prepare(`UPDATE attestations SET judge_starts = judge_starts + 1 WHERE run_id = ? AND attestor = ?`).run(runId, attestor);
   }
 
   cursor(name: string): number | undefined {

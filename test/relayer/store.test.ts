@@ -17,7 +17,7 @@ describe("relayer: the SQLite store", () => {
     reopened.close();
     const db = new Database(file);
     expect(db.pragma("journal_mode", { simple: true })).to.equal("wal");
-    expect(db.pragma("user_version", { simple: true })).to.equal(1);
+    expect(db.pragma("user_version", { simple: true })).to.equal(2);
     db.pragma("user_version = 99");
     db.close();
     expect(() => new SqliteStore(file)).to.throw(/schema version 99/);
@@ -59,5 +59,34 @@ describe("relayer: the SQLite store", () => {
     expect(decided.kind).to.equal("attest");
     expect(store.attestation("0xr", "0xA")).to.include({ state: "decided", valid: true, tries: 1 });
     store.close();
+  });
+
+  it("counts judging starts, lists an attestor's runs by state, and upgrades a version-1 file", () => {
+    const file = join(root, "c.sqlite");
+    const store = new SqliteStore(file);
+    store.noteRun("0xr1", "0xA", 5, "{}");
+    store.noteRun("0xr2", "0xA", 6, "{}");
+    store.noteRun("0xr1", "0xB", 5, "{}");
+    store.startJudging("0xr1", "0xA");
+    store.startJudging("0xr1", "0xA");
+    expect(store.attestation("0xr1", "0xA")).to.include({ judgeStarts: 2, state: "fetching" });
+    store.skipAttestation("0xr2", "0xA", "cannot judge: not downloaded within 500 ms");
+    expect(store.attestations().map((a) => [a.runId, a.attestor, a.state])).to.deep.equal([
+      ["0xr1", "0xA", "fetching"],
+      ["0xr1", "0xB", "fetching"],
+      ["0xr2", "0xA", "skipped"],
+    ]);
+    expect(store.attestations({ state: "skipped" }).map((a) => a.reason)).to.deep.equal(["cannot judge: not downloaded within 500 ms"]);
+    expect(store.attestations({ attestor: "0xB" })).to.have.length(1);
+    store.close();
+    // A store written before judge_starts existed: the column arrives with 0 and the rows stay.
+    const db = new Database(file);
+    db.exec("ALTER TABLE attestations DROP COLUMN judge_starts");
+    db.pragma("user_version = 1");
+    db.close();
+    const upgraded = new SqliteStore(file);
+    expect(upgraded.attestation("0xr1", "0xA")).to.include({ judgeStarts: 0, state: "fetching" });
+    expect(upgraded.attestation("0xr2", "0xA")).to.include({ state: "skipped" });
+    upgraded.close();
   });
 });

@@ -1,0 +1,205 @@
+/**
+ * Liveness of the attestor against permissionless registrations: runs registered before an honest one
+ * whose bundles make the verifier throw, point at a local file, or at a server that never answers. The
+ * daemon must record an outcome for each (attested invalid, or skipped as "cannot judge" with the
+ * reason, listed by `zkdl outbox`), keep running, and take the honest run to Verified.
+ */
+import { expect } from "chai";
+import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import { type AddressInfo, createServer, type Server as TcpServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import pino from "pino";
+import type { JsonRpcProvider, Wallet } from "ethers";
+import { type Manifest, manifestBytes, parseManifest } from "../../prover/run/manifest";
+import { packPublicBundle } from "../../prover/run/public-bundle";
+import { createApi } from "../../relayer/api";
+import { MAX_JUDGE_STARTS, runAttestor } from "../../relayer/attestor";
+import { daemonProvider, sleep } from "../../relayer/chain";
+import type { Deployment } from "../../relayer/deployment";
+import { RunStatus, runIdOf } from "../../relayer/registry";
+import { publishRun, runRelayer } from "../../relayer/relay";
+import { RunCatalog, readManifest, runRecordOf } from "../../relayer/runs";
+import { SqliteStore } from "../../relayer/store";
+import { ProofRegistry__factory } from "../../typechain-types";
+import { type LocalChain, deployForTest, fundedWallet, serveHardhat, trainSmallRun } from "../helpers/chain";
+
+const ZKDL = join(__dirname, "../../bin/zkdl.js");
+
+/** A copy of a run with its manifest changed and rewritten canonically (so every digest the manifest fixes still matches). */
+function manifestCopy(from: string, to: string, change: (m: Manifest) => void): void {
+  rmSync(to, { recursive: true, force: true });
+  cpSync(from, to, { recursive: true });
+  const m = parseManifest("manifest.json", readFileSync(join(to, "manifest.json")));
+  change(m);
+  writeFileSync(join(to, "manifest.json"), manifestBytes(m));
+}
+
+describe("relayer: poison registrations do not stop the attestor", function () {
+  this.timeout(300_000);
+  const root = mkdtempSync(join(tmpdir(), "zkdl-poison-"));
+  const good = join(root, "good");
+  const batch3 = join(root, "batch3");
+  let chain: LocalChain;
+  let deployment: Deployment;
+  let publisher: Wallet, relayer: Wallet, attestor: Wallet, stranger: Wallet;
+  let provider: JsonRpcProvider;
+  let store: SqliteStore;
+  let api: Server;
+  let apiUrl: string;
+  let silentServer: TcpServer;
+  const held = new Set<Socket>();
+  /** Error-level log lines of the attestor. */
+  const errors: { msg: string; runId?: string; err?: string }[] = [];
+  const log = pino({ level: "warn" }, { write: (line: string) => void (JSON.parse(line).level >= 50 && errors.push(JSON.parse(line))) });
+
+  before(async () => {
+    chain = await serveHardhat();
+    [publisher, relayer, attestor, stranger] = [await fundedWallet(), await fundedWallet(), await fundedWallet(), await fundedWallet()];
+    deployment = await deployForTest([attestor.address], 1);
+    provider = daemonProvider(chain.url, BigInt(deployment.chainId));
+    trainSmallRun(good);
+    // A configuration today's verifier throws a plain RangeError on (the batch must be a power of two).
+    manifestCopy(good, batch3, (m) => (m.model.batch = 3));
+    store = new SqliteStore(join(root, "zkdl.sqlite"));
+    api = createApi({ catalog: new RunCatalog(store), log: pino({ level: "silent" }) }).listen(0, "127.0.0.1");
+    await new Promise((r) => api.once("listening", r));
+    apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+    // Accepts connections and never answers.
+    silentServer = createServer((s) => (held.add(s), s.on("error", () => s.destroy())));
+    await new Promise<void>((r) => silentServer.listen(0, "127.0.0.1", r));
+  });
+  after(async () => {
+    for (const s of held) s.destroy();
+    silentServer?.close();
+    api?.close();
+    store?.close();
+    provider?.destroy();
+    await chain?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  const registryAddress = () => deployment.contracts.ProofRegistry.address;
+  const registry = () => ProofRegistry__factory.connect(registryAddress(), provider);
+  const status = async (runId: string) => Number(await registry().statusOf(runId));
+  const attestorOptions = () => ({
+    store,
+    wallet: attestor,
+    provider,
+    registry: registryAddress(),
+    fromBlock: deployment.contracts.ProofRegistry.blockNumber,
+    log,
+    sender: { pollMs: 50 },
+    fetchTimeoutMs: 500,
+    fetchRetry: { tries: 2, baseMs: 100, maxMs: 100 },
+  });
+  const publish = async (dir: string) =>
+    (await publishRun({ store, dir, publisher: publisher.connect(provider), registry: registryAddress(), relayer: relayer.address, apiUrl })).runId;
+  const relay = () => runRelayer({ store, wallet: relayer, provider, registry: registryAddress(), log, once: true, sender: { pollMs: 50 } });
+  /** Registers the good run's record under `who` with another bundle URI (registerRun needs no role). */
+  async function registerGoodAt(who: Wallet, bundleURI: string): Promise<{ runId: string; blockNumber: number }> {
+    const { manifest, manifestDigest } = readManifest(good);
+    const record = runRecordOf(manifest, manifestDigest, "0x" + "11".repeat(32), bundleURI);
+    const receipt = await (await registry().connect(who.connect(provider)).registerRun(record)).wait();
+    return { runId: runIdOf(who.address, manifestDigest), blockNumber: receipt!.blockNumber };
+  }
+
+  let honestId: string, batch3Id: string, fileId: string, silentId: string;
+
+  it("records an outcome for each poison run, stays up, and the honest run registered after them reaches Verified", async () => {
+    // Poison first, in block order: a bundle the verifier throws on, a file: URI (to a valid bundle: the
+    // attestor must not read it), a server that never answers; then the honest run.
+    batch3Id = await publish(batch3);
+    await relay();
+    const file = join(root, "good.bundle");
+    writeFileSync(file, packPublicBundle(good));
+    fileId = (await registerGoodAt(stranger, pathToFileURL(file).href)).runId;
+    const silentStranger = await fundedWallet();
+    silentId = (await registerGoodAt(silentStranger, `http://127.0.0.1:${(silentServer.address() as AddressInfo).port}/bundle`)).runId;
+    honestId = await publish(good);
+    await relay();
+    for (const id of [batch3Id, fileId, silentId, honestId]) expect(await status(id)).to.equal(RunStatus.Registered);
+
+    const controller = new AbortController();
+    const daemon = runAttestor({ ...attestorOptions(), pollMs: 100, signal: controller.signal });
+    let ended: { error?: unknown } | undefined;
+    daemon.then(
+      () => (ended = {}),
+      (error) => (ended = { error }),
+    );
+    const settled = () => [batch3Id, fileId, silentId].every((id) => ["decided", "skipped"].includes(store.attestation(id, attestor.address)?.state ?? ""));
+    const deadline = Date.now() + 240_000;
+    while (!((await status(honestId)) === RunStatus.Verified && settled())) {
+      if (ended) throw ended.error ?? new Error("the attestor stopped by itself");
+      if (Date.now() > deadline) throw new Error(`not settled: ${JSON.stringify([batch3Id, fileId, silentId].map((id) => store.attestation(id, attestor.address)))}`);
+      await sleep(100);
+    }
+    expect(ended, "the daemon is still running").to.equal(undefined);
+    controller.abort();
+    await daemon;
+
+    // The verifier threw: skipped as our possible bug, logged at error level (or, once the verifier
+    // answers a verdict for a bad configuration, attested invalid). Never Verified.
+    const b = store.attestation(batch3Id, attestor.address)!;
+    if (b.state === "skipped") {
+      expect(b.reason).to.match(/^cannot judge: internal error while verifying: RangeError: batch must be a power of two/);
+      expect(errors.some((e) => e.runId === batch3Id && /RangeError/.test(e.err ?? ""))).to.equal(true);
+      expect(store.jobByKey(`attest:${batch3Id}:${attestor.address}`)).to.equal(undefined);
+      expect(await status(batch3Id)).to.equal(RunStatus.Registered);
+    } else {
+      expect(b).to.include({ state: "decided", valid: false });
+      expect(await status(batch3Id)).to.equal(RunStatus.Rejected);
+    }
+    // The file: URI was not followed (the file holds a valid bundle: reading it would have attested valid).
+    expect(store.attestation(fileId, attestor.address)).to.include({ state: "skipped" });
+    expect(store.attestation(fileId, attestor.address)!.reason).to.match(/^cannot judge: file: URIs are not fetched/);
+    // The silent server: tried twice within the deadline, then given up.
+    expect(store.attestation(silentId, attestor.address)).to.include({ state: "skipped", tries: 2 });
+    expect(store.attestation(silentId, attestor.address)!.reason).to.equal("cannot judge: not downloaded within 500 ms (0 bytes received) (2 tries)");
+    for (const id of [fileId, silentId]) {
+      expect(store.jobByKey(`attest:${id}:${attestor.address}`), id).to.equal(undefined);
+      expect(await status(id)).to.equal(RunStatus.Registered);
+    }
+    expect(store.attestation(honestId, attestor.address)).to.include({ state: "decided", valid: true });
+
+    // A restart finds nothing left to do and sends nothing.
+    const nonce = await provider.getTransactionCount(attestor.address);
+    await runAttestor({ ...attestorOptions(), once: true });
+    expect(await provider.getTransactionCount(attestor.address)).to.equal(nonce);
+  });
+
+  it("lists the skipped runs with their reasons in `zkdl outbox`", async () => {
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [ZKDL, "outbox", "--json", "--status", "skipped", "--data", root], { stdio: ["ignore", "pipe", "pipe"] });
+      let [stdout, stderr] = ["", ""];
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("exit", (code) => (code === 0 ? resolve(stdout) : reject(new Error(stderr))));
+    });
+    const rows = JSON.parse(out) as { key: string; status: string; reason: string }[];
+    const byKey = Object.fromEntries(rows.map((r) => [r.key, r]));
+    for (const id of [fileId, silentId]) {
+      expect(byKey[`attest:${id}:${attestor.address}`]).to.include({ status: "skipped", reason: store.attestation(id, attestor.address)!.reason });
+    }
+    expect(rows.every((r) => r.status === "skipped" && /^cannot judge: /.test(r.reason))).to.equal(true);
+  });
+
+  it(`skips a run whose judging was cut short ${MAX_JUDGE_STARTS} times (the process died verifying it)`, async () => {
+    // The good bundle under another publisher: valid, so only the crash record can keep it from being attested.
+    const other = await fundedWallet();
+    const { runId, blockNumber } = await registerGoodAt(other, `${apiUrl}/v1/runs/${honestId}/bundle`);
+    const { manifest, manifestDigest } = readManifest(good);
+    const record = runRecordOf(manifest, manifestDigest, "0x" + "11".repeat(32), `${apiUrl}/v1/runs/${honestId}/bundle`);
+    store.noteRun(runId, attestor.address, blockNumber, JSON.stringify({ ...record, datasetSize: record.datasetSize.toString(), numSteps: record.numSteps.toString() }));
+    for (let i = 0; i < MAX_JUDGE_STARTS; i++) store.startJudging(runId, attestor.address);
+    await runAttestor({ ...attestorOptions(), once: true });
+    const a = store.attestation(runId, attestor.address)!;
+    expect(a).to.include({ state: "skipped", judgeStarts: MAX_JUDGE_STARTS });
+    expect(a.reason).to.match(/^cannot judge: judging was cut short 3 times/);
+    expect(await status(runId)).to.equal(RunStatus.Registered);
+    expect(errors.some((e) => e.runId === runId && /never finished/.test(e.msg))).to.equal(true);
+  });
+});
