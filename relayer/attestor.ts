@@ -90,10 +90,14 @@ const recordFromJson = (s: string): RunRecord => {
   return { ...j, datasetSize: BigInt(j.datasetSize), numSteps: BigInt(j.numSteps) };
 };
 
-/** The verdict on a downloaded bundle for a registered record: valid, or why not. */
+/**
+ * The verdict on a downloaded bundle for a record registered by `publisher`: valid, or why not. The
+ * proof names its publisher (docs/protocol.md §4.5), so a copy registered by another account is invalid.
+ */
 export function judgeBundle(
   bytes: Uint8Array,
   record: RunRecord,
+  publisher: string,
   o: { engine?: MsmEngine; nativeGenerators?: boolean } = {}
 ): { valid: boolean; reason: string | null; steps: number; ms: number } {
   const started = performance.now();
@@ -103,7 +107,7 @@ export function judgeBundle(
     if (bundle.manifestDigest !== record.manifestDigest.toLowerCase()) return done(false, "the bundle's manifest is not the registered one (digest differs)");
     const mismatch = recordMismatch(record, bundle.manifest, bundle.manifestDigest);
     if (mismatch) return done(false, mismatch);
-    const verdict = verifyRun(bundle, { engine: o.engine, nativeGenerators: o.nativeGenerators });
+    const verdict = verifyRun(bundle, { engine: o.engine, nativeGenerators: o.nativeGenerators, publisher });
     return done(verdict.valid, verdict.reason ?? null, verdict.steps.length);
   } catch (e) {
     if (e instanceof RunFileError) return done(false, `malformed bundle: ${e.message}`);
@@ -169,7 +173,7 @@ export async function runAttestor(o: AttestorOptions): Promise<Job[]> {
           continue;
         }
         const record = recordFromJson(pending.record);
-        const outcome = await judgeRun(pending, record);
+        const outcome = await judgeRun(pending, record, run.publisher);
         if (outcome.kind === "retry") {
           const retry = o.fetchRetry ?? DEFAULT_FETCH_RETRY;
           if (pending.tries + 1 >= retry.tries) {
@@ -223,7 +227,7 @@ export async function runAttestor(o: AttestorOptions): Promise<Job[]> {
   }
 
   /** The run's outcome; throws only Stopped (the daemon is shutting down). */
-  async function judgeRun(pending: AttestationRecord, record: RunRecord): Promise<Outcome> {
+  async function judgeRun(pending: AttestationRecord, record: RunRecord, publisher: string): Promise<Outcome> {
     const runId = pending.runId;
     if (pending.judgeStarts >= MAX_JUDGE_STARTS) {
       o.log.error({ runId, starts: pending.judgeStarts }, "judging this run never finished; skipping it");
@@ -251,7 +255,7 @@ export async function runAttestor(o: AttestorOptions): Promise<Job[]> {
     }
     o.store.startJudging(runId, me);
     try {
-      const verdict = judgeBundle(bytes, record, o);
+      const verdict = judgeBundle(bytes, record, publisher, o);
       return { kind: "verdict", ...verdict, bundleDigest: digestHex(bytes) };
     } catch (e) {
       return internalError(runId, "verifying", e);

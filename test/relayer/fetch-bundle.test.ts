@@ -56,6 +56,7 @@ describe("relayer: fetching a bundle from an untrusted URI", function () {
     const x = new Int32Array(32).map((_, i) => ((i * 7919) % 13) * 4096);
     trainRun({
       config: { layers: [4, 2], fracBits: 16, lrShift: 9, batch: 2, seed: "fetch-bundle-test" },
+      publisher: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
       steps: 1,
       records: { features: 4, classes: 2, x, labels: new Int32Array(8).map((_, i) => i % 2), count: 8 },
       source: "csv",
