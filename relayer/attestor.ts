@@ -118,7 +118,7 @@ export function judgeBundle(
 export async function runAttestor(o: AttestorOptions): Promise<Job[]> {
   const me = getAddress(o.wallet.address);
   const registry = ProofRegistry__factory.connect(o.registry, o.provider);
-  const sender = new TxSender(o.store, o.wallet.connect(o.provider), o.provider, registryEffects(registry), o.log, o.sender, o.signal);
+  const sender = new TxSender(o.store, o.wallet.connect(o.provider), o.provider, registryEffects(registry), o.log, { waitOutRefusals: !o.once, ...o.sender }, o.signal);
   const rpc = <T>(what: string, call: () => Promise<T>) => withRetry(what, call, { log: o.log, backoff: o.sender?.backoff, signal: o.signal });
   const cursorName = `attestor:${me}:${getAddress(o.registry)}`;
   const chunk = o.chunk ?? 2000;

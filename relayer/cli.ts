@@ -34,7 +34,7 @@ import { mnistDigit } from "../prover/data/records";
 import { publishRun, runRelayer } from "./relay";
 import { RunCatalog } from "./runs";
 import type { SenderOptions } from "./sender";
-import { type JobStatus, STORE_FILE, SqliteStore } from "./store";
+import { type Job, type JobStatus, STORE_FILE, SqliteStore } from "./store";
 
 interface ChainFlags {
   rpc?: string;
@@ -127,6 +127,20 @@ const senderFlags = (cmd: Command) =>
     .option("--max-fee-gwei <gwei>", "never offer more than this per gas", int("max-fee-gwei", 1, 1_000_000), 500)
     .option("--once", "process what is there, then exit (default: keep running)");
 
+/**
+ * What a relay or attest run handled: JSON on stdout with --json, and one line on stderr for each job
+ * that failed or, with --once, was left pending because the node refused it (no funds): exit code 1.
+ */
+function reportSettled(settled: Job[], o: { json?: boolean; once?: boolean }): void {
+  if (o.json) process.stdout.write(JSON.stringify(settled.map((j) => ({ key: j.key, status: j.status, reason: j.reason, refusal: j.refusal, txHash: j.txHash }))) + "\n");
+  for (const j of settled) {
+    if (j.status === "failed") process.stderr.write(`zkdl: ${j.key} failed: ${j.reason}\n`);
+    else if (o.once && j.status === "pending" && j.refusal) process.stderr.write(`zkdl: ${j.key} not sent: ${j.refusal}\n`);
+    else continue;
+    process.exitCode = 1;
+  }
+}
+
 const senderOptions = (o: { confirmations: number; bumpAfter: number; maxFeeGwei: number }): Partial<SenderOptions> => ({
   confirmations: o.confirmations,
   bumpAfterMs: o.bumpAfter * 1000,
@@ -173,8 +187,7 @@ senderFlags(withChainFlags(program.command("relay").description("the relayer: su
       const store = openStore(o.data!);
       try {
         const settled = await runRelayer({ store, wallet, provider, registry: chain.registry, log: daemonLogger("relay"), sender: senderOptions(o), once: o.once, signal: shutdownSignal() });
-        if (o.json) process.stdout.write(JSON.stringify(settled.map((j) => ({ key: j.key, status: j.status, reason: j.reason, txHash: j.txHash }))) + "\n");
-        if (settled.some((j) => j.status === "failed")) process.exitCode = 1;
+        reportSettled(settled, o);
       } finally {
         store.close();
         provider.destroy();
@@ -216,8 +229,7 @@ senderFlags(withChainFlags(program.command("attest").description("the attestor: 
           nativeGenerators: fast.native,
           signal: shutdownSignal(),
         });
-        if (o.json) process.stdout.write(JSON.stringify(settled.map((j) => ({ key: j.key, status: j.status, reason: j.reason, txHash: j.txHash }))) + "\n");
-        if (settled.some((j) => j.status === "failed")) process.exitCode = 1;
+        reportSettled(settled, o);
       } finally {
         store.close();
         provider.destroy();
@@ -265,7 +277,7 @@ withChainFlags(program.command("serve").description("the HTTP API: run status, p
 withChainFlags(
   program
     .command("outbox")
-    .description("list the outbox: every registration and attestation job with its state, then the runs an attestor has not attested: skipped (with the reason, e.g. 'cannot judge: …') or waiting for their bundle"),
+    .description("list the outbox: every registration and attestation job with its state and why a pending one is not getting on chain, then the runs an attestor has not attested: skipped (with the reason, e.g. 'cannot judge: …') or waiting for their bundle"),
 )
   .option("--status <status>", "only pending, confirmed or failed jobs, or skipped or waiting runs")
   .option("--json", "print as JSON")
@@ -286,7 +298,10 @@ withChainFlags(
           .map((a) => ({ kind: "attest", key: `attest:${a.runId}:${a.attestor}`, runId: a.runId, sender: a.attestor, status: a.state === "skipped" ? "skipped" : "waiting", reason: a.reason, tries: a.tries, nextTryAt: a.nextTryAt, attempts: [] }));
         if (o.json) process.stdout.write(JSON.stringify([...jobs, ...unattested], null, 2) + "\n");
         else {
-          for (const j of jobs) process.stdout.write(`${j.id}\t${j.status}\t${j.key}\t${j.attempts.length} attempt(s)${j.reason ? `\t${j.reason}` : ""}\n`);
+          for (const j of jobs) {
+            const why = j.reason ?? (j.refusal ? `not sent: ${j.refusal}` : null);
+            process.stdout.write(`${j.id}\t${j.status}\t${j.key}\t${j.attempts.length} attempt(s)${why ? `\t${why}` : ""}\n`);
+          }
           for (const a of unattested) process.stdout.write(`-\t${a.status}\t${a.key}\t${a.tries} fetch tries${a.reason ? `\t${a.reason}` : ""}\n`);
         }
       } finally {

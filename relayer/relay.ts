@@ -82,7 +82,10 @@ export interface RelayOptions {
   readonly registry: string;
   readonly log: pino.Logger;
   readonly sender?: Partial<SenderOptions>;
-  /** Process what is queued, then return (default: keep watching the queue). */
+  /**
+   * Process what is queued, then return (default: keep watching the queue). A job the node refuses for
+   * a reason that waiting may cure (no funds) is then returned pending, with its `refusal`.
+   */
   readonly once?: boolean;
   /** How often an idle worker looks for new jobs. */
   readonly idleMs?: number;
@@ -92,7 +95,8 @@ export interface RelayOptions {
 /** The relay worker: drains this relayer's queued registrations, and keeps watching unless `once`. */
 export async function runRelayer(o: RelayOptions): Promise<Job[]> {
   const registry = ProofRegistry__factory.connect(o.registry, o.provider);
-  const sender = new TxSender(o.store, o.wallet.connect(o.provider), o.provider, registryEffects(registry), o.log, o.sender, o.signal);
+  // A one-shot run does not wait out a refusal (no funds yet): it returns the job pending with the reason.
+  const sender = new TxSender(o.store, o.wallet.connect(o.provider), o.provider, registryEffects(registry), o.log, { waitOutRefusals: !o.once, ...o.sender }, o.signal);
   const settled: Job[] = [];
   o.log.info({ relayer: sender.address, registry: o.registry }, "relayer started");
   try {

@@ -38,7 +38,14 @@ export interface Job {
   readonly to: string;
   readonly data: string;
   readonly status: JobStatus;
+  /** Why it failed (failed jobs), or how its effect got on chain when not by its own transaction (confirmed). */
   readonly reason: string | null;
+  /**
+   * While pending: why its transaction is not getting on chain now, in words (the node refused it, e.g.
+   * for lack of funds, or it is priced under the base fee at the fee cap); null once the node takes it.
+   */
+  readonly refusal: string | null;
+  readonly refusedAt: number | null;
   /** The transaction that took effect (confirmed jobs; null when another sender's did). */
   readonly txHash: string | null;
   readonly blockNumber: number | null;
@@ -46,7 +53,12 @@ export interface Job {
   readonly updatedAt: number;
 }
 
-export type AttemptStatus = "signed" | "broadcast" | "mined" | "reverted";
+/**
+ * signed: recorded, not (yet) known to be taken by the node; broadcast: the node took it (accepted into
+ * its pool, or already knew it); refused: the node turned it down and it will not be sent again (a new
+ * attempt replaces it); mined and reverted: its receipt.
+ */
+export type AttemptStatus = "signed" | "broadcast" | "refused" | "mined" | "reverted";
 
 /** One signed transaction for a job; recorded before it is broadcast. */
 export interface Attempt {
@@ -59,6 +71,8 @@ export interface Attempt {
   readonly maxPriorityFeePerGas: bigint;
   readonly status: AttemptStatus;
   readonly createdAt: number;
+  /** When the node first took it (null: never, or a store from before this was recorded). */
+  readonly acceptedAt: number | null;
   readonly blockNumber: number | null;
 }
 
@@ -113,9 +127,12 @@ export interface Store {
   jobs(filter?: { status?: JobStatus; sender?: string; kind?: JobKind }): Job[];
   confirmJob(id: number, txHash: string | null, blockNumber: number | null, reason?: string): void;
   failJob(id: number, reason: string): void;
+  /** Records why a pending job's transaction is not getting on chain now; null clears it. */
+  setRefusal(id: number, refusal: string | null): void;
 
-  addAttempt(a: Omit<Attempt, "id" | "status" | "createdAt" | "blockNumber">): Attempt;
+  addAttempt(a: Omit<Attempt, "id" | "status" | "createdAt" | "acceptedAt" | "blockNumber">): Attempt;
   attempts(jobId: number): Attempt[];
+  /** Sets an attempt's status; the first "broadcast" also stamps acceptedAt. */
   markAttempt(id: number, status: AttemptStatus, blockNumber?: number): void;
 
   attestation(runId: string, attestor: string): AttestationRecord | undefined;
@@ -161,7 +178,13 @@ const MIGRATIONS: string[] = [
      tries INTEGER NOT NULL DEFAULT 0, next_try_at INTEGER NOT NULL DEFAULT 0, block_number INTEGER NOT NULL,
      PRIMARY KEY (run_id, attestor));
    CREATE TABLE cursors (name TEXT PRIMARY KEY, block INTEGER NOT NULL);`,
+  // 2: how often judging a run began (an attestor that keeps dying in the verifier skips the run).
   `ALTER TABLE attestations ADD COLUMN judge_starts INTEGER NOT NULL DEFAULT 0;`,
+  // 3: why a pending job is held up (the node's refusal), and when the node took each attempt (the
+  //    fee-bump clock starts there, not at signing).
+  `ALTER TABLE jobs ADD COLUMN refusal TEXT;
+   ALTER TABLE jobs ADD COLUMN refused_at INTEGER;
+   ALTER TABLE attempts ADD COLUMN accepted_at INTEGER;`,
 ];
 
 /** The file name of the embedded store inside a data folder. */
@@ -179,6 +202,8 @@ const toJob = (r: Row): Job => ({
   data: r.data as string,
   status: r.status as JobStatus,
   reason: (r.reason as string) ?? null,
+  refusal: (r.refusal as string) ?? null,
+  refusedAt: (r.refused_at as number) ?? null,
   txHash: (r.tx_hash as string) ?? null,
   blockNumber: (r.block_number as number) ?? null,
   createdAt: r.created_at as number,
@@ -195,6 +220,7 @@ const toAttempt = (r: Row): Attempt => ({
   maxPriorityFeePerGas: BigInt(r.priority_fee as string),
   status: r.status as AttemptStatus,
   createdAt: r.created_at as number,
+  acceptedAt: (r.accepted_at as number) ?? null,
   blockNumber: (r.block_number as number) ?? null,
 });
 
@@ -290,7 +316,9 @@ export class SqliteStore implements Store {
   }
 
   retryJob(id: number, data: string): Job {
-    this.db.prepare(`UPDATE jobs SET status = 'pending', reason = NULL, data = ?, updated_at = ? WHERE id = ? AND status = 'failed'`).run(data, Date.now(), id);
+    this.db
+      .prepare(`UPDATE jobs SET status = 'pending', reason = NULL, refusal = NULL, refused_at = NULL, data = ?, updated_at = ? WHERE id = ? AND status = 'failed'`)
+      .run(data, Date.now(), id);
     return this.job(id)!;
   }
 
@@ -316,15 +344,20 @@ export class SqliteStore implements Store {
 
   confirmJob(id: number, txHash: string | null, blockNumber: number | null, reason?: string): void {
     this.db
-      .prepare(`UPDATE jobs SET status = 'confirmed', tx_hash = ?, block_number = ?, reason = ?, updated_at = ? WHERE id = ?`)
+      .prepare(`UPDATE jobs SET status = 'confirmed', tx_hash = ?, block_number = ?, reason = ?, refusal = NULL, refused_at = NULL, updated_at = ? WHERE id = ?`)
       .run(txHash, blockNumber, reason ?? null, Date.now(), id);
   }
 
   failJob(id: number, reason: string): void {
-    this.db.prepare(`UPDATE jobs SET status = 'failed', reason = ?, updated_at = ? WHERE id = ?`).run(reason, Date.now(), id);
+    this.db.prepare(`UPDATE jobs SET status = 'failed', reason = ?, refusal = NULL, refused_at = NULL, updated_at = ? WHERE id = ?`).run(reason, Date.now(), id);
   }
 
-  addAttempt(a: Omit<Attempt, "id" | "status" | "createdAt" | "blockNumber">): Attempt {
+  setRefusal(id: number, refusal: string | null): void {
+    const now = Date.now();
+    this.db.prepare(`UPDATE jobs SET refusal = ?, refused_at = ?, updated_at = ? WHERE id = ?`).run(refusal, refusal === null ? null : now, now, id);
+  }
+
+  addAttempt(a: Omit<Attempt, "id" | "status" | "createdAt" | "acceptedAt" | "blockNumber">): Attempt {
     const info = this.db
       .prepare(
         `INSERT INTO attempts (job_id, nonce, tx_hash, raw, max_fee, priority_fee, status, created_at)
@@ -339,7 +372,12 @@ export class SqliteStore implements Store {
   }
 
   markAttempt(id: number, status: AttemptStatus, blockNumber?: number): void {
-    this.db.prepare(`UPDATE attempts SET status = ?, block_number = COALESCE(?, block_number) WHERE id = ?`).run(status, blockNumber ?? null, id);
+    this.db
+      .prepare(
+        `UPDATE attempts SET status = ?, block_number = COALESCE(?, block_number),
+           accepted_at = CASE WHEN ? = 'broadcast' THEN COALESCE(accepted_at, ?) ELSE accepted_at END WHERE id = ?`,
+      )
+      .run(status, blockNumber ?? null, status, Date.now(), id);
   }
 
   attestation(runId: string, attestor: string): AttestationRecord | undefined {

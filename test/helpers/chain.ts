@@ -1,19 +1,22 @@
 /**
  * A real chain for relayer tests: the Hardhat network served over JSON-RPC on a free loopback port (so
  * child processes and ethers providers reach it as they would any node), funded throwaway keys, and a
- * fresh deployment; plus a small run to publish.
+ * fresh deployment; plus a small run to publish. `startChain` gives the same for either chain client,
+ * Hardhat's network or anvil (./anvil.ts), so that a suite runs once per client.
  */
 import hre from "hardhat";
 import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
 import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
-import { Wallet, parseEther } from "ethers";
+import { type JsonRpcProvider, type Signer, Wallet, parseEther, toQuantity } from "ethers";
 import { mnistRecords } from "../../prover/data/records";
 import { decodeBundle, encodeBundle } from "../../prover/run/formats";
 import { digestHex, manifestBytes, parseManifest } from "../../prover/run/manifest";
 import { trainRun } from "../../prover/run/train";
+import { daemonProvider } from "../../relayer/chain";
 import { type Deployment, deployZkdl } from "../../relayer/deployment";
+import { DEV_MNEMONIC, startAnvil } from "./anvil";
 
 export interface LocalChain {
   url: string;
@@ -41,6 +44,81 @@ export async function deployForTest(verifiers: string[], quorum = 2): Promise<De
   return deployZkdl(deployer, { network: "hardhat", quorum, verifiers });
 }
 
+export type ChainClient = "hardhat" | "anvil";
+
+/** The clients every chain-facing relayer suite runs against. */
+export const CHAIN_CLIENTS: readonly ChainClient[] = ["hardhat", "anvil"];
+
+/** A chain for a relayer suite, the same whichever client serves it. */
+export interface TestChain extends LocalChain {
+  readonly client: ChainClient;
+  readonly chainId: bigint;
+  /** A provider made as the daemons make theirs (closed by close()). */
+  readonly provider: JsonRpcProvider;
+  /** A raw JSON-RPC request to the node (evm_mine, evm_setAutomine: both clients know these). */
+  send(method: string, params?: unknown[]): Promise<unknown>;
+  /** A random key holding `eth` ether. */
+  fundedWallet(eth?: string): Promise<Wallet>;
+  /** Deploys the registry with these verifiers (quorum 2 by default). */
+  deploy(verifiers: string[], quorum?: number): Promise<Deployment>;
+  setBalance(address: string, wei: bigint): Promise<void>;
+  /** A signer for any address, whose transactions the node takes without its key. */
+  impersonate(address: string): Promise<Signer>;
+}
+
+/** Starts a chain of the given client on a free loopback port. */
+export async function startChain(client: ChainClient): Promise<TestChain> {
+  if (client === "hardhat") {
+    const served = await serveHardhat();
+    const provider = daemonProvider(served.url, (await hre.ethers.provider.getNetwork()).chainId);
+    const network = hre.network.provider;
+    return {
+      client,
+      url: served.url,
+      chainId: (await provider.getNetwork()).chainId,
+      provider,
+      send: (method, params = []) => network.send(method, params),
+      fundedWallet,
+      deploy: deployForTest,
+      setBalance: async (address, wei) => void (await network.send("hardhat_setBalance", [address, toQuantity(wei)])),
+      async impersonate(address) {
+        await network.send("hardhat_impersonateAccount", [address]);
+        return hre.ethers.getSigner(address);
+      },
+      async close() {
+        provider.destroy();
+        await served.close();
+      },
+    };
+  }
+  const node = await startAnvil();
+  const provider = daemonProvider(node.url, 31337n);
+  const funder = Wallet.fromPhrase(DEV_MNEMONIC).connect(provider);
+  const send = (method: string, params: unknown[] = []) => provider.send(method, params);
+  return {
+    client,
+    url: node.url,
+    chainId: 31337n,
+    provider,
+    send,
+    async fundedWallet(eth = "100") {
+      const w = Wallet.createRandom();
+      await (await funder.sendTransaction({ to: w.address, value: parseEther(eth) })).wait();
+      return new Wallet(w.privateKey);
+    },
+    deploy: (verifiers, quorum = 2) => deployZkdl(funder, { network: "anvil", quorum, verifiers }),
+    setBalance: async (address, wei) => void (await send("anvil_setBalance", [address, toQuantity(wei)])),
+    async impersonate(address) {
+      await send("anvil_impersonateAccount", [address]);
+      return provider.getSigner(address);
+    },
+    async close() {
+      provider.destroy();
+      await node.close();
+    },
+  };
+}
+
 /** Trains and proves a small MNIST run (784-16-10, batch 16, `steps` steps, `records` records) for `publisher`. */
 export function trainSmallRun(dir: string, publisher: string, o: { steps?: number; records?: number; seed?: string } = {}) {
   return trainRun({
@@ -52,6 +130,18 @@ export function trainSmallRun(dir: string, publisher: string, o: { steps?: numbe
     out: dir,
     overwrite: true,
   });
+}
+
+/**
+ * A small run (16 records, one step) proven for a fresh random publisher, under `root`: a new run id
+ * every time, for tests that publish many runs (the proof names its publisher, so a run cannot be
+ * re-published by another account).
+ */
+export function runOfFreshPublisher(root: string): { dir: string; publisher: Wallet } {
+  const publisher = new Wallet(Wallet.createRandom().privateKey);
+  const dir = join(root, `run-${publisher.address}`);
+  trainSmallRun(dir, publisher.address, { records: 16 });
+  return { dir, publisher };
 }
 
 /** A copy of a run whose first step proof has one byte flipped, its manifest rewritten to match (so only the proof is wrong). */

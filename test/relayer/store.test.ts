@@ -8,6 +8,8 @@ import { SqliteStore } from "../../relayer/store";
 describe("relayer: the SQLite store", () => {
   const root = mkdtempSync(join(tmpdir(), "zkdl-store-"));
   after(() => rmSync(root, { recursive: true, force: true }));
+  /** What migrations 2 and 3 added: dropped, a file is as the first schema left it. */
+  const V1 = "ALTER TABLE attestations DROP COLUMN judge_starts; ALTER TABLE jobs DROP COLUMN refusal; ALTER TABLE jobs DROP COLUMN refused_at; ALTER TABLE attempts DROP COLUMN accepted_at";
   const job = { kind: "register" as const, key: "register:0x01", runId: "0x01", sender: "0xS", to: "0xT", data: "0xdead" };
 
   it("migrates a new file once, in WAL mode, and refuses a newer schema", () => {
@@ -17,10 +19,55 @@ describe("relayer: the SQLite store", () => {
     reopened.close();
     const db = new Database(file);
     expect(db.pragma("journal_mode", { simple: true })).to.equal("wal");
-    expect(db.pragma("user_version", { simple: true })).to.equal(2);
+    expect(db.pragma("user_version", { simple: true })).to.equal(3);
     db.pragma("user_version = 99");
     db.close();
     expect(() => new SqliteStore(file)).to.throw(/schema version 99/);
+  });
+
+  it("migrates a version-1 file: its jobs and attempts gain the refusal and the time the node took them", () => {
+    const file = join(root, "v1.sqlite");
+    // A store as the first schema left it, with a pending job and a broadcast attempt.
+    const old = new SqliteStore(file);
+    const j = old.enqueue(job);
+    const a = old.addAttempt({ jobId: j.id, nonce: 3, txHash: "0xh0", raw: "0xraw", maxFeePerGas: 10n, maxPriorityFeePerGas: 1n });
+    old.markAttempt(a.id, "broadcast");
+    old.close();
+    const db = new Database(file);
+    db.exec(V1);
+    db.pragma("user_version = 1");
+    db.close();
+
+    const store = new SqliteStore(file);
+    expect(store.job(j.id)).to.include({ status: "pending", refusal: null, refusedAt: null });
+    expect(store.attempts(j.id)[0]).to.include({ status: "broadcast", acceptedAt: null });
+    store.setRefusal(j.id, "insufficient funds: 0xS holds 0.0 ETH");
+    expect(store.job(j.id)!.refusal).to.equal("insufficient funds: 0xS holds 0.0 ETH");
+    expect(store.job(j.id)!.refusedAt).to.be.a("number");
+    store.setRefusal(j.id, null);
+    expect(store.job(j.id)).to.include({ refusal: null, refusedAt: null });
+    store.close();
+  });
+
+  it("stamps when the node first took an attempt, and clears a job's refusal when it settles", () => {
+    const store = new SqliteStore(":memory:");
+    const j = store.enqueue(job);
+    const a = store.addAttempt({ jobId: j.id, nonce: 1, txHash: "0xh2", raw: "0xraw", maxFeePerGas: 10n, maxPriorityFeePerGas: 1n });
+    expect(store.attempts(j.id)[0].acceptedAt).to.equal(null);
+    store.markAttempt(a.id, "broadcast");
+    const accepted = store.attempts(j.id)[0].acceptedAt!;
+    expect(accepted).to.be.a("number");
+    store.markAttempt(a.id, "broadcast");
+    store.markAttempt(a.id, "refused");
+    expect(store.attempts(j.id)[0]).to.include({ status: "refused", acceptedAt: accepted });
+    store.setRefusal(j.id, "refused by the node: txpool is full");
+    store.failJob(j.id, "wrong chain");
+    expect(store.job(j.id)).to.include({ status: "failed", reason: "wrong chain", refusal: null });
+    expect(store.retryJob(j.id, "0xbeef")).to.include({ status: "pending", refusal: null });
+    store.setRefusal(j.id, "insufficient funds");
+    store.confirmJob(j.id, "0xh2", 5);
+    expect(store.job(j.id)).to.include({ status: "confirmed", refusal: null });
+    store.close();
   });
 
   it("enqueues a job once per key and keeps its attempts, state and reason across reopenings", () => {
@@ -81,7 +128,7 @@ describe("relayer: the SQLite store", () => {
     store.close();
     // A store written before judge_starts existed: the column arrives with 0 and the rows stay.
     const db = new Database(file);
-    db.exec("ALTER TABLE attestations DROP COLUMN judge_starts");
+    db.exec(V1);
     db.pragma("user_version = 1");
     db.close();
     const upgraded = new SqliteStore(file);
