@@ -379,6 +379,7 @@ class Tensor : public Napi::ObjectWrap<Tensor> {
                                       InstanceMethod("matmul", &Tensor::Matmul), InstanceMethod("reshape", &Tensor::Reshape),
                                       InstanceMethod("dispose", &Tensor::Dispose)});
     constructor = Napi::Persistent(cls);
+    constructor.SuppressDestruct();  // a static: its destructor would run at exit, after Node freed the env
     exports.Set("Tensor", cls);
   }
 
@@ -558,6 +559,7 @@ class FixedBaseJs : public Napi::ObjectWrap<FixedBaseJs> {
   static void Init(Napi::Env env, Napi::Object exports) {
     Napi::Function cls = DefineClass(env, "FixedBase", {InstanceMethod("mul", &FixedBaseJs::Mul)});
     constructor = Napi::Persistent(cls);
+    constructor.SuppressDestruct();  // a static: its destructor would run at exit, after Node freed the env
     exports.Set("FixedBase", cls);
   }
 
