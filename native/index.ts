@@ -248,9 +248,10 @@ export interface TensorScope {
 /**
  * Runs `fn` and then disposes every FrTensor created while it ran, except those in its return value
  * and those passed to `scope.keep`: a tensor, or arrays, plain objects, Maps and Sets holding tensors
- * (searched deeply; other class instances are not searched, keep their tensors explicitly). Kept
+ * (searched deeply; other class instances are not searched: pass their tensors to keep). Kept
  * tensors pass to the enclosing scope, if any, else to the caller, who disposes them. Scopes nest.
- * If `fn` throws, its tensors are disposed all the same. `fn` must be synchronous.
+ * If `fn` throws, its tensors are disposed all the same (those already kept pass on). `fn` must be
+ * synchronous: a promise it returns is refused (TypeError) and its tensors disposed.
  *
  * Why: a tensor's buffer is freed by dispose() or when a GC finalizes its handle, and Node runs native
  * finalizers from the event loop, so a synchronous loop (a run proving step after step) would keep
