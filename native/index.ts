@@ -17,6 +17,7 @@ export type NativeErrorCode =
   | "ZKDL_OUT_OF_RANGE"
   | "ZKDL_OUT_OF_MEMORY"
   | "ZKDL_CUDA"
+  | "ZKDL_DISPOSED"
   | "ZKDL_INTERNAL";
 
 export class NativeError extends Error {
@@ -76,6 +77,8 @@ interface NativeTensor {
   evaluate(point: Uint8Array): Uint8Array;
   batchInverse(): NativeTensor;
   matmul(o: NativeTensor): NativeTensor;
+  reshape(shape: number[]): NativeTensor;
+  dispose(): void;
 }
 
 interface Addon {
@@ -97,6 +100,7 @@ interface Addon {
   fieldOp(field: FieldName, op: string, a: Uint8Array, b?: Uint8Array): Uint8Array;
   msm(points: Uint8Array, scalars: Uint8Array): Uint8Array;
   msmAsync(points: Uint8Array, scalars: Uint8Array): Promise<Uint8Array>;
+  tensorMemory(): TensorMemory;
 }
 
 const ADDON_PATH = join(__dirname, "build", "Release", "zkdl_native.node");
@@ -216,20 +220,133 @@ export async function msmAsync(points: Uint8Array, scalars: Uint8Array): Promise
   return pending.catch(rethrow);
 }
 
+/** Native memory held by tensors: the live tensors and the bytes of their data. */
+export interface TensorMemory {
+  tensors: number;
+  /** What the addon reports to V8 as external memory for them. */
+  bytes: number;
+}
+
+/** The tensors alive in native memory now (not yet disposed or finalized) and their data bytes. */
+export function tensorMemory(): TensorMemory {
+  return addon().tensorMemory();
+}
+
+/** The open tensorScope frames, innermost first. */
+interface ScopeFrame {
+  readonly parent: ScopeFrame | undefined;
+  readonly tensors: FrTensor[];
+  readonly kept: Set<FrTensor>;
+}
+let openScope: ScopeFrame | undefined;
+
+export interface TensorScope {
+  /** Keeps the tensors in `value` (see tensorScope) past the end of the scope; returns `value`. */
+  keep<T>(value: T): T;
+}
+
+/**
+ * Runs `fn` and then disposes every FrTensor created while it ran, except those in its return value
+ * and those passed to `scope.keep`: a tensor, or arrays, plain objects, Maps and Sets holding tensors
+ * (searched deeply; other class instances are not searched: pass their tensors to keep). Kept
+ * tensors pass to the enclosing scope, if any, else to the caller, who disposes them. Scopes nest.
+ * If `fn` throws, its tensors are disposed all the same (those already kept pass on). `fn` must be
+ * synchronous: a promise it returns is refused (TypeError) and its tensors disposed.
+ *
+ * Why: a tensor's buffer is freed by dispose() or when a GC finalizes its handle, and Node runs native
+ * finalizers from the event loop, so a synchronous loop (a run proving step after step) would keep
+ * every intermediate of every step until it returns. A scope around each step frees them when it ends.
+ */
+export function tensorScope<T>(fn: (scope: TensorScope) => T): T {
+  const frame: ScopeFrame = { parent: openScope, tensors: [], kept: new Set() };
+  const keep = <V>(value: V): V => {
+    forEachTensor(value, (t) => frame.kept.add(t));
+    return value;
+  };
+  openScope = frame;
+  try {
+    const result = fn({ keep });
+    if (typeof (result as { then?: unknown } | null)?.then === "function") {
+      throw new TypeError("tensorScope takes a synchronous function (tensors made after an await would escape the scope)");
+    }
+    return keep(result);
+  } finally {
+    openScope = frame.parent;
+    for (const t of frame.tensors) {
+      if (!frame.kept.has(t)) t.dispose();
+      else frame.parent?.tensors.push(t);
+    }
+  }
+}
+
+/** Disposes every tensor in `value` (a tensor, or arrays, plain objects, Maps and Sets holding tensors). */
+export function disposeTensors(value: unknown): void {
+  forEachTensor(value, (t) => t.dispose());
+}
+
+function forEachTensor(value: unknown, f: (t: FrTensor) => void, seen = new Set<object>()): void {
+  if (value === null || typeof value !== "object") return;
+  if (value instanceof FrTensor) return f(value);
+  if (seen.has(value) || ArrayBuffer.isView(value)) return;
+  seen.add(value);
+  if (Array.isArray(value) || value instanceof Set) {
+    for (const v of value) forEachTensor(v, f, seen);
+  } else if (value instanceof Map) {
+    for (const [k, v] of value) {
+      forEachTensor(k, f, seen);
+      forEachTensor(v, f, seen);
+    }
+  } else {
+    const proto = Object.getPrototypeOf(value);
+    if (proto === Object.prototype || proto === null) for (const v of Object.values(value)) forEachTensor(v, f, seen);
+  }
+}
+
 /**
  * A tensor over Fr held in native memory: operations run in C++ and return new tensors; only
  * toBytes/toInts copy data back to JavaScript. Its multilinear extension puts bit k of the flat
  * (row-major) index on variable k. Field elements in and out are 32-byte canonical big-endian.
+ *
+ * Lifetime: `dispose()` (or `using`) frees the data now; any later use throws a NativeError with code
+ * ZKDL_DISPOSED, and a second dispose does nothing. Undisposed tensors are freed after a GC once the
+ * event loop runs; see tensorScope for loops that do not return to it.
  */
 export class FrTensor {
-  private constructor(private readonly handle: NativeTensor) {}
+  /** The native handle; undefined once disposed. */
+  private handle: NativeTensor | undefined;
+
+  private constructor(handle: NativeTensor) {
+    this.handle = handle;
+    openScope?.tensors.push(this);
+  }
+
+  /** The handle of a tensor not yet disposed. */
+  private get live(): NativeTensor {
+    if (!this.handle) throw new NativeError("ZKDL_DISPOSED", "the tensor was disposed: its native memory is freed (dispose() or the end of its tensorScope)");
+    return this.handle;
+  }
+
+  /** Frees the native data now; later use throws ZKDL_DISPOSED; disposing again does nothing. */
+  dispose(): void {
+    const h = this.handle;
+    this.handle = undefined;
+    h?.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  get disposed(): boolean {
+    return this.handle === undefined;
+  }
 
   /**
    * The sumcheck round polynomial over variable 0 of Σ_x Π_j f_j(x), for 1 to 5 same-length factors
    * (up to four MLEs and an eq factor): its evaluations s(0), …, s(D) at X = 0..D, (D+1)×32 bytes.
    */
   static sumcheckRound(factors: FrTensor[]): Uint8Array {
-    return call(() => addon().sumcheckRound(factors.map((f) => f?.handle)));
+    return call(() => addon().sumcheckRound(factors.map((f) => f?.live)));
   }
 
   /** From n×32 bytes of canonical Fr elements; shape defaults to [n]. */
@@ -252,16 +369,16 @@ export class FrTensor {
    * bytes. `generators` is cols×64 bytes (G_0..G_{cols−1}), `h` 64 bytes, `blindings` rows×32 bytes.
    */
   commitRows(generators: Uint8Array, h: Uint8Array, blindings: Uint8Array): Uint8Array {
-    return call(() => addon().hyraxCommit(this.handle, generators, h, blindings));
+    return call(() => addon().hyraxCommit(this.live, generators, h, blindings));
   }
 
-  /** commitRows off the event loop (a thread-pool job; the tensor stays alive until it settles). */
+  /** commitRows off the event loop (a thread-pool job; the data stays alive until it settles, even if the tensor is disposed). */
   async commitRowsAsync(generators: Uint8Array, h: Uint8Array, blindings: Uint8Array): Promise<Uint8Array> {
-    return call(() => addon().hyraxCommit(this.handle, generators, h, blindings, true)).catch(rethrow);
+    return call(() => addon().hyraxCommit(this.live, generators, h, blindings, true)).catch(rethrow);
   }
 
   get shape(): number[] {
-    return this.handle.shape();
+    return call(() => this.live.shape());
   }
 
   get length(): number {
@@ -269,42 +386,42 @@ export class FrTensor {
   }
 
   toBytes(): Uint8Array {
-    return this.handle.toBytes();
+    return call(() => this.live.toBytes());
   }
 
   /** Signed integers (x > (r−1)/2 reads as x − r); throws ZKDL_OUT_OF_RANGE past int64. */
   toInts(): BigInt64Array {
-    return call(() => this.handle.toInts());
+    return call(() => this.live.toInts());
   }
 
   add(o: FrTensor): FrTensor {
-    return new FrTensor(call(() => this.handle.add(o.handle)));
+    return new FrTensor(call(() => this.live.add(o.live)));
   }
 
   sub(o: FrTensor): FrTensor {
-    return new FrTensor(call(() => this.handle.sub(o.handle)));
+    return new FrTensor(call(() => this.live.sub(o.live)));
   }
 
   /** Element-wise (Hadamard) product. */
   mul(o: FrTensor): FrTensor {
-    return new FrTensor(call(() => this.handle.mul(o.handle)));
+    return new FrTensor(call(() => this.live.mul(o.live)));
   }
 
   scale(scalar: Uint8Array): FrTensor {
-    return new FrTensor(call(() => this.handle.scale(scalar)));
+    return new FrTensor(call(() => this.live.scale(scalar)));
   }
 
   sum(): Uint8Array {
-    return call(() => this.handle.sum());
+    return call(() => this.live.sum());
   }
 
   innerProduct(o: FrTensor): Uint8Array {
-    return call(() => this.handle.innerProduct(o.handle));
+    return call(() => this.live.innerProduct(o.live));
   }
 
   /** The same entries under another shape (a copy); the shape's product must equal the length. */
   reshape(shape: number[]): FrTensor {
-    return FrTensor.fromBytes(this.toBytes(), shape);
+    return new FrTensor(call(() => this.live.reshape(shape)));
   }
 
   /** The entries as a flat vector: this tensor when it already is one. */
@@ -314,21 +431,21 @@ export class FrTensor {
 
   /** Binds variable 0 to r: out[i] = a[2i] + r·(a[2i+1] − a[2i]). */
   fold(r: Uint8Array): FrTensor {
-    return new FrTensor(call(() => this.handle.fold(r)));
+    return new FrTensor(call(() => this.live.fold(r)));
   }
 
   /** The multilinear extension at a point of log2(length) coordinates (k×32 bytes). */
   evaluate(point: Uint8Array): Uint8Array {
-    return call(() => this.handle.evaluate(point));
+    return call(() => this.live.evaluate(point));
   }
 
   /** Every element inverted; throws ZKDL_DIVISION_BY_ZERO if one is zero. */
   batchInverse(): FrTensor {
-    return new FrTensor(call(() => this.handle.batchInverse()));
+    return new FrTensor(call(() => this.live.batchInverse()));
   }
 
   /** (m×k)·(k×n) over Fr. */
   matmul(o: FrTensor): FrTensor {
-    return new FrTensor(call(() => this.handle.matmul(o.handle)));
+    return new FrTensor(call(() => this.live.matmul(o.live)));
   }
 }

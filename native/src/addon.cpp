@@ -353,6 +353,17 @@ std::vector<size_t> parse_shape(const Napi::CallbackInfo& info, size_t i, size_t
   return shape;
 }
 
+/// Tensor data alive in native memory: the bytes each live tensor reported to V8 as external memory,
+/// and the number of such tensors (tensorMemory()). Touched on the JS thread only.
+int64_t live_tensor_bytes = 0;
+int64_t live_tensors = 0;
+
+/// A tensor's data behind a JS handle, its size reported to V8 (AdjustExternalMemory) while held so
+/// the collector sees native memory grow. dispose() frees the data and this object at once and detaches
+/// the handle (later use of it throws); otherwise the finalizer frees both after a GC. Node runs N-API
+/// finalizers from the event loop only, never inside a synchronous loop, which is why a long
+/// synchronous prover must dispose: undisposed handles would pile up, data and all, until it returns.
+/// The buffer is shared with async jobs (commitRowsAsync), so disposing during one is safe.
 class Tensor : public Napi::ObjectWrap<Tensor> {
  public:
   static Napi::FunctionReference constructor;
@@ -365,55 +376,111 @@ class Tensor : public Napi::ObjectWrap<Tensor> {
                                       InstanceMethod("scale", &Tensor::Scale), InstanceMethod("sum", &Tensor::Sum),
                                       InstanceMethod("innerProduct", &Tensor::InnerProduct), InstanceMethod("fold", &Tensor::Fold),
                                       InstanceMethod("evaluate", &Tensor::Evaluate), InstanceMethod("batchInverse", &Tensor::BatchInverse),
-                                      InstanceMethod("matmul", &Tensor::Matmul)});
+                                      InstanceMethod("matmul", &Tensor::Matmul), InstanceMethod("reshape", &Tensor::Reshape),
+                                      InstanceMethod("dispose", &Tensor::Dispose)});
     constructor = Napi::Persistent(cls);
+    constructor.SuppressDestruct();  // a static: its destructor would run at exit, after Node freed the env
     exports.Set("Tensor", cls);
   }
 
   explicit Tensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tensor>(info) {}
 
   static Napi::Object Make(Napi::Env env, std::vector<Fr>&& data, std::vector<size_t> shape) {
+    auto buffer = std::make_shared<const FrVec>(std::move(data));
     Napi::Object obj = constructor.New({});
     Tensor* t = Unwrap(obj);
-    t->data_ = std::move(data);
+    t->data_ = std::move(buffer);
     t->shape_ = std::move(shape);
-    (void)env;
+    t->bytes_ = int64_t(t->data_->size() * sizeof(Fr));
+    live_tensor_bytes += t->bytes_;
+    ++live_tensors;
+    Napi::MemoryManagement::AdjustExternalMemory(env, t->bytes_);
     return obj;
   }
 
-  static const FrVec& DataOf(Napi::Object obj) { return Unwrap(obj)->data_; }
-  static const std::vector<size_t>& ShapeOf(Napi::Object obj) { return Unwrap(obj)->shape_; }
+  /// The tensor behind a handle; throws ZKDL_DISPOSED for a disposed one (its wrap is gone).
+  static const Tensor& Live(Napi::Object obj) {
+    void* t = nullptr;
+    if (napi_unwrap(obj.Env(), obj, &t) != napi_ok || t == nullptr)
+      fail("ZKDL_DISPOSED", "the tensor was disposed: its native memory is freed (dispose() or the end of its tensorScope)");
+    return *static_cast<Tensor*>(t);
+  }
+  /// The data of a live tensor (shared, so a pool job can hold it past a dispose).
+  static const std::shared_ptr<const FrVec>& BufferOf(Napi::Object obj) { return Live(obj).buffer(); }
+  static const FrVec& DataOf(Napi::Object obj) { return *BufferOf(obj); }
+  static const std::vector<size_t>& ShapeOf(Napi::Object obj) { return Live(obj).shape(); }
 
   static const Tensor& From(const Napi::CallbackInfo& info, size_t i) {
     if (info.Length() <= i || !info[i].IsObject() || !info[i].As<Napi::Object>().InstanceOf(constructor.Value()))
       fail("ZKDL_INVALID_ARGUMENT", "argument " + std::to_string(i) + " must be a Tensor");
-    return *Unwrap(info[i].As<Napi::Object>());
+    return Live(info[i].As<Napi::Object>());
   }
 
+  /// Called by node-addon-api after a GC collected the handle (from the event loop).
+  void Finalize(Napi::BasicEnv env) { release(env); }
+
  private:
-  std::vector<Fr> data_;
+  std::shared_ptr<const FrVec> data_;  // null only for a bare `new Tensor()` from JS
   std::vector<size_t> shape_;
+  int64_t bytes_ = 0;  // what this handle reported to V8
+
+  void release(Napi::BasicEnv env) {
+    if (!data_) return;
+    data_.reset();
+    live_tensor_bytes -= bytes_;
+    --live_tensors;
+    Napi::MemoryManagement::AdjustExternalMemory(env, -bytes_);
+    bytes_ = 0;
+  }
+
+  const std::shared_ptr<const FrVec>& buffer() const {
+    if (!data_) fail("ZKDL_INVALID_ARGUMENT", "a Tensor comes from tensorFromBytes, tensorFromInts or a tensor operation");
+    return data_;
+  }
+  const FrVec& data() const { return *buffer(); }
+  const std::vector<size_t>& shape() const {
+    buffer();
+    return shape_;
+  }
 
   void same_shape(const Tensor& o) const {
-    if (o.shape_ != shape_) fail("ZKDL_SHAPE_MISMATCH", "tensor shapes differ");
+    if (o.shape() != shape()) fail("ZKDL_SHAPE_MISMATCH", "tensor shapes differ");
+  }
+
+  /// Frees the data and this object now and detaches the handle: with the wrap removed no finalizer
+  /// stays queued for it, so a synchronous loop that disposes leaves nothing behind. Any later call
+  /// through the handle fails (napi_unwrap), as does passing it to another tensor (ZKDL_DISPOSED).
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    release(env);
+    napi_remove_wrap(env, info.This(), nullptr);
+    delete this;  // ~ObjectWrap deletes the wrap's reference; nothing touches `this` after this line
+    return env.Undefined();
   }
 
   Napi::Value Shape(const Napi::CallbackInfo& info) {
-    Napi::Array a = Napi::Array::New(info.Env(), shape_.size());
-    for (size_t k = 0; k < shape_.size(); ++k) a.Set((uint32_t)k, Napi::Number::New(info.Env(), (double)shape_[k]));
-    return a;
+    return guarded(info, [&]() -> Napi::Value {
+      const std::vector<size_t>& s = shape();
+      Napi::Array a = Napi::Array::New(info.Env(), s.size());
+      for (size_t k = 0; k < s.size(); ++k) a.Set((uint32_t)k, Napi::Number::New(info.Env(), (double)s[k]));
+      return a;
+    });
   }
   Napi::Value ToBytes(const Napi::CallbackInfo& info) {
-    Napi::Uint8Array out = Napi::Uint8Array::New(info.Env(), 32 * data_.size());
-    for (size_t i = 0; i < data_.size(); ++i) data_[i].to_bytes(out.Data() + 32 * i);
-    return out;
+    return guarded(info, [&]() -> Napi::Value {
+      const FrVec& d = data();
+      Napi::Uint8Array out = Napi::Uint8Array::New(info.Env(), 32 * d.size());
+      for (size_t i = 0; i < d.size(); ++i) d[i].to_bytes(out.Data() + 32 * i);
+      return out;
+    });
   }
   /// Signed integers: x > (r−1)/2 reads as x − r. Fails if a value does not fit in int64.
   Napi::Value ToInts(const Napi::CallbackInfo& info) {
     return guarded(info, [&]() -> Napi::Value {
-      Napi::BigInt64Array out = Napi::BigInt64Array::New(info.Env(), data_.size());
-      for (size_t i = 0; i < data_.size(); ++i) {
-        Fr x = data_[i];
+      const FrVec& d = data();
+      Napi::BigInt64Array out = Napi::BigInt64Array::New(info.Env(), d.size());
+      for (size_t i = 0; i < d.size(); ++i) {
+        Fr x = d[i];
         u64 c[4], n[4];
         x.to_canonical(c);
         (-x).to_canonical(n);
@@ -430,44 +497,54 @@ class Tensor : public Napi::ObjectWrap<Tensor> {
   Napi::Value Binary(const Napi::CallbackInfo& info, Op op) {
     return guarded(info, [&]() -> Napi::Value {
       const Tensor& o = From(info, 0);
+      const FrVec &a = data(), &b = o.data();
       same_shape(o);
-      return Make(info.Env(), op(data_, o.data_), shape_);
+      return Make(info.Env(), op(a, b), shape_);
     });
   }
   Napi::Value Add(const Napi::CallbackInfo& info) { return Binary(info, [](const FrVec& a, const FrVec& b) { return add(a, b); }); }
   Napi::Value Sub(const Napi::CallbackInfo& info) { return Binary(info, [](const FrVec& a, const FrVec& b) { return sub(a, b); }); }
   Napi::Value Mul(const Napi::CallbackInfo& info) { return Binary(info, [](const FrVec& a, const FrVec& b) { return hadamard(a, b); }); }
   Napi::Value Scale(const Napi::CallbackInfo& info) {
-    return guarded(info, [&]() -> Napi::Value { return Make(info.Env(), scale(data_, parse_fr(info, 0, "scalar")), shape_); });
+    return guarded(info, [&]() -> Napi::Value { return Make(info.Env(), scale(data(), parse_fr(info, 0, "scalar")), shape_); });
   }
   Napi::Value Sum(const Napi::CallbackInfo& info) {
-    return guarded(info, [&]() -> Napi::Value { return fr_bytes(info.Env(), sum(data_)); });
+    return guarded(info, [&]() -> Napi::Value { return fr_bytes(info.Env(), sum(data())); });
   }
   Napi::Value InnerProduct(const Napi::CallbackInfo& info) {
     return guarded(info, [&]() -> Napi::Value {
       const Tensor& o = From(info, 0);
-      return fr_bytes(info.Env(), inner_product(data_, o.data_));
+      return fr_bytes(info.Env(), inner_product(data(), o.data()));
     });
   }
   Napi::Value Fold(const Napi::CallbackInfo& info) {
     return guarded(info, [&]() -> Napi::Value {
-      FrVec out = fold(data_, parse_fr(info, 0, "challenge"));
+      FrVec out = fold(data(), parse_fr(info, 0, "challenge"));
       size_t n = out.size();
       return Make(info.Env(), std::move(out), {n});
     });
   }
   Napi::Value Evaluate(const Napi::CallbackInfo& info) {
-    return guarded(info, [&]() -> Napi::Value { return fr_bytes(info.Env(), evaluate(data_, parse_fr_array(bytes_arg(info, 0, "point"), "point"))); });
+    return guarded(info, [&]() -> Napi::Value { return fr_bytes(info.Env(), evaluate(data(), parse_fr_array(bytes_arg(info, 0, "point"), "point"))); });
   }
   Napi::Value BatchInverse(const Napi::CallbackInfo& info) {
-    return guarded(info, [&]() -> Napi::Value { return Make(info.Env(), batch_inverse(data_), shape_); });
+    return guarded(info, [&]() -> Napi::Value { return Make(info.Env(), batch_inverse(data()), shape_); });
   }
   Napi::Value Matmul(const Napi::CallbackInfo& info) {
     return guarded(info, [&]() -> Napi::Value {
       const Tensor& o = From(info, 0);
+      const FrVec &a = data(), &b = o.data();
       if (shape_.size() != 2 || o.shape_.size() != 2 || shape_[1] != o.shape_[0])
         fail("ZKDL_SHAPE_MISMATCH", "matmul needs (m×k)·(k×n) matrices");
-      return Make(info.Env(), matmul(data_, o.data_, shape_[0], shape_[1], o.shape_[1]), {shape_[0], o.shape_[1]});
+      return Make(info.Env(), matmul(a, b, shape_[0], shape_[1], o.shape_[1]), {shape_[0], o.shape_[1]});
+    });
+  }
+  /// The same entries under another shape (a copy of the elements: no re-encoding).
+  Napi::Value Reshape(const Napi::CallbackInfo& info) {
+    return guarded(info, [&]() -> Napi::Value {
+      const FrVec& d = data();
+      std::vector<size_t> shape = parse_shape(info, 0, d.size());
+      return Make(info.Env(), FrVec(d), std::move(shape));
     });
   }
 };
@@ -482,6 +559,7 @@ class FixedBaseJs : public Napi::ObjectWrap<FixedBaseJs> {
   static void Init(Napi::Env env, Napi::Object exports) {
     Napi::Function cls = DefineClass(env, "FixedBase", {InstanceMethod("mul", &FixedBaseJs::Mul)});
     constructor = Napi::Persistent(cls);
+    constructor.SuppressDestruct();  // a static: its destructor would run at exit, after Node freed the env
     exports.Set("FixedBase", cls);
   }
 
@@ -568,7 +646,7 @@ Napi::Value HyraxCommit(const Napi::CallbackInfo& info) {
     auto generators = std::make_shared<std::vector<G1Affine>>(parse_points(bytes_arg(info, 1, "generators"), "generators"));
     const G1Affine h = G1Affine::from_bytes(fixed_bytes_arg(info, 2, "h", 64).Data());
     auto blindings = std::make_shared<std::vector<Fr>>(parse_fr_array(bytes_arg(info, 3, "blindings"), "blindings"));
-    const FrVec* data = &Tensor::DataOf(obj);
+    const std::shared_ptr<const FrVec> data = Tensor::BufferOf(obj);  // alive until the job ends, even if disposed
     auto work = [=]() {
       std::vector<G1> rows = hyrax_commit_rows(*data, shape[0], shape[1], *generators, h, *blindings);
       std::vector<uint8_t> out(64 * rows.size());
@@ -606,6 +684,14 @@ Napi::Value EqVector(const Napi::CallbackInfo& info) {
   });
 }
 
+/// tensorMemory() → { tensors, bytes }: the live tensors and the data bytes they report to V8.
+Napi::Value TensorMemory(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("tensors", Napi::Number::New(info.Env(), (double)live_tensors));
+  o.Set("bytes", Napi::Number::New(info.Env(), (double)live_tensor_bytes));
+  return o;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("backend", Napi::Function::New(env, Backend));
   exports.Set("setBackend", Napi::Function::New(env, SetBackend));
@@ -626,6 +712,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("eqVector", Napi::Function::New(env, EqVector));
   exports.Set("sumcheckRound", Napi::Function::New(env, SumcheckRound));
   exports.Set("hyraxCommit", Napi::Function::New(env, HyraxCommit));
+  exports.Set("tensorMemory", Napi::Function::New(env, TensorMemory));
   return exports;
 }
 

@@ -44,7 +44,9 @@ function oneHot(rec: Records, cols: number, fracBits: number): Int32Array {
 }
 
 function commitRows(key: CommitmentKey, values: Int32Array, rows: number, cols: number, blinds: bigint[]): G1Point[] {
-  const bytes = FrTensor.fromInts(values, [rows, cols]).commitRows(concatPoints(key.G.slice(0, cols)), concatPoints([key.H]), bigIntsToBytes(blinds));
+  const tensor = FrTensor.fromInts(values, [rows, cols]);
+  const bytes = tensor.commitRows(concatPoints(key.G.slice(0, cols)), concatPoints([key.H]), bigIntsToBytes(blinds));
+  tensor.dispose(); // every record at once (MNIST: 128 MB); not needed past this point
   return Array.from({ length: rows }, (_, i) => pointFromNative(bytes.slice(64 * i, 64 * i + 64)));
 }
 

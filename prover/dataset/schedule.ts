@@ -8,7 +8,8 @@
 import { SeededStream, permutation, seedBytes } from "../model/seeded";
 
 export class BatchSchedule {
-  private readonly epochs = new Map<number, Int32Array>();
+  /** The last epoch's permutation (steps come in order; an earlier epoch is drawn again). */
+  private last?: { e: number; p: Int32Array };
   readonly stepsPerEpoch: number;
 
   constructor(
@@ -23,12 +24,8 @@ export class BatchSchedule {
   }
 
   private epoch(e: number): Int32Array {
-    let p = this.epochs.get(e);
-    if (!p) {
-      p = permutation(new SeededStream(`zkdl-chain/v1/batches/${e}`, seedBytes(this.seed)), this.records);
-      this.epochs.set(e, p);
-    }
-    return p;
+    if (this.last?.e !== e) this.last = { e, p: permutation(new SeededStream(`zkdl-chain/v1/batches/${e}`, seedBytes(this.seed)), this.records) };
+    return this.last.p;
   }
 
   /** Record indices of step t (0-based). */

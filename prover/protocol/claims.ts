@@ -87,7 +87,9 @@ export class ProverClaims {
       for (const e of g.tensors) {
         let weights: FrTensor | undefined;
         for (const cl of e.claims) {
-          const term = FrTensor.eq(bigIntsToBytes(cl.point)).scale(bigIntsToBytes([alpha[c]]));
+          const eq = FrTensor.eq(bigIntsToBytes(cl.point));
+          const term = eq.scale(bigIntsToBytes([alpha[c]]));
+          eq.dispose();
           weights = weights ? weights.add(term) : term;
           claim = { value: add(claim.value, mul(alpha[c], cl.value.value)), blind: add(claim.blind, mul(alpha[c], cl.value.blind)) };
           c++;

@@ -145,8 +145,14 @@ export function proveSumcheck(ctx: ProverContext, s: SumcheckStatement, factors:
     const rk = powers(r, d + 1);
     current = { value: evalPoly(coeffs, r), blind: blinds.reduce((acc, b, k) => add(acc, mul(rk[k], b)), 0n) };
     const rb = bigIntsToBytes([r]);
-    tables = tables.map((t) => t.fold(rb));
-    eqTable = eqTable?.fold(rb);
+    // A round's tables are garbage once folded: freed now (they are a quarter of a training step's
+    // peak memory), all but the caller's own factors.
+    const folded = tables.map((t) => t.fold(rb));
+    tables.forEach((t, j) => t !== factors[j] && t.dispose());
+    tables = folded;
+    const eqFolded = eqTable?.fold(rb);
+    eqTable?.dispose();
+    eqTable = eqFolded;
   }
   const values = tables.map((t) => bytesToBigInt(t.toBytes()));
   const evals = values.map((v, j) => (s.publicFactors[j] ? null : commitScalar(ctx, v)));

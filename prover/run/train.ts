@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { disposeTensors, tensorScope } from "../../native";
 import type { Records } from "../data/records";
 import { featureMatrix } from "../data/records";
 import { datasetTree } from "../dataset/commitments";
@@ -105,10 +106,12 @@ export function proveRun(o: TrainOptions): TrainResult {
     const { x, y, X, Y } = batchInputs(o.records, commitments, openings, idx, c.fracBits);
     const trace = trainStep(c, weights, x, y);
     const started = performance.now();
-    const proof = proveStep(key, d, run, t, { X, Y, W }, trace);
+    // The step's native tensors are freed when it is proven, all but the next weights it returns.
+    const proof = tensorScope(() => proveStep(key, d, run, t, { X, Y, W }, trace));
     const ms = performance.now() - started;
     proveMs += ms;
     stepProofs.push(proof.bytes);
+    disposeTensors([X, Y, W]); // this step's inputs; the next step's W is proof.next
     W = proof.next;
     stepDigests.push(weightsDigest(W.map((w) => w.commitment)));
     weights = [...trace.next];

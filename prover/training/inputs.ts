@@ -3,7 +3,7 @@
  * weights committed with zero blinding (anyone recomputes them), and the scheduled batch as matrices
  * and as the dataset's committed rows.
  */
-import { FrTensor } from "../../native";
+import { FrTensor, tensorScope } from "../../native";
 import { type Records, featureMatrix, labelMatrix } from "../data/records";
 import { type DatasetCommitments, type DatasetOpenings, batchCommitted, commitDataset } from "../dataset/commitments";
 import { BatchSchedule } from "../dataset/schedule";
@@ -18,10 +18,12 @@ import { stepKey } from "./step";
 /** The initial weights' commitments: wide rows, zero blinding. */
 export function commitInitialWeights(key: CommitmentKey, weights: readonly Matrix[]): CommittedTensor[] {
   const ctx = { key, transcript: new Transcript("zkdl-chain/v1/commit"), engine: nativeEngine };
-  return weights.map((m) => {
-    const shape = weightShape(Math.log2(m.rows * m.cols));
-    return commitTensor(ctx, FrTensor.fromInts(matrixInts(m)), shape, new Array(1 << shape.logRows).fill(0n));
-  });
+  return tensorScope(() =>
+    weights.map((m) => {
+      const shape = weightShape(Math.log2(m.rows * m.cols));
+      return commitTensor(ctx, FrTensor.fromInts(matrixInts(m)), shape, new Array(1 << shape.logRows).fill(0n));
+    }),
+  );
 }
 
 /** The batch of the given records: feature and label matrices, and X, Y as the records' committed rows. */

@@ -5,13 +5,16 @@
  *     circom2 + snarkjs Groth16 (19.3 s to prove one step, 393 472 constraints, 6.4 min setup);
  *   - the MNIST MLP 784-128-10 at batch 64;
  *   - a wider 784-1024-1024-10 at batch 64 (`--wide`, slow on a CPU).
- * Each row is the median over several consecutive steps of one run (each step proven and verified).
+ * Each row is the median over several consecutive steps of one run (each step proven and verified),
+ * with the process's peak RSS at the end of the row (rows run in order, in one process, so a row's
+ * peak includes the rows above it) and how much that peak rose from the end of the row's first step
+ * to its last (a prover whose memory grows with the step count shows it there).
  *
  *   npm run bench:train [-- --steps 3 --wide --pure]
  */
 import { Command } from "commander";
 import { cpus } from "node:os";
-import { backend } from "../../native";
+import { backend, disposeTensors, tensorScope } from "../../native";
 import { type Records, mnistRecords } from "../../prover/data/records";
 import { type ModelConfig, trainStep } from "../../prover/model/fixed";
 import { nativeEngine } from "../../prover/protocol/native-engine";
@@ -43,6 +46,7 @@ function bench(name: string, c: ModelConfig, records: Records) {
   const prove: number[] = [];
   const vNative: number[] = [];
   const vPure: number[] = [];
+  const peaks: number[] = [];
   let bytes = 0;
   const run = new Uint8Array(32);
   for (let t = 0; t < steps; t++) {
@@ -50,7 +54,7 @@ function bench(name: string, c: ModelConfig, records: Records) {
     const { x, y, X, Y } = batchInputs(records, commitments, openings, idx, c.fracBits);
     const trace = trainStep(c, weights, x, y);
     let started = performance.now();
-    const proof = proveStep(key, d, run, t, { X, Y, W }, trace);
+    const proof = tensorScope(() => proveStep(key, d, run, t, { X, Y, W }, trace));
     prove.push(performance.now() - started);
     const pub = { X: X.commitment, Y: Y.commitment, W: W.map((w) => w.commitment) };
     started = performance.now();
@@ -63,10 +67,18 @@ function bench(name: string, c: ModelConfig, records: Records) {
     }
     bytes = proof.bytes.length;
     weights = [...trace.next];
+    disposeTensors([X, Y, W]);
     W = proof.next;
+    peaks.push(process.resourceUsage().maxRSS / 1024);
   }
-  const row = { name, prove: median(prove), verifyNative: median(vNative), verifyPure: o.pure ? median(vPure) : undefined, bytes };
-  console.log(`${name.padEnd(26)} prove ${row.prove.toFixed(0).padStart(7)} ms  verify native ${row.verifyNative.toFixed(0).padStart(5)} ms${row.verifyPure === undefined ? "" : `  pure ${row.verifyPure.toFixed(0)} ms`}  proof ${(bytes / 1024).toFixed(1)} kB`);
+  disposeTensors(W);
+  const peakMB = process.resourceUsage().maxRSS / 1024;
+  const growthMB = peaks[peaks.length - 1] - peaks[0];
+  const row = { name, prove: median(prove), verifyNative: median(vNative), verifyPure: o.pure ? median(vPure) : undefined, bytes, peakMB, growthMB };
+  console.log(
+    `${name.padEnd(26)} prove ${row.prove.toFixed(0).padStart(7)} ms  verify native ${row.verifyNative.toFixed(0).padStart(5)} ms${row.verifyPure === undefined ? "" : `  pure ${row.verifyPure.toFixed(0)} ms`}  proof ${(bytes / 1024).toFixed(1)} kB` +
+      `  peak RSS ${peakMB.toFixed(0)} MB (+${growthMB.toFixed(0)} MB after step 1)`,
+  );
   return row;
 }
 
@@ -77,8 +89,10 @@ const rows = [
   bench("784-128-10, batch 64", { layers: [784, 128, 10], fracBits: 16, lrShift: 9, batch: 64, seed: "bench" }, mnistRecords(1024, 16)),
 ];
 if (o.wide) rows.push(bench("784-1024-1024-10, batch 64", { layers: [784, 1024, 1024, 10], fracBits: 16, lrShift: 9, batch: 64, seed: "bench" }, mnistRecords(1024, 16)));
-console.log("\n| network | prove / step (ms) | verify, native MSM (ms) | verify, @noble/curves (ms) | proof / step (kB) |");
-console.log("| --- | ---: | ---: | ---: | ---: |");
-for (const r of rows) console.log(`| ${r.name} | ${r.prove.toFixed(0)} | ${r.verifyNative.toFixed(0)} | ${r.verifyPure === undefined ? "—" : r.verifyPure.toFixed(0)} | ${(r.bytes / 1024).toFixed(1)} |`);
+console.log("\n| network | prove / step (ms) | verify, native MSM (ms) | verify, @noble/curves (ms) | proof / step (kB) | peak RSS (MB) | peak rise after step 1 (MB) |");
+console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+for (const r of rows) {
+  console.log(`| ${r.name} | ${r.prove.toFixed(0)} | ${r.verifyNative.toFixed(0)} | ${r.verifyPure === undefined ? "—" : r.verifyPure.toFixed(0)} | ${(r.bytes / 1024).toFixed(1)} | ${r.peakMB.toFixed(0)} | +${r.growthMB.toFixed(0)} |`);
+}
 const small = rows[0];
 console.log(`\n64-64-4 batch 8 against circom2 + snarkjs Groth16 (19.3 s per step, from the issue, not re-measured here): ${(19300 / small.prove).toFixed(0)}× faster to prove, no trusted setup.`);

@@ -61,6 +61,7 @@ describe("training: fixed-point semantics and data", function () {
     const epoch0 = [...s.indices(0), ...s.indices(1)];
     expect(new Set(epoch0).size).to.equal(8);
     expect([...new BatchSchedule(10, 4, "s").indices(3)]).to.deep.equal([...s.indices(3)]);
+    expect([...s.indices(0)], "an earlier epoch, drawn again").to.deep.equal(epoch0.slice(0, 4));
     expect(() => new BatchSchedule(3, 4, "s")).to.throw(RangeError);
   });
 
