@@ -22,7 +22,7 @@ const { trainRun } = require(${from("prover/run/train")});
 const { tensorMemory } = require(${from("native")});
 const { syntheticRecords, tinyConfig } = require(${from("test/helpers/training")});
 trainRun({
-  config: tinyConfig, steps: ${STEPS}, records: syntheticRecords(64, 8, 4, 16), source: "csv", out: ${JSON.stringify(out)},
+  config: tinyConfig, publisher: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8", steps: ${STEPS}, records: syntheticRecords(64, 8, 4, 16), source: "csv", out: ${JSON.stringify(out)},
   onStep: ({ step }) => process.stdout.write(JSON.stringify({
     step, rssMB: process.memoryUsage().rss / 2 ** 20, peakMB: process.resourceUsage().maxRSS / 1024, tensors: tensorMemory().tensors,
   }) + "\\n"),
