@@ -233,6 +233,10 @@ export async function runAttestor(o: AttestorOptions): Promise<Job[]> {
       o.log.error({ runId, starts: pending.judgeStarts }, "judging this run never finished; skipping it");
       return { kind: "skip", reason: `judging was cut short ${pending.judgeStarts} times (the attestor stopped while verifying: out of memory?)` };
     }
+    // Counted before the download: a bundle that kills the process while it is read or verified
+    // (out of memory) is skipped after MAX_JUDGE_STARTS restarts instead of crash-looping the daemon.
+    o.store.startJudging(runId, me);
+    failpoint("attestor:judging");
     let bytes: Uint8Array;
     try {
       bytes = await fetchBundle(record.bundleURI, {
@@ -253,7 +257,6 @@ export async function runAttestor(o: AttestorOptions): Promise<Job[]> {
       }
       return internalError(runId, "fetching", e);
     }
-    o.store.startJudging(runId, me);
     try {
       const verdict = judgeBundle(bytes, record, publisher, o);
       return { kind: "verdict", ...verdict, bundleDigest: digestHex(bytes) };

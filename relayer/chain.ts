@@ -74,7 +74,8 @@ export function isUnavailable(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown; error?: unknown };
   if (typeof e?.code === "string" && (UNAVAILABLE_CODES.has(e.code) || e.code.startsWith("UND_ERR"))) return true;
   const message = typeof e?.message === "string" ? e.message : "";
-  return /socket hang up|fetch failed|missing response|ECONNREFUSED|ECONNRESET|other side closed|\b50[234]\b/.test(message);
+  // The HTTP status words, not bare digits: a refusal that mentions a nonce or an amount of 503 is a refusal.
+  return /socket hang up|fetch failed|missing response|ECONNREFUSED|ECONNRESET|other side closed|\b50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)\b/i.test(message);
 }
 
 /**

@@ -7,7 +7,8 @@
  * - One deadline covers the whole download (every hop, headers and body), so a server that trickles
  *   bytes forever is cut off.
  * - The bundle is read as it arrives: "ZKDLPUB1" ‖ u32 n ‖ n × (u8 len ‖ name ‖ u32 size ‖ bytes) with
- *   manifest.json first. The manifest is capped (64 KiB + 128 bytes per registered step), hashed as
+ *   manifest.json first. The manifest is capped (the most a canonical manifest of the registered step
+ *   count can take; a registration of more steps than a run may have is invalid at once), hashed as
  *   soon as it is in (a manifest that is not the registered one stops the download), and then fixes
  *   the exact size of everything else: dataset.bin is 20 + 128·N bytes, proof.bin is
  *   `manifest.bundle.bytes`, dataset-tree.json is at most 512·N + 64 KiB. A byte past that bound, a
@@ -20,7 +21,7 @@
 import { createReadStream, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { RunFileError } from "../prover/run/formats";
-import { type Manifest, digestHex, parseManifest } from "../prover/run/manifest";
+import { type Manifest, RUN_LIMITS, digestHex, maxManifestBytes, parseManifest } from "../prover/run/manifest";
 import { PUBLIC_BUNDLE_MAGIC, PUBLIC_FILES } from "../prover/run/public-bundle";
 import { Stopped } from "./chain";
 
@@ -28,8 +29,8 @@ export const DEFAULT_MAX_BUNDLE_BYTES = 2 ** 30;
 export const DEFAULT_FETCH_TIMEOUT_MS = 120_000;
 export const DEFAULT_MAX_REDIRECTS = 3;
 
-/** The largest manifest.json read for a run of `numSteps` registered steps (each step adds a 66-byte digest line). */
-export const manifestCap = (numSteps: bigint | number): number => 65_536 + 128 * Math.min(Number(numSteps), 2 ** 32);
+/** The largest manifest.json read for a run of `numSteps` registered steps (no larger than a canonical manifest can be). */
+export const manifestCap = (numSteps: bigint | number): number => maxManifestBytes(Math.min(Number(numSteps), RUN_LIMITS.steps));
 /** dataset.bin of N records: "ZKDLDS01" ‖ u32 N ‖ u32 featureCols ‖ u32 labelCols ‖ N × (Cx ‖ Cy), 64-byte points. */
 export const datasetBytes = (records: number): number => 20 + 128 * records;
 /** The most dataset-tree.json (OpenZeppelin's dump, about 250 bytes a leaf) may take for N records. */
@@ -223,6 +224,8 @@ export async function fetchBundle(uri: string, o: FetchBundleOptions): Promise<U
     if (deadline.aborted) return unavailable(`not downloaded within ${timeoutMs} ms (${stream.size} bytes received)`);
     return e; // a BundleFetchError, or a bug (the caller's to report)
   };
+  // A manifest lists a digest per step, and a run has at most RUN_LIMITS.steps: more cannot be valid.
+  if (BigInt(o.numSteps) > BigInt(RUN_LIMITS.steps)) throw malformed(`registered with ${o.numSteps} steps; a run has at most ${RUN_LIMITS.steps}`);
   let url: URL;
   try {
     url = new URL(uri);
@@ -247,7 +250,8 @@ export async function fetchBundle(uri: string, o: FetchBundleOptions): Promise<U
 async function download(start: URL, stream: BundleStream, signal: AbortSignal, maxRedirects: number): Promise<void> {
   let url = start;
   for (let hop = 0; ; hop++) {
-    const res = await fetch(url, { redirect: "manual", signal }).catch((e: unknown) => {
+    // identity: what the caps count is what arrives (a compressed bomb costs its sender as much as us).
+    const res = await fetch(url, { redirect: "manual", signal, headers: { "accept-encoding": "identity" } }).catch((e: unknown) => {
       throw unavailable(`cannot fetch ${url.href.slice(0, 200)}: ${describe(e)}`);
     });
     if ([301, 302, 303, 307, 308].includes(res.status)) {

@@ -73,9 +73,14 @@ export const DEFAULT_SENDER_OPTIONS: SenderOptions = {
 /** done: the job is terminal; wait: poll again; held: a refusal that waiting may cure is recorded on the job. */
 type Pass = "done" | "wait" | "held";
 
+/** A node that refuses a job's transaction as "already known / nonce used" this often in a row is not telling the truth, or lags: the job is held. */
+export const MAX_TRANSIENT_REFUSALS = 20;
+
 export class TxSender {
   readonly options: SenderOptions;
   private chainId?: bigint;
+  /** Consecutive transient refusals per job (nonce too low, replacement underpriced, …). */
+  private readonly transient = new Map<number, number>();
 
   constructor(
     private readonly store: Store,
@@ -276,6 +281,13 @@ export class TxSender {
   ): Promise<"accepted" | Pass> {
     this.chainId ??= (await this.rpc("chainId", () => this.provider.getNetwork())).chainId;
     const raw = await this.wallet.signTransaction({ type: 2, chainId: this.chainId, to: job.to, data: job.data, value: 0n, ...t });
+    // The same transaction again (same nonce and fees): the node refused it as it stands, and says
+    // nothing has changed since. Held with the reason, not recorded twice.
+    const same = attempts.find((a) => a.txHash === keccak256(raw));
+    if (same) {
+      this.hold(job, `the node refused this transaction and quotes the same fees again (max fee ${t.maxFeePerGas} wei${same.status === "refused" ? "" : `; it is ${same.status}`})`);
+      return "held";
+    }
     const attempt = this.store.addAttempt({ jobId: job.id, nonce: t.nonce, txHash: keccak256(raw), raw, maxFeePerGas: t.maxFeePerGas, maxPriorityFeePerGas: t.maxPriorityFeePerGas });
     failpoint("sender:before-broadcast");
     const sent = await this.broadcast(job, attempt, attempts);
@@ -293,6 +305,7 @@ export class TxSender {
       const refusal = classifyRefusal(err);
       if (refusal.kind !== "known") return this.refused(job, refusal, a, attempts);
     }
+    this.transient.delete(job.id);
     if (a.status === "signed") {
       this.store.markAttempt(a.id, "broadcast");
       this.hold(job, null); // the node took what it refused before
@@ -307,7 +320,15 @@ export class TxSender {
   private async refused(job: Job, refusal: Refusal, attempt: Attempt | undefined, attempts: Attempt[]): Promise<Pass> {
     const node = refusal.nodeMessage;
     if (refusal.class === "transient") {
-      // Its nonce is taken (ours mined, or a pending transaction at it): the next pass reconciles.
+      // Its nonce is taken (ours mined, or a pending transaction at it): the next pass reconciles —
+      // unless the node keeps saying so (a lagging or lying node), then the job is held with the reason.
+      const times = (this.transient.get(job.id) ?? 0) + 1;
+      this.transient.set(job.id, times);
+      if (times >= MAX_TRANSIENT_REFUSALS) {
+        this.transient.delete(job.id);
+        this.hold(job, `the node refused it ${times} times in a row: ${node}`);
+        return "held";
+      }
       this.log.debug({ job: job.key, tx: attempt?.txHash, kind: refusal.kind, node }, "broadcast refused; reconciling");
       return "wait";
     }

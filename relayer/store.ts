@@ -145,7 +145,7 @@ export interface Store {
   /** Records the verdict and enqueues its attest job, atomically. */
   decideAttestation(d: Decision, job: Parameters<Store["enqueue"]>[0]): Job;
   skipAttestation(runId: string, attestor: string, reason: string): void;
-  /** Counts a start of judging (before verification, which might not return). */
+  /** Counts a start of judging (before the download and verification, which might not return); a deferral resets it. */
   startJudging(runId: string, attestor: string): void;
 
   cursor(name: string): number | undefined;
@@ -410,7 +410,8 @@ export class SqliteStore implements Store {
 
   deferAttestation(runId: string, attestor: string, reason: string, nextTryAt: number): void {
     this.db
-      .prepare(`UPDATE attestations SET tries = tries + 1, reason = ?, next_try_at = ? WHERE run_id = ? AND attestor = ?`)
+      // A deferral is an outcome: the judging that began has ended, so its start no longer counts.
+      .prepare(`UPDATE attestations SET tries = tries + 1, reason = ?, next_try_at = ?, judge_starts = 0 WHERE run_id = ? AND attestor = ?`)
       .run(reason, nextTryAt, runId, attestor);
   }
 

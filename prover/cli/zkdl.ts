@@ -13,7 +13,7 @@ import { MNIST_TRAIN, type Records, csvRecords, mnistRecords, mnistTestRecords, 
 import { FixedPointOverflow } from "../model/fixed";
 import { nativeEngine } from "../protocol/native-engine";
 import { RunFileError } from "../run/formats";
-import { manifestDigest, parseManifest } from "../run/manifest";
+import { RUN_LIMITS, manifestDigest, parseManifest } from "../run/manifest";
 import { trainRun } from "../run/train";
 import { verifyRun } from "../run/verify";
 
@@ -74,8 +74,8 @@ program
   .option("--data <source>", "mnist, or a CSV file of f_1,…,f_d,label rows (features real, label a class 0…C−1)", "mnist")
   .option("--layers <widths>", "layer widths d_0,…,d_L (d_0 = features, d_L = classes)", layersArg, [784, 128, 10])
   .option("--batch <B>", "batch size (a power of two)", int("batch", 1, 4096), 64)
-  .option("--steps <N>", "SGD steps to train and prove", int("steps", 1, 1_000_000), 10)
-  .option("--records <N>", "records the dataset commits (MNIST: at most 8995)", int("records", 1, 1 << 24))
+  .option("--steps <N>", "SGD steps to train and prove", int("steps", 1, RUN_LIMITS.steps), 10)
+  .option("--records <N>", "records the dataset commits (MNIST: at most 8995)", int("records", 1, RUN_LIMITS.records))
   .option("--frac-bits <F>", "fixed-point scale 2^F (1…16)", int("frac-bits", 1, 16), 16)
   .option("--lr-shift <k>", "learning rate 2^-k on the batch-summed gradient (F + k in 17…32)", int("lr-shift", 0, 31), 9)
   .option("--seed <S>", "seed of the initial weights and of the batch schedule", "zkdl")

@@ -55,6 +55,8 @@ export const LIMITS = {
   batch: 1 << 12,
   /** Padded entries of one batch tensor (B·d_l). */
   batchEntries: 1 << 24,
+  /** Padded entries of all weight matrices together. */
+  modelEntries: 1 << 26,
 } as const;
 
 /** Why the circuit cannot prove this configuration, or null. */
@@ -66,6 +68,7 @@ export function configProblem(c: ModelConfig): string | null {
   if (!Number.isInteger(c.batch) || c.batch < 1 || nextPow2(c.batch) !== c.batch || c.batch > LIMITS.batch) return `batch must be a power of two up to ${LIMITS.batch}`;
   const p = paddedLayers(c);
   for (let l = 1; l < p.length; l++) if (p[l - 1] * p[l] > LIMITS.layerEntries) return `layer ${l} has ${p[l - 1]}×${p[l]} padded weights (at most 2^24)`;
+  if (p.slice(1).reduce((n, d, l) => n + p[l] * d, 0) > LIMITS.modelEntries) return "the model has more than 2^26 padded weights";
   if (p.some((d) => d * c.batch > LIMITS.batchEntries)) return `batch ${c.batch} × the widest layer exceeds 2^24 entries per batch tensor`;
   return null;
 }
@@ -140,15 +143,18 @@ export function roundShift(p: Matrix, s: number): { q: Matrix; r: Matrix } {
 /** Initial weights: He-uniform, w = round((2u − 1)·√(6/d_{l−1})·2^F), u from SeededStream("zkdl-chain/v1/init/<l>", seed); padding zero. */
 export function initialWeights(c: ModelConfig): Matrix[] {
   checkConfig(c);
+  return c.layers.slice(1).map((_, l) => initialLayerWeights(c, l));
+}
+
+/** Layer l's (0-based) initial weights alone (a verifier checks one layer at a time). */
+export function initialLayerWeights(c: ModelConfig, l: number): Matrix {
   const p = paddedLayers(c);
-  return c.layers.slice(1).map((out, l) => {
-    const inp = c.layers[l];
-    const w = matrix(p[l], p[l + 1]);
-    const stream = new SeededStream(`zkdl-chain/v1/init/${l + 1}`, seedBytes(c.seed));
-    const bound = Math.sqrt(6 / inp) * 2 ** c.fracBits;
-    for (let i = 0; i < inp; i++) for (let j = 0; j < out; j++) w.data[i * p[l + 1] + j] = Math.round((2 * stream.unit() - 1) * bound);
-    return w;
-  });
+  const [inp, out] = [c.layers[l], c.layers[l + 1]];
+  const w = matrix(p[l], p[l + 1]);
+  const stream = new SeededStream(`zkdl-chain/v1/init/${l + 1}`, seedBytes(c.seed));
+  const bound = Math.sqrt(6 / inp) * 2 ** c.fracBits;
+  for (let i = 0; i < inp; i++) for (let j = 0; j < out; j++) w.data[i * p[l + 1] + j] = Math.round((2 * stream.unit() - 1) * bound);
+  return w;
 }
 
 export interface LayerForward {

@@ -22,7 +22,8 @@ export const PROVER_VERSION = "zkdl-chain/0.2.0";
 /** What one run may hold besides its model (docs/protocol.md §4.5): a verifier refuses more before any work. */
 export const RUN_LIMITS = {
   steps: 1 << 20,
-  records: 1 << 24,
+  /** A verifier rebuilds the tree and reads OpenZeppelin's dump of it: minutes and gigabytes at 2^20. */
+  records: 1 << 20,
 } as const;
 
 const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, "a 0x-prefixed 32-byte lowercase hex string");
@@ -104,7 +105,31 @@ export const digestHex = (bytes: Uint8Array): string => toHex(keccak_256(bytes))
 
 export const manifestDigest = (m: Manifest): string => digestHex(manifestBytes(m));
 
+/**
+ * The most bytes a canonical manifest of `steps` steps takes: about 2 KiB of fields (seed and prover
+ * strings at their longest) and a 76-byte line per step digest, with room to spare.
+ */
+export const maxManifestBytes = (steps: number): number => 16_384 + 96 * steps;
+
+/**
+ * Refuses, before JSON.parse, bytes that cannot be a manifest but could make parsing expensive: more
+ * than the largest manifest, or more brackets or commas than its fixed shape has (8 objects, 3 arrays,
+ * one comma per step digest and field; the seed and prover strings may hold a few more). A JSON bomb
+ * of small objects grows some twenty-fold on the heap.
+ */
+function checkManifestShape(file: string, bytes: Uint8Array): void {
+  if (bytes.length > maxManifestBytes(RUN_LIMITS.steps)) throw new RunFileError(file, `${bytes.length} bytes: larger than any manifest`);
+  let brackets = 0;
+  let commas = 0;
+  for (const b of bytes) {
+    if (b === 0x7b || b === 0x5b) brackets++;
+    else if (b === 0x2c) commas++;
+  }
+  if (brackets > 11 + 320 || commas > RUN_LIMITS.steps + 400) throw new RunFileError(file, `not shaped like a manifest (${brackets} brackets, ${commas} commas)`);
+}
+
 export function parseManifest(file: string, bytes: Uint8Array): Manifest {
+  checkManifestShape(file, bytes);
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder().decode(bytes));

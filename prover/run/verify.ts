@@ -1,19 +1,20 @@
 /**
- * Verifying a run from its public files alone (docs/protocol.md §4.6): the manifest is canonical;
- * dataset.bin matches its digest and rebuilds the manifest's root, which dataset-tree.json (an
- * OpenZeppelin dump) also has; proof.bin matches its digest; the initial weight commitments are the
- * seeded initial weights with zero blinding; every step proof verifies on the batch the schedule
- * picks, starting from the previous step's weights; and the per-step and final weight digests match.
- * Needs no native addon (pass the native engine to accelerate).
+ * Verifying a run from its public files alone (docs/protocol.md §4.6), cheapest checks first: the
+ * manifest (canonical, its schema, the publisher if one is expected); the files' sizes against it,
+ * then their digests; the dataset root rebuilt from the commitments, and dataset-tree.json's; every
+ * step proof on the batch the schedule picks, from the previous step's weights, each step's weights
+ * digest; and, once step 0 has verified, the initial commitments against the seeded weights. Every
+ * refusal is a verdict; only a bug or the machine (a RangeError when memory runs out) throws. Needs
+ * no native addon (pass the native engine to accelerate).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fr, mul, neg, randomFr } from "../crypto/fr";
-import { datasetTree, batchCommitment } from "../dataset/commitments";
+import { batchCommitment, datasetLeaves } from "../dataset/commitments";
 import { BatchSchedule } from "../dataset/schedule";
-import { loadDatasetTree } from "../dataset/tree";
-import { initialWeights } from "../model/fixed";
-import { commitmentKey } from "../protocol/generators";
+import { CompactDatasetTree, loadDatasetTree } from "../dataset/tree";
+import { type ModelConfig, initialLayerWeights } from "../model/fixed";
+import { type CommitmentKey, commitmentKey } from "../protocol/generators";
 import { EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group";
 import { type TensorCommitment, sameShape } from "../protocol/hyrax";
 import { weightShape } from "../training/circuit";
@@ -21,7 +22,7 @@ import { verifyStep } from "../training/step";
 import { EncodingError } from "../crypto/bn254";
 import { ProofFormatError } from "../protocol/codec";
 import { Rejection } from "../protocol/context";
-import { stepDims } from "../training/circuit";
+import { type StepDims, stepDims } from "../training/circuit";
 import { datasetFileBytes, decodeBundle, decodeDataset, RunFileError } from "./formats";
 import { type Manifest, configOf, digestHex, manifestDigest, parseManifest, runBinding, weightsDigest } from "./manifest";
 
@@ -97,10 +98,37 @@ export function verifyRun(source: string | RunFiles, o: VerifyRunOptions = {}): 
     return failure === null ? verdict(true) : verdict(false, failure);
   } catch (e) {
     if (e instanceof RunFileError) return verdict(false, e.message, e.file);
-    // A refusal from below (an encoding, a size, a shape the code will not take) is a verdict too.
-    if (e instanceof ProofFormatError || e instanceof EncodingError || e instanceof Rejection || e instanceof RangeError) return verdict(false, `refused: ${e.message}`);
+    // A refusal from below (an encoding, a proof element, a rejected statement) is a verdict too.
+    // Anything else — a RangeError among them, which V8 also throws when memory runs out — is not
+    // about the run: it propagates, and an attestor skips the run rather than call it invalid.
+    if (e instanceof ProofFormatError || e instanceof EncodingError || e instanceof Rejection) return verdict(false, `refused: ${e.message}`);
     throw e;
   }
+}
+
+/**
+ * The initial weights are the seeded ones: Σ_j γ_j·C_j = Σ_i (γᵀW)_i·G_i per layer (γ random, zero
+ * blinding), one layer's weights in memory at a time.
+ */
+function checkInitialWeights(config: ModelConfig, d: StepDims, key: CommitmentKey, initial: readonly TensorCommitment[], engine: MsmEngine): string | null {
+  const eqs = new EquationSet();
+  for (let l = 0; l < initial.length; l++) {
+    const c = initial[l];
+    const shape = weightShape(d.logDims[l] + d.logDims[l + 1]);
+    if (!sameShape(c, shape)) return `initial W${l + 1} has the wrong shape`;
+    const cols = 1 << c.logCols;
+    const gamma = c.rows.map(() => randomFr());
+    const lin = new Lin();
+    c.rows.forEach((row, j) => lin.add(row, gamma[j]));
+    const combo = new Array<bigint>(cols).fill(0n);
+    const data = initialLayerWeights(config, l).data;
+    c.rows.forEach((_, j) => {
+      for (let i = 0; i < cols; i++) if (data[j * cols + i] !== 0) combo[i] += mul(gamma[j], fr(BigInt(data[j * cols + i])));
+    });
+    combo.forEach((v, i) => lin.add(key.G[i], neg(fr(v))));
+    eqs.require(`initial W${l + 1} is not the seeded initialisation`, lin);
+  }
+  return eqs.settle(engine);
 }
 
 /** Why the run does not verify, or null; throws RunFileError for a missing or malformed file. */
@@ -130,7 +158,8 @@ function checkRun(files: RunFiles, m: Manifest, steps: StepReport[], o: VerifyRu
   const unequal = bundle.steps.findIndex((s) => s.length !== bundle.steps[0].length);
   if (unequal > 0) return `step ${unequal}: its proof is ${bundle.steps[unequal].length} bytes, step 0's ${bundle.steps[0].length}`;
 
-  const root = datasetTree(dataset).root;
+  // The root over flat buffers (native keccak when the addon is there): seconds at 2^20 records.
+  const root = CompactDatasetTree.build(datasetLeaves(dataset)).root;
   if (root !== m.dataset.root) return `the dataset commitments rebuild root ${root}, not the manifest's ${m.dataset.root}`;
   let treeJson: unknown;
   try {
@@ -145,32 +174,10 @@ function checkRun(files: RunFiles, m: Manifest, steps: StepReport[], o: VerifyRu
     throw new RunFileError(files.path(m.dataset.tree), (e as Error).message);
   }
   if (treeRoot !== m.dataset.root) return `dataset-tree.json has root ${treeRoot}, not the manifest's`;
+  if (weightsDigest(bundle.initial) !== m.weights.initial) return "the initial weight commitments do not match the manifest's digest";
 
   // The schema checked the generator set's label, size and id; derive it only now.
   const key = commitmentKey(m.generators.size, { label: m.generators.label, source: o.nativeGenerators ? "native" : "ts" });
-
-  // The initial weights are the seeded ones: check Σ_j γ_j·C_j = Σ_i (γᵀW)_i·G_i per layer (γ random).
-  if (weightsDigest(bundle.initial) !== m.weights.initial) return "the initial weight commitments do not match the manifest's digest";
-  const w0 = initialWeights(config);
-  const eqs = new EquationSet();
-  for (let l = 0; l < L; l++) {
-    const c = bundle.initial[l];
-    const shape = weightShape(d.logDims[l] + d.logDims[l + 1]);
-    if (!sameShape(c, shape)) return `initial W${l + 1} has the wrong shape`;
-    const cols = 1 << c.logCols;
-    const gamma = c.rows.map(() => randomFr());
-    const lin = new Lin();
-    c.rows.forEach((row, j) => lin.add(row, gamma[j]));
-    const combo = new Array<bigint>(cols).fill(0n);
-    const data = w0[l].data;
-    c.rows.forEach((_, j) => {
-      for (let i = 0; i < cols; i++) if (data[j * cols + i] !== 0) combo[i] += mul(gamma[j], fr(BigInt(data[j * cols + i])));
-    });
-    combo.forEach((v, i) => lin.add(key.G[i], neg(fr(v))));
-    eqs.require(`initial W${l + 1} is not the seeded initialisation`, lin);
-  }
-  const initialFailure = eqs.settle(engine);
-  if (initialFailure) return initialFailure;
 
   const run = runBinding(m);
   const schedule = new BatchSchedule(m.data.records, m.model.batch, m.training.seed);
@@ -195,6 +202,12 @@ function checkRun(files: RunFiles, m: Manifest, steps: StepReport[], o: VerifyRu
     if (!r.valid) return `step ${t}: ${r.reason}`;
     W = result.next;
     if (weightsDigest(W) !== m.weights.steps[t]) return `step ${t}: its weights do not match the manifest's digest for that step`;
+    // Seeding the initial weights costs about as much as the model is large: only once a step proof
+    // for a model of that size has verified.
+    if (t === 0) {
+      const failure = checkInitialWeights(config, d, key, bundle.initial, engine);
+      if (failure) return failure;
+    }
   }
   return null;
 }

@@ -320,7 +320,7 @@ describe("relayer: fetching a bundle from an untrusted URI", function () {
       ["files out of order", pack([["manifest.json", manifest], ["proof.bin", proof], ["dataset.bin", dataset], ["dataset-tree.json", tree]]), "malformed", /^file 2 is "proof.bin", expected dataset.bin$/],
       ["a fifth file", Buffer.concat([Buffer.from("ZKDLPUB1"), u32(5), good.subarray(12)]), "malformed", /^holds 5 files, expected 4$/],
       // The manifest's header claims 100 MB: refused before a byte of it is read.
-      ["a huge manifest", pack([["manifest.json", manifest, 100_000_000]], 4), "refused", /^manifest.json of 100000000 bytes; this attestor reads at most 65664 for a run of 1 steps$/],
+      ["a huge manifest", pack([["manifest.json", manifest, 100_000_000]], 4), "refused", /^manifest.json of 100000000 bytes; this attestor reads at most 16480 for a run of 1 steps$/],
     ];
     for (const [what, bytes, kind, message] of cases) {
       // Chunked (no Content-Length): the file headers alone must give it away.
@@ -340,6 +340,13 @@ describe("relayer: fetching a bundle from an untrusted URI", function () {
     // Announced up front, it is refused on the headers.
     routes.set("/sizes", send(good));
     expect((await failure(`${base}/sizes`, { maxBundleBytes: 10_000 })).message).to.equal(`the server announces ${good.length} bytes; this attestor reads at most 10000 (--max-bundle-bytes)`);
+    // A registration of more steps than a run may have cannot be valid: bad before any request (the
+    // manifest cap follows the step count, so the count must not be the registrant's to inflate).
+    let requested = false;
+    routes.set("/sizes", (_req, res) => ((requested = true), res.end(good)));
+    const steps = await failure(`${base}/sizes`, { numSteps: 2n ** 32n - 1n });
+    expect([steps.kind, steps.message, requested]).to.deep.equal(["malformed", `registered with ${2n ** 32n - 1n} steps; a run has at most ${2 ** 20}`, false]);
+    expect(manifestCap(2n ** 32n - 1n)).to.equal(manifestCap(2 ** 20));
   });
 
   it("stops with Stopped when the daemon shuts down mid-download", async () => {

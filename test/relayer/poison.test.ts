@@ -203,6 +203,24 @@ describe("relayer: poison registrations do not stop the attestor", function () {
     expect(rows.every((r) => r.status === "skipped" && /^cannot judge: /.test(r.reason))).to.equal(true);
   });
 
+  it(`an attestor killed while fetching or verifying a bundle, restarted each time, skips that run after ${MAX_JUDGE_STARTS} starts (no crash loop)`, async () => {
+    const killer = await fundedWallet();
+    const { runId } = await registerGoodAt(killer, `${apiUrl}/v1/runs/${honestId}/bundle`);
+    const zkdl = (env: Record<string, string> = {}) =>
+      new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        spawn(process.execPath, [ZKDL, "attest", "--once", "--data", root, "--rpc", chain.url, "--registry", registryAddress(), "--from-block", String(deployment.contracts.ProofRegistry.blockNumber)], {
+          env: { ...process.env, ZKDL_ATTESTOR_KEY: attestor.privateKey, ZKDL_LOG_LEVEL: "silent", ...env },
+          stdio: "ignore",
+        }).on("exit", (code, signal) => resolve({ code, signal })),
+      );
+    // Killed each time it begins judging (as a bundle that exhausts memory while read would do).
+    for (let i = 0; i < MAX_JUDGE_STARTS; i++) expect((await zkdl({ ZKDL_FAILPOINT: "attestor:judging" })).signal).to.equal("SIGKILL");
+    expect(store.attestation(runId, attestor.address)).to.include({ judgeStarts: MAX_JUDGE_STARTS });
+    expect((await zkdl({ ZKDL_FAILPOINT: "attestor:judging" })).code).to.equal(0);
+    expect(store.attestation(runId, attestor.address)).to.include({ state: "skipped" });
+    expect(store.attestation(runId, attestor.address)!.reason).to.match(/^cannot judge: judging was cut short 3 times/);
+  });
+
   it(`skips a run whose judging was cut short ${MAX_JUDGE_STARTS} times (the process died verifying it)`, async () => {
     // The good bundle under another publisher: valid, so only the crash record can keep it from being attested.
     const other = await fundedWallet();

@@ -8,19 +8,21 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
+import { type Server, createServer as createHttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { Wallet, makeError, parseEther } from "ethers";
 import { createApi } from "../../relayer/api";
 import { runAttestor } from "../../relayer/attestor";
-import { sleep } from "../../relayer/chain";
+import { daemonProvider, isUnavailable, sleep } from "../../relayer/chain";
 import type { Deployment } from "../../relayer/deployment";
 import { type RefusalKind, classifyRefusal } from "../../relayer/refusal";
 import { publishRun, runRelayer } from "../../relayer/relay";
 import { RunCatalog } from "../../relayer/runs";
-import { SqliteStore } from "../../relayer/store";
+import { type Job, SqliteStore } from "../../relayer/store";
+import { type JobEffect, TxSender } from "../../relayer/sender";
 import { ProofRegistry__factory } from "../../typechain-types";
 import { CHAIN_CLIENTS, type TestChain, startChain, runOfFreshPublisher } from "../helpers/chain";
 
@@ -81,6 +83,84 @@ describe("relayer: the node's refusals, classified", () => {
     expect(classifyRefusal(makeError("could not coalesce error", "UNKNOWN_ERROR", { error: { message: "txpool is full" } }))).to.include({ class: "wait" });
     // A node message on several lines is kept on one.
     expect(classifyRefusal(makeError("x", "UNKNOWN_ERROR", { error: { message: "insufficient funds\n  for gas" } })).nodeMessage).to.equal("insufficient funds for gas");
+  });
+});
+
+/**
+ * A JSON-RPC node that refuses every broadcast with `message` and answers the rest as an idle chain
+ * would (no receipts, nonce 0, fixed fees): what a lagging or lying node looks like to the sender.
+ */
+async function lyingNode(message: string): Promise<{ url: string; broadcasts: () => number; close(): Promise<void> }> {
+  let broadcasts = 0;
+  const baseFee = "0x" + (2n * 10n ** 9n).toString(16);
+  const server = createHttpServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      const q = JSON.parse(body) as { id: number; method: string };
+      const answer = (result: unknown) => res.end(JSON.stringify({ jsonrpc: "2.0", id: q.id, result }));
+      const results: Record<string, unknown> = {
+        eth_chainId: "0x7a69",
+        net_version: "31337",
+        eth_blockNumber: "0x10",
+        eth_getTransactionReceipt: null,
+        eth_getTransactionCount: "0x0",
+        eth_estimateGas: "0x5208",
+        eth_gasPrice: baseFee,
+        eth_maxPriorityFeePerGas: "0x3b9aca00",
+        eth_getBalance: "0xde0b6b3a7640000",
+        eth_getBlockByNumber: { number: "0x10", hash: "0x" + "ab".repeat(32), parentHash: "0x" + "cd".repeat(32), timestamp: "0x1", nonce: "0x0000000000000000", difficulty: "0x0", gasLimit: "0x1c9c380", gasUsed: "0x0", miner: "0x" + "00".repeat(20), extraData: "0x", baseFeePerGas: baseFee, transactions: [] },
+      };
+      if (q.method === "eth_sendRawTransaction") {
+        broadcasts++;
+        return res.end(JSON.stringify({ jsonrpc: "2.0", id: q.id, error: { code: -32000, message } }));
+      }
+      if (q.method in results) return answer(results[q.method]);
+      res.end(JSON.stringify({ jsonrpc: "2.0", id: q.id, error: { code: -32601, message: `no ${q.method}` } }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, broadcasts: () => broadcasts, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+describe("relayer: a node that keeps refusing (lagging or lying) cannot make a one-shot sender loop or crash", function () {
+  this.timeout(60_000);
+  const nothingOnChain: Record<Job["kind"], JobEffect> = { register: { alreadyDone: async () => null, meansDone: () => false }, attest: { alreadyDone: async () => null, meansDone: () => false } };
+  for (const [message, reason] of [
+    ["nonce too low", /^the node refused it 20 times in a row: nonce too low$/],
+    ["replacement transaction underpriced", /^the node refused it 20 times in a row: replacement transaction underpriced$/],
+    // Refused at the fees the node itself quotes: signing again gives the very same transaction.
+    ["max fee per gas less than block base fee", /^the node refused this transaction and quotes the same fees again/],
+    // A refusal that mentions 503 is not the node being unavailable (no RPC retry loop for it).
+    ["Nonce too high. Expected nonce to be 0 but got 503.", /^the node refused it 20 times in a row: Nonce too high/],
+  ] as const) {
+    it(`"${message}" forever: drain returns with the job held and the reason recorded`, async () => {
+      const node = await lyingNode(message);
+      const store = new SqliteStore(":memory:");
+      try {
+        const provider = daemonProvider(node.url, 31337n);
+        const wallet = new Wallet(Wallet.createRandom().privateKey, provider);
+        const job = store.enqueue({ kind: "register", key: "register:0x01", runId: "0x" + "01".repeat(32), sender: wallet.address, to: "0x" + "22".repeat(20), data: "0x" });
+        const sender = new TxSender(store, wallet, provider, nothingOnChain, silent, { waitOutRefusals: false, pollMs: 20, backoff: { baseMs: 20, maxMs: 20 } });
+        const started = Date.now();
+        const settled = await sender.drain();
+        expect(Date.now() - started, "returned promptly").to.be.below(20_000);
+        expect(settled.map((j) => j.status)).to.deep.equal(["pending"]);
+        expect(store.job(job.id)!.refusal).to.match(reason);
+        expect(store.attempts(job.id).length, "attempts recorded").to.be.at.most(2);
+        provider.destroy();
+      } finally {
+        store.close();
+        await node.close();
+      }
+    });
+  }
+
+  it("tells an unavailable node (HTTP 502/503/504) from a refusal that mentions those numbers", () => {
+    expect(isUnavailable(new Error("server response 503 Service Unavailable"))).to.equal(true);
+    expect(isUnavailable(new Error("502 Bad Gateway"))).to.equal(true);
+    expect(isUnavailable(new Error("Nonce too high. Expected nonce to be 0 but got 503."))).to.equal(false);
+    expect(isUnavailable(new Error("insufficient funds: balance 504, cost 21000"))).to.equal(false);
   });
 });
 

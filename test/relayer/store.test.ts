@@ -125,6 +125,11 @@ describe("relayer: the SQLite store", () => {
     ]);
     expect(store.attestations({ state: "skipped" }).map((a) => a.reason)).to.deep.equal(["cannot judge: not downloaded within 500 ms"]);
     expect(store.attestations({ attestor: "0xB" })).to.have.length(1);
+    // A deferral (the bundle could not be fetched) ends the judging that began: its starts no longer count.
+    store.deferAttestation("0xr1", "0xA", "cannot fetch", 0);
+    expect(store.attestation("0xr1", "0xA")).to.include({ judgeStarts: 0, tries: 1 });
+    store.startJudging("0xr1", "0xA");
+    store.startJudging("0xr1", "0xA");
     store.close();
     // A store written before judge_starts existed: the column arrives with 0 and the rows stay.
     const db = new Database(file);

@@ -5,10 +5,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { nativeEngine } from "../../prover/protocol/native-engine";
-import { decodeBundle, encodeBundle } from "../../prover/run/formats";
-import { type Manifest, digestHex, manifestBytes, parseManifest } from "../../prover/run/manifest";
+import { decodeBundle, encodeBundle, encodeDataset } from "../../prover/run/formats";
+import { type Manifest, digestHex, manifestBytes, parseManifest, weightsDigest } from "../../prover/run/manifest";
 import { proveRun, trainRun } from "../../prover/run/train";
-import { verifyRun } from "../../prover/run/verify";
+import { folderFiles, verifyRun } from "../../prover/run/verify";
+import { G1, toHex } from "../../prover/crypto/bn254";
+import { datasetTree } from "../../prover/dataset/commitments";
+import { paddedLayers } from "../../prover/model/fixed";
+import { generatorSetId } from "../../prover/protocol/generators";
+import { stepDims, weightShape } from "../../prover/training/circuit";
+import { stepKeySize } from "../../prover/training/step";
 import { syntheticRecords, tinyConfig } from "../helpers/training";
 
 const ZKDL = join(__dirname, "../../bin/zkdl.js");
@@ -149,6 +155,8 @@ describe("training: runs, their verification and the CLI", function () {
       ["the zero publisher", (m) => (m.publisher = "0x" + "0".repeat(40)), /publisher: the zero address/],
       ["no publisher", (m) => delete m.publisher, /publisher/],
       ["a format-1 manifest", (m) => (m.format = "zkdl-run/1"), /format zkdl-run\/1 is not read by zkdl-chain\/[\d.]+ \(it reads zkdl-run\/2\): .*train it again/],
+      // JSON of a million small objects takes some twenty times its size on the heap: refused unparsed.
+      ["a JSON bomb", (m) => (m.training.seed = [...new Array(1 << 20)].map(() => ({})) as unknown as string), /not shaped like a manifest \(1048588 brackets/],
     ];
     for (const [name, change, reason] of cases) {
       const d = variant(`refuse-${name.replace(/\W+/g, "-")}`, raw(change));
@@ -160,6 +168,43 @@ describe("training: runs, their verification and the CLI", function () {
       expect(v!.malformed, name).to.equal(join(d, "manifest.json"));
       expect(v!.reason, name).to.match(reason);
     }
+  });
+
+  it("lets an error that is not about the run through: a RangeError (as V8 throws when memory runs out) is not a verdict", () => {
+    const files = folderFiles(dir);
+    const starved = { path: files.path, read: (name: string) => (name === "proof.bin" ? (() => { throw new RangeError("Array buffer allocation failed"); })() : files.read(name)) };
+    expect(() => verifyRun(starved, fast)).to.throw(RangeError, "Array buffer allocation failed");
+  });
+
+  it("verifies a step proof before seeding the initial weights: a tiny bundle claiming a large model is refused at once", () => {
+    // 784 → 4096 → 4096 → 10 (2^24 + padded weights to seed) with an empty step proof.
+    const config = { layers: [784, 4096, 4096, 10], fracBits: 16, lrShift: 9, batch: 1, seed: "large" };
+    const p = paddedLayers(config);
+    const Z = G1.ZERO;
+    const commitments = { featureCols: p[0], labelCols: p[p.length - 1], cx: [Z], cy: [Z] };
+    const datasetBytes = encodeDataset(commitments);
+    const tree = datasetTree(commitments);
+    const initial = p.slice(1).map((_, l) => {
+      const shape = weightShape(Math.log2(p[l] * p[l + 1]));
+      return { ...shape, rows: new Array(1 << shape.logRows).fill(Z) };
+    });
+    const proof = encodeBundle({ initial, steps: [new Uint8Array(0)] });
+    const size = stepKeySize(stepDims(config, "int32"));
+    const m: Manifest = {
+      ...manifest,
+      model: { ...manifest.model, layers: config.layers, paddedLayers: p, lrShift: 9, batch: 1 },
+      training: { ...manifest.training, steps: 1, seed: "large" },
+      data: { source: "csv", records: 1, features: 784, classes: 10, featureRange: "int32" },
+      generators: { ...manifest.generators, size, id: toHex(generatorSetId(manifest.generators.label, size)) },
+      dataset: { ...manifest.dataset, size: 1, root: tree.root, commitmentsDigest: digestHex(datasetBytes) },
+      weights: { initial: weightsDigest(initial), final: "0x" + "00".repeat(32), steps: ["0x" + "00".repeat(32)] },
+      bundle: { ...manifest.bundle, digest: digestHex(proof), bytes: proof.length },
+    };
+    const files: Record<string, Uint8Array> = { "manifest.json": manifestBytes(m), "dataset.bin": datasetBytes, "dataset-tree.json": new TextEncoder().encode(JSON.stringify(tree.dump())), "proof.bin": proof };
+    const started = performance.now();
+    const v = verifyRun({ path: (n) => n, read: (n) => files[n] }, fast);
+    expect(v.reason).to.match(/^step 0: malformed step proof/);
+    expect(performance.now() - started).to.be.below(5000);
   });
 
   it("checks sizes against the manifest before hashing: dataset.bin and step proofs of the wrong length", () => {
