@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { PNG } from "pngjs";
 import pino from "pino";
 import type { JsonRpcProvider } from "ethers";
-import { createApi } from "../../relayer/api";
+import { serveApi } from "./api";
 import { runAttestor } from "../../relayer/attestor";
 import { daemonProvider } from "../../relayer/chain";
 import type { Deployment } from "../../relayer/deployment";
@@ -42,15 +42,13 @@ export async function serveVerifiedRun(): Promise<ServedRun> {
   const provider = daemonProvider(chain.url, BigInt(deployment.chainId));
   trainSmallRun(join(root, "run"), publisher.address);
   const store = new SqliteStore(join(root, "zkdl.sqlite"));
-  const server: Server = createApi({
+  const { server, url: api } = await serveApi({
     catalog: new RunCatalog(store),
     registry: ProofRegistry__factory.connect(registry, provider),
     log: silent,
     statusTtlMs: 0,
     publicChain: { rpcUrl: chain.url, chainId: deployment.chainId, registry },
-  }).listen(0, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  const api = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
 
   const { runId } = await publishRun({ store, dir: join(root, "run"), publisher: publisher.connect(provider), registry, relayer: relayer.address, apiUrl: api });
   await runRelayer({ store, wallet: relayer, provider, registry, log: silent, once: true, sender: { pollMs: 50 } });

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Server } from "node:http";
 import pino from "pino";
-import { createApi } from "../../relayer/api";
+import { serveApi } from "../helpers/api";
 import { RunCatalog } from "../../relayer/runs";
 import { type JsonRpcProvider, Wallet } from "ethers";
 import { daemonProvider, sleep } from "../../relayer/chain";
@@ -53,9 +53,7 @@ describe("relayer: crash safety (SIGKILL at every stage), RPC outages, stuck tra
         provider = daemonProvider(chain.url, BigInt(deployment.chainId));
         store = new SqliteStore(join(data, "zkdl.sqlite"));
         // The API serves the bundles the attestors download.
-        server = createApi({ catalog: new RunCatalog(store), log: silent }).listen(0, "127.0.0.1");
-        await new Promise((r) => server.once("listening", r));
-        apiUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+        ({ server, url: apiUrl } = await serveApi({ catalog: new RunCatalog(store), log: silent }));
       });
       after(async () => {
         server?.close();

@@ -8,7 +8,7 @@ import pino from "pino";
 import { JsonRpcProvider } from "ethers";
 import { mnistRecords, mnistTestRecords } from "../../prover/data/records";
 import { decodeOpenings } from "../../prover/run/formats";
-import { createApi } from "../../relayer/api";
+import { serveApi } from "../helpers/api";
 import { runAttestor } from "../../relayer/attestor";
 import { daemonProvider } from "../../relayer/chain";
 import { RunStatus } from "../../relayer/registry";
@@ -61,9 +61,7 @@ describe("relayer: publish → relay → attest → Verified, and the membership
         provider = daemonProvider(chain.url, BigInt(deployment.chainId));
         store = new SqliteStore(join(root, `${client}.sqlite`));
         const registry = ProofRegistry__factory.connect(deployment.contracts.ProofRegistry.address, provider);
-        server = createApi({ catalog: new RunCatalog(store), registry, log: silent, statusTtlMs: 0 }).listen(0, "127.0.0.1");
-        await new Promise((r) => server.once("listening", r));
-        api = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+        ({ server, url: api } = await serveApi({ catalog: new RunCatalog(store), registry, log: silent, statusTtlMs: 0 }));
       });
       after(async () => {
         server?.close();
@@ -273,9 +271,8 @@ describe("relayer: publish → relay → attest → Verified, and the membership
       });
 
       it("rate-limits a client that sends too much", async () => {
-        const limited = createApi({ catalog: new RunCatalog(store), log: silent, rateLimitPerMinute: 5 }).listen(0, "127.0.0.1");
-        await new Promise((r) => limited.once("listening", r));
-        const url = `http://127.0.0.1:${(limited.address() as { port: number }).port}/v1/runs`;
+        const { server: limited, url: base } = await serveApi({ catalog: new RunCatalog(store), log: silent, rateLimitPerMinute: 5 });
+        const url = `${base}/v1/runs`;
         const statuses: number[] = [];
         for (let i = 0; i < 7; i++) statuses.push((await fetch(url)).status);
         limited.close();

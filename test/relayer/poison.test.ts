@@ -16,7 +16,7 @@ import pino from "pino";
 import type { JsonRpcProvider, Wallet } from "ethers";
 import { type Manifest, digestHex, parseManifest } from "../../prover/run/manifest";
 import { packPublicBundle } from "../../prover/run/public-bundle";
-import { createApi } from "../../relayer/api";
+import { serveApi } from "../helpers/api";
 import { MAX_JUDGE_STARTS, runAttestor } from "../../relayer/attestor";
 import { daemonProvider, sleep } from "../../relayer/chain";
 import type { Deployment } from "../../relayer/deployment";
@@ -71,9 +71,7 @@ describe("relayer: poison registrations do not stop the attestor", function () {
     // A configuration today's verifier throws a plain RangeError on (the batch must be a power of two).
     manifestCopy(good, batch3, (m) => (m.model.batch = 3));
     store = new SqliteStore(join(root, "zkdl.sqlite"));
-    api = createApi({ catalog: new RunCatalog(store), log: pino({ level: "silent" }) }).listen(0, "127.0.0.1");
-    await new Promise((r) => api.once("listening", r));
-    apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
+    ({ server: api, url: apiUrl } = await serveApi({ catalog: new RunCatalog(store), log: pino({ level: "silent" }) }));
     // Accepts connections and never answers.
     silentServer = createServer((s) => (held.add(s), s.on("error", () => s.destroy())));
     await new Promise<void>((r) => silentServer.listen(0, "127.0.0.1", r));

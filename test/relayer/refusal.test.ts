@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { Wallet, makeError, parseEther } from "ethers";
-import { createApi } from "../../relayer/api";
+import { serveApi } from "../helpers/api";
 import { runAttestor } from "../../relayer/attestor";
 import { daemonProvider, isUnavailable, sleep } from "../../relayer/chain";
 import type { Deployment } from "../../relayer/deployment";
@@ -187,9 +187,7 @@ describe("relayer: refusals (no funds, fee cap under the base fee) are named, ne
         [relayer, otherAttestor] = [await chain.fundedWallet(), await chain.fundedWallet()];
         deployment = await chain.deploy([poorAttestor.address, otherAttestor.address]);
         store = new SqliteStore(join(data, "zkdl.sqlite"));
-        server = createApi({ catalog: new RunCatalog(store), log: silent }).listen(0, "127.0.0.1");
-        await new Promise((r) => server.once("listening", r));
-        apiUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+        ({ server, url: apiUrl } = await serveApi({ catalog: new RunCatalog(store), log: silent }));
       });
       after(async () => {
         server?.close();
