@@ -20,7 +20,7 @@
  */
 import { createReadStream, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { RunFileError } from "../prover/run/formats";
+import { RunFileError, datasetFileBytes } from "../prover/run/formats";
 import { type Manifest, RUN_LIMITS, digestHex, maxManifestBytes, parseManifest } from "../prover/run/manifest";
 import { PUBLIC_BUNDLE_MAGIC, PUBLIC_FILES } from "../prover/run/public-bundle";
 import { Stopped } from "./chain";
@@ -31,8 +31,6 @@ export const DEFAULT_MAX_REDIRECTS = 3;
 
 /** The largest manifest.json read for a run of `numSteps` registered steps (no larger than a canonical manifest can be). */
 export const manifestCap = (numSteps: bigint | number): number => maxManifestBytes(Math.min(Number(numSteps), RUN_LIMITS.steps));
-/** dataset.bin of N records: "ZKDLDS01" ‖ u32 N ‖ u32 featureCols ‖ u32 labelCols ‖ N × (Cx ‖ Cy), 64-byte points. */
-export const datasetBytes = (records: number): number => 20 + 128 * records;
 /** The most dataset-tree.json (OpenZeppelin's dump, about 250 bytes a leaf) may take for N records. */
 export const treeCap = (records: number): number => 512 * records + 65_536;
 
@@ -185,7 +183,7 @@ export class BundleStream {
     }
     const m = this.manifest!;
     const [want, exact] =
-      name === "dataset.bin" ? [datasetBytes(m.dataset.size), true] : name === "proof.bin" ? [m.bundle.bytes, true] : [treeCap(m.dataset.size), false];
+      name === "dataset.bin" ? [datasetFileBytes(m.dataset.size), true] : name === "proof.bin" ? [m.bundle.bytes, true] : [treeCap(m.dataset.size), false];
     if (exact ? size !== want : size > want) throw malformed(`${name} is ${size} bytes; for its manifest it must be ${exact ? "" : "at most "}${want}`);
   }
 
@@ -201,7 +199,7 @@ export class BundleStream {
     }
     this.manifest = m;
     // The rest: three entry headers and the three files at their largest.
-    const rest = PUBLIC_FILES.slice(1).reduce((n, name) => n + 5 + name.length, 0) + datasetBytes(m.dataset.size) + treeCap(m.dataset.size) + m.bundle.bytes;
+    const rest = PUBLIC_FILES.slice(1).reduce((n, name) => n + 5 + name.length, 0) + datasetFileBytes(m.dataset.size) + treeCap(m.dataset.size) + m.bundle.bytes;
     const bound = this.bodyEnd + rest;
     if (bound > this.o.maxBundleBytes) throw refused(`its manifest allows a bundle of up to ${bound} bytes; this attestor reads at most ${this.o.maxBundleBytes} (--max-bundle-bytes)`);
     this.limit = bound;

@@ -281,14 +281,15 @@ export class TxSender {
   ): Promise<"accepted" | Pass> {
     this.chainId ??= (await this.rpc("chainId", () => this.provider.getNetwork())).chainId;
     const raw = await this.wallet.signTransaction({ type: 2, chainId: this.chainId, to: job.to, data: job.data, value: 0n, ...t });
+    const txHash = keccak256(raw);
     // The same transaction again (same nonce and fees): the node refused it as it stands, and says
     // nothing has changed since. Held with the reason, not recorded twice.
-    const same = attempts.find((a) => a.txHash === keccak256(raw));
+    const same = attempts.find((a) => a.txHash === txHash);
     if (same) {
       this.hold(job, `the node refused this transaction and quotes the same fees again (max fee ${t.maxFeePerGas} wei${same.status === "refused" ? "" : `; it is ${same.status}`})`);
       return "held";
     }
-    const attempt = this.store.addAttempt({ jobId: job.id, nonce: t.nonce, txHash: keccak256(raw), raw, maxFeePerGas: t.maxFeePerGas, maxPriorityFeePerGas: t.maxPriorityFeePerGas });
+    const attempt = this.store.addAttempt({ jobId: job.id, nonce: t.nonce, txHash, raw, maxFeePerGas: t.maxFeePerGas, maxPriorityFeePerGas: t.maxPriorityFeePerGas });
     failpoint("sender:before-broadcast");
     const sent = await this.broadcast(job, attempt, attempts);
     failpoint("sender:after-broadcast");

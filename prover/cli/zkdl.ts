@@ -5,7 +5,7 @@
  * file, a bad flag or setting).
  */
 import { Command, InvalidArgumentError, Option } from "commander";
-import { Wallet, getAddress, isAddress } from "ethers";
+import { Wallet, getAddress } from "ethers";
 import { SingleBar } from "cli-progress";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,7 +13,7 @@ import { MNIST_TRAIN, type Records, csvRecords, mnistRecords, mnistTestRecords, 
 import { FixedPointOverflow } from "../model/fixed";
 import { nativeEngine } from "../protocol/native-engine";
 import { RunFileError } from "../run/formats";
-import { RUN_LIMITS, manifestDigest, parseManifest } from "../run/manifest";
+import { RUN_LIMITS, manifestDigest, parseManifest, publisherOf } from "../run/manifest";
 import { trainRun } from "../run/train";
 import { verifyRun } from "../run/verify";
 
@@ -48,12 +48,18 @@ export function guard<T extends unknown[]>(f: (...args: T) => void | Promise<voi
   };
 }
 
+/** A --publisher flag as an address; dies with a reason if it is not one. */
+function publisherFlag(flag: string): string {
+  try {
+    return getAddress(publisherOf(flag));
+  } catch {
+    die(`--publisher ${flag} is not an address (0x + 40 hex digits)`);
+  }
+}
+
 /** The run's publisher: --publisher, else the address of ZKDL_PUBLISHER_KEY; dies with a reason if neither. */
 function publisherAddress(flag?: string): string {
-  if (flag !== undefined) {
-    if (!isAddress(flag) || /^0x0{40}$/i.test(flag)) die(`--publisher ${flag} is not an address (0x + 40 hex digits)`);
-    return getAddress(flag);
-  }
+  if (flag !== undefined) return publisherFlag(flag);
   const key = process.env.ZKDL_PUBLISHER_KEY;
   if (!key) die("name the run's publisher: --publisher <address> (the account that will register it), or set ZKDL_PUBLISHER_KEY; the proof is bound to it");
   try {
@@ -155,10 +161,10 @@ program
   .option("--publisher <address>", "also require the run to be bound to this publisher (e.g. the account that registered it)")
   .action(
     guard((dir: string, o: { json?: boolean; pure?: boolean; publisher?: string }) => {
-      if (o.publisher !== undefined && !isAddress(o.publisher)) die(`--publisher ${o.publisher} is not an address`);
+      const publisher = o.publisher === undefined ? undefined : publisherFlag(o.publisher);
       if (!existsSync(join(dir, "manifest.json"))) die(`${dir}: not a run folder (no manifest.json)`);
       const v = verifyRun(dir, {
-        publisher: o.publisher,
+        publisher,
         engine: o.pure ? undefined : nativeEngine,
         nativeGenerators: !o.pure,
         onStep: (r, total) => {

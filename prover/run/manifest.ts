@@ -31,6 +31,12 @@ const address = z
   .string()
   .regex(/^0x[0-9a-f]{40}$/, "a 0x-prefixed 20-byte lowercase hex address")
   .refine((a) => !/^0x0{40}$/.test(a), "the zero address");
+
+/** A publisher as the manifest names it (lowercase hex); throws RangeError for anything but a non-zero address. */
+export function publisherOf(address: string): string {
+  if (!/^0x[0-9a-fA-F]{40}$/.test(address) || /^0x0{40}$/.test(address)) throw new RangeError(`publisher ${JSON.stringify(address)} is not an address (0x + 40 hex digits, not zero)`);
+  return address.toLowerCase();
+}
 const int = z.number().int().nonnegative();
 
 /**

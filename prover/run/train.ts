@@ -14,8 +14,7 @@ import { floatPredict, floatStep, toFloat } from "../model/float";
 import { batchInputs, prepareTraining } from "../training/inputs";
 import { proveStep } from "../training/step";
 import { encodeBundle, encodeDataset, encodeOpenings, encodeRecords, encodeWeights, PRIVATE_FILES } from "./formats";
-import { MANIFEST_FORMAT, type Manifest, PROVER_VERSION, RUN_LIMITS, digestHex, manifestBytes, manifestDigest, runBinding, weightsDigest } from "./manifest";
-import { isAddress } from "ethers";
+import { MANIFEST_FORMAT, type Manifest, PROVER_VERSION, RUN_LIMITS, digestHex, publisherOf, manifestBytes, manifestDigest, runBinding, weightsDigest } from "./manifest";
 import { toHex } from "../crypto/bn254";
 import type { DEFAULT_LABEL } from "../protocol/generators";
 import type { FeatureRange } from "../training/circuit";
@@ -65,7 +64,7 @@ export function trainRun(o: TrainOptions): TrainResult {
   if (o.records.classes > c.layers[L]) throw new RangeError(`the records have ${o.records.classes} classes; the last layer is ${c.layers[L]} wide`);
   if (!Number.isInteger(o.steps) || o.steps < 1 || o.steps > RUN_LIMITS.steps) throw new RangeError(`steps must be an integer from 1 to ${RUN_LIMITS.steps}`);
   if (o.records.count < c.batch || o.records.count > RUN_LIMITS.records) throw new RangeError(`a batch of ${c.batch} needs ${c.batch} to ${RUN_LIMITS.records} records (have ${o.records.count})`);
-  if (!isAddress(o.publisher) || /^0x0{40}$/i.test(o.publisher)) throw new RangeError(`publisher ${JSON.stringify(o.publisher)} is not an address`);
+  publisherOf(o.publisher);
   return proveRun(o);
 }
 
@@ -84,7 +83,7 @@ export function proveRun(o: TrainOptions): TrainResult {
   const tree = datasetTree(commitments);
   const datasetBytes = encodeDataset(commitments);
   const statement = {
-    publisher: o.publisher.toLowerCase(),
+    publisher: publisherOf(o.publisher),
     model: { layers: [...c.layers], paddedLayers: p, fracBits: c.fracBits, lrShift: c.lrShift, batch: c.batch, activation: "relu" as const, loss: "squared-error" as const },
     training: { steps: o.steps, seed: c.seed, init: "he-uniform/zkdl-chain/v1/init" as const, schedule: "zkdl-chain/v1/batches" as const },
     data: { source: o.source, records: o.records.count, features: c.layers[0], classes: c.layers[L], featureRange: d.featureRange },
@@ -120,12 +119,10 @@ export function proveRun(o: TrainOptions): TrainResult {
     o.onStep?.({ step: t, steps: o.steps, loss, proveMs: ms, bytes: proof.bytes.length });
   }
   const bundle = encodeBundle({ initial, steps: stepProofs });
-  const { publisher, ...rest } = statement;
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     prover: PROVER_VERSION,
-    publisher,
-    ...rest,
+    ...statement,
     weights: { initial: weightsDigest(initial), final: stepDigests[stepDigests.length - 1], steps: stepDigests },
     bundle: { file: "proof.bin", digest: digestHex(bundle), bytes: bundle.length },
   };

@@ -14,7 +14,8 @@ import { digestHex } from "../../prover/run/manifest";
 import { packPublicBundle } from "../../prover/run/public-bundle";
 import { trainRun } from "../../prover/run/train";
 import { Stopped } from "../../relayer/chain";
-import { BundleFetchError, BundleStream, type FetchBundleOptions, datasetBytes, fetchBundle, manifestCap, treeCap } from "../../relayer/fetch-bundle";
+import { datasetFileBytes } from "../../prover/run/formats";
+import { BundleFetchError, BundleStream, type FetchBundleOptions, fetchBundle, manifestCap, treeCap } from "../../relayer/fetch-bundle";
 
 /** "ZKDLPUB1" ‖ u32 n ‖ entries × (u8 len ‖ name ‖ u32 size ‖ bytes); n and the sizes may lie. */
 function pack(entries: [string, Uint8Array, number?][], n = entries.length): Buffer {
@@ -148,7 +149,7 @@ describe("relayer: fetching a bundle from an untrusted URI", function () {
     }
     // The sizes the manifest implies are the real files'.
     const m = JSON.parse(files.manifest.toString());
-    expect(files.dataset.length).to.equal(datasetBytes(m.dataset.size));
+    expect(files.dataset.length).to.equal(datasetFileBytes(m.dataset.size));
     expect(files.proof.length).to.equal(m.bundle.bytes);
     expect(files.tree.length).to.be.at.most(treeCap(m.dataset.size));
     expect(files.manifest.length).to.be.at.most(manifestCap(1));
