@@ -24,11 +24,11 @@
  */
 import { type JsonRpcProvider, type Wallet, getAddress, keccak256, toUtf8Bytes } from "ethers";
 import type pino from "pino";
-import type { MsmEngine } from "../prover/protocol/group";
-import { RunFileError } from "../prover/run/formats";
-import { PROVER_VERSION, digestHex } from "../prover/run/manifest";
-import { unpackPublicBundle } from "../prover/run/public-bundle";
-import { verifyRun } from "../prover/run/verify";
+import type { MsmEngine } from "../core/protocol/group";
+import { RunFileError } from "../core/run/formats";
+import { PROVER_VERSION, digestHex } from "../core/run/manifest";
+import { unpackPublicBundle } from "../core/run/public-bundle";
+import { verifyRunFiles } from "../core/run/verify";
 import { ProofRegistry__factory } from "../typechain-types";
 import { type Backoff, Stopped, failpoint, sleep, withRetry } from "./chain";
 import { BundleFetchError, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_BUNDLE_BYTES, fetchBundle } from "./fetch-bundle";
@@ -107,7 +107,7 @@ export function judgeBundle(
     if (bundle.manifestDigest !== record.manifestDigest.toLowerCase()) return done(false, "the bundle's manifest is not the registered one (digest differs)");
     const mismatch = recordMismatch(record, bundle.manifest, bundle.manifestDigest);
     if (mismatch) return done(false, mismatch);
-    const verdict = verifyRun(bundle, { engine: o.engine, nativeGenerators: o.nativeGenerators, publisher });
+    const verdict = verifyRunFiles(bundle, { engine: o.engine, nativeGenerators: o.nativeGenerators, publisher });
     return done(verdict.valid, verdict.reason ?? null, verdict.steps.length);
   } catch (e) {
     if (e instanceof RunFileError) return done(false, `malformed bundle: ${e.message}`);

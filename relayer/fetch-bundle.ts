@@ -20,9 +20,9 @@
  */
 import { createReadStream, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { RunFileError, datasetFileBytes } from "../prover/run/formats";
-import { type Manifest, RUN_LIMITS, digestHex, maxManifestBytes, parseManifest } from "../prover/run/manifest";
-import { PUBLIC_BUNDLE_MAGIC, PUBLIC_FILES } from "../prover/run/public-bundle";
+import { RunFileError, datasetFileBytes } from "../core/run/formats";
+import { type Manifest, RUN_LIMITS, digestHex, maxManifestBytes, parseManifest } from "../core/run/manifest";
+import { PUBLIC_BUNDLE_MAGIC, PUBLIC_FILES } from "../core/run/public-bundle";
 import { Stopped } from "./chain";
 
 export const DEFAULT_MAX_BUNDLE_BYTES = 2 ** 30;

@@ -7,14 +7,15 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { keccak256, toUtf8Bytes } from "ethers";
 import * as native from "../native";
-import { type DatasetCommitments, type DatasetOpenings, datasetLeaves } from "../prover/dataset/commitments";
-import { recordDigest } from "../prover/dataset/membership";
-import { CompactDatasetTree, type DatasetLeaf, loadDatasetTree } from "../prover/dataset/tree";
-import type { Records } from "../prover/data/records";
-import { PRIVATE_FILES, RunFileError, decodeDataset, decodeOpenings, decodeRecords } from "../prover/run/formats";
-import { type Manifest, digestHex, parseManifest } from "../prover/run/manifest";
-import { packPublicBundle } from "../prover/run/public-bundle";
-import { type CommitmentKey, commitmentKey } from "../prover/protocol/generators";
+import { type DatasetCommitments, type DatasetOpenings, datasetLeaves } from "../core/dataset/commitments";
+import { recordDigest } from "../core/dataset/membership";
+import { CompactDatasetTree, type DatasetLeaf, loadDatasetTree } from "../core/dataset/tree";
+import type { Records } from "../core/data/records";
+import { PRIVATE_FILES, RunFileError, decodeDataset, decodeOpenings, decodeRecords } from "../core/run/formats";
+import { type Manifest, digestHex, parseManifest } from "../core/run/manifest";
+import { packPublicBundle } from "../core/run/public-bundle";
+import { folderFiles } from "../prover/run-folder";
+import { type CommitmentKey, commitmentKey } from "../core/protocol/generators";
 import { type RunRecord, runIdOf } from "./registry";
 import type { Store, StoredRun } from "./store";
 
@@ -146,6 +147,6 @@ export class RunCatalog {
     if (tree.root !== manifest.dataset.root) throw new RunFileError(join(dir, manifest.dataset.commitments), "the commitments' root differs from the manifest's");
     const key = commitmentKey(dataset.featureCols, { label: manifest.generators.label, source: this.keySource });
     let bundle: Uint8Array | undefined;
-    return { stored, manifest, dataset, openings, tree, leaves, treeJson, key, bundle: () => (bundle ??= packPublicBundle(dir)) };
+    return { stored, manifest, dataset, openings, tree, leaves, treeJson, key, bundle: () => (bundle ??= packPublicBundle(folderFiles(dir))) };
   }
 }

@@ -5,8 +5,8 @@
  * proof (@noble/curves), the Merkle proof (@openzeppelin/merkle-tree) and, with the chain the server
  * names, the manifest, root and proof against ProofRegistry over read-only JSON-RPC.
  */
-import { grayPixels } from "../prover/data/quantize";
-import { MembershipCheckError, type MembershipResult, checkMembership } from "../relayer/sdk";
+import { grayPixels } from "../core/data/quantize";
+import { MembershipCheckError, type MembershipResult, checkMembership } from "../client/sdk";
 
 interface RunSummary {
   runId: string;

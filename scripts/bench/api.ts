@@ -17,9 +17,9 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { cpus } from "node:os";
 import { join, resolve } from "node:path";
 import { Wallet } from "ethers";
-import { quantizePixel } from "../../prover/data/quantize";
-import { CompactDatasetTree, buildDatasetTree } from "../../prover/dataset/tree";
-import { trainRun } from "../../prover/run/train";
+import { quantizePixel } from "../../core/data/quantize";
+import { CompactDatasetTree, buildDatasetTree } from "../../core/dataset/tree";
+import { trainRun } from "../../prover/train";
 import { addRunToStore } from "../../relayer/runs";
 import { STORE_FILE, SqliteStore } from "../../relayer/store";
 

@@ -8,7 +8,7 @@
 import hre from "hardhat";
 import { standardNodeHash } from "@openzeppelin/merkle-tree/dist/hashes.js";
 import type { ContractTransactionResponse } from "ethers";
-import { buildDatasetTree, datasetLeafHash } from "../../prover/dataset/tree";
+import { buildDatasetTree, datasetLeafHash } from "../../core/dataset/tree";
 import { registryDomain, runIdOf, signRegistration, type RunRecord } from "../../relayer/registry";
 
 const { ethers } = hre;

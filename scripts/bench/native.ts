@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { cpus } from "node:os";
 import { pippenger } from "@noble/curves/abstract/curve.js";
 import * as native from "../../native";
-import { Fr, G1, bigIntToBytes, bigIntsToBytes, bytesToBigInt, frToBytes, g1FromBytes, g1ToBytes } from "../../prover/crypto/bn254";
+import { Fr, G1, bigIntToBytes, bigIntsToBytes, bytesToBigInt, frToBytes, g1FromBytes, g1ToBytes } from "../../core/crypto/bn254";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { buildBn128 } = require("ffjavascript") as { buildBn128: (singleThread?: boolean) => Promise<FfCurve> };
 // eslint-disable-next-line @typescript-eslint/no-require-imports

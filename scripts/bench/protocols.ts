@@ -14,10 +14,10 @@
 import { Command } from "commander";
 import { cpus } from "node:os";
 import { FrTensor, backend } from "../../native";
-import { randomFr } from "../../prover/crypto/fr";
-import { commitmentKey } from "../../prover/protocol/generators";
-import { nativeEngine } from "../../prover/protocol/native-engine";
-import * as S from "../../prover/protocol/statements";
+import { randomFr } from "../../core/crypto/fr";
+import { commitmentKey } from "../../core/protocol/generators";
+import { nativeEngine } from "../../prover/native-engine";
+import * as S from "../../core/protocol/statements";
 
 const program = new Command()
   .name("bench:protocols")

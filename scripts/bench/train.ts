@@ -15,11 +15,12 @@
 import { Command } from "commander";
 import { cpus } from "node:os";
 import { backend, disposeTensors, tensorScope } from "../../native";
-import { type Records, mnistRecords } from "../../prover/data/records";
-import { type ModelConfig, trainStep } from "../../prover/model/fixed";
-import { nativeEngine } from "../../prover/protocol/native-engine";
-import { batchInputs, prepareTraining } from "../../prover/training/inputs";
-import { proveStep, verifyStep } from "../../prover/training/step";
+import type { Records } from "../../core/data/records";
+import { mnistRecords } from "../../prover/records";
+import { type ModelConfig, trainStep } from "../../core/model/fixed";
+import { nativeEngine } from "../../prover/native-engine";
+import { batchInputs, prepareTraining } from "../../prover/inputs";
+import { proveStep, verifyStep } from "../../core/training/step";
 
 const o = new Command()
   .name("bench:train")

@@ -8,7 +8,7 @@ import { processMultiProof, processProof } from "@openzeppelin/merkle-tree/dist/
 import { deployRegistryFixture, randomRecord } from "../helpers/registry";
 import { rng, type Rng } from "../helpers/random";
 import { runIdOf } from "../../relayer/registry";
-import { buildDatasetTree, datasetLeafHash, DATASET_LEAF_ENCODING, type DatasetLeaf } from "../../prover/dataset/tree";
+import { buildDatasetTree, datasetLeafHash, DATASET_LEAF_ENCODING, type DatasetLeaf } from "../../core/dataset/tree";
 import type { ProofRegistry } from "../../typechain-types";
 
 /** Expects a membership view to answer false or to revert: anything but "member". */

@@ -7,7 +7,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { TypedDataEncoder } from "ethers";
 import { deployRegistryFixture } from "../helpers/registry";
 import { modelKeyOf, REGISTER_RUN_TYPES, registryDomain, runIdOf } from "../../relayer/registry";
-import { buildDatasetTree, datasetLeafHash } from "../../prover/dataset/tree";
+import { buildDatasetTree, datasetLeafHash } from "../../core/dataset/tree";
 
 const PUBLISHER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
 const fill = (hexDigit: string) => "0x" + hexDigit.repeat(64);

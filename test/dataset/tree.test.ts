@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { CompactDatasetTree, buildDatasetTree, datasetLeafHash, loadDatasetTree, DATASET_LEAF_ENCODING, type DatasetLeaf } from "../../prover/dataset/tree";
+import { CompactDatasetTree, buildDatasetTree, datasetLeafHash, loadDatasetTree, DATASET_LEAF_ENCODING, type DatasetLeaf } from "../../core/dataset/tree";
 import { rng } from "../helpers/random";
 
 describe("dataset tree (prover/dataset/tree.ts)", () => {

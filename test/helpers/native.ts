@@ -2,7 +2,7 @@
 import { expect } from "chai";
 import { concatBytes } from "@noble/hashes/utils.js";
 import { NativeError } from "../../native";
-import { bigIntsToBytes, bytesToBigInts } from "../../prover/crypto/bn254";
+import { bigIntsToBytes, bytesToBigInts } from "../../core/crypto/bn254";
 
 /** Byte strings end to end. */
 export function concat(parts: Uint8Array[]): Uint8Array {

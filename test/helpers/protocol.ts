@@ -1,14 +1,14 @@
 /** Helpers for the argument-layer tests: contexts, tampering with every element of a proof, witness scans. */
 import { expect } from "chai";
-import { G1, bigIntToBytes, bytesToBigInt, g1FromBytes, g1ToBytes } from "../../prover/crypto/bn254";
-import { R } from "../../prover/crypto/fr";
-import { ProofFormatError, type ProofSlot } from "../../prover/protocol/codec";
-import type { ProverContext, VerifierContext } from "../../prover/protocol/context";
-import { type CommitmentKey, commitmentKey } from "../../prover/protocol/generators";
-import { EquationSet, nobleEngine } from "../../prover/protocol/group";
-import { nativeEngine } from "../../prover/protocol/native-engine";
-import type { Verdict } from "../../prover/protocol/statements";
-import { Transcript } from "../../prover/protocol/transcript";
+import { G1, bigIntToBytes, bytesToBigInt, g1FromBytes, g1ToBytes } from "../../core/crypto/bn254";
+import { R } from "../../core/crypto/fr";
+import { ProofFormatError, type ProofSlot } from "../../core/protocol/codec";
+import type { ProverContext, VerifierContext } from "../../core/protocol/context";
+import { type CommitmentKey, commitmentKey } from "../../core/protocol/generators";
+import { EquationSet, nobleEngine } from "../../core/protocol/group";
+import { nativeEngine } from "../../prover/native-engine";
+import type { Verdict } from "../../core/protocol/statements";
+import { Transcript } from "../../core/protocol/transcript";
 
 export function contexts(size: number, domain = "zkdl-chain/v1/test"): { key: CommitmentKey; prover: ProverContext; verifier: () => VerifierContext } {
   const key = commitmentKey(size, { source: "native" });

@@ -1,8 +1,8 @@
 /** A tiny training setup for the step and run tests: synthetic records, dataset commitments, one step's inputs. */
-import type { Records } from "../../prover/data/records";
-import { type Matrix, type ModelConfig, trainStep } from "../../prover/model/fixed";
-import type { FeatureRange } from "../../prover/training/circuit";
-import { batchInputs, prepareTraining } from "../../prover/training/inputs";
+import type { Records } from "../../core/data/records";
+import { type Matrix, type ModelConfig, trainStep } from "../../core/model/fixed";
+import type { FeatureRange } from "../../core/training/circuit";
+import { batchInputs, prepareTraining } from "../../prover/inputs";
 
 /** Records with `features` features in [−1, 1) and `classes` classes, the class a linear function of the features. */
 export function syntheticRecords(count: number, features: number, classes: number, fracBits: number, seed = 1): Records {

@@ -9,7 +9,7 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { pippenger } from "@noble/curves/abstract/curve.js";
 import * as native from "../../native";
 import { NativeError } from "../../native";
-import { Fq, Fr, G1, type G1Point, bigIntToBytes, frToBytes, g1FromBytes, g1ToBytes, hashToG1 } from "../../prover/crypto/bn254";
+import { Fq, Fr, G1, type G1Point, bigIntToBytes, frToBytes, g1FromBytes, g1ToBytes, hashToG1 } from "../../core/crypto/bn254";
 import { rng, type Rng } from "../helpers/random";
 import { concat, decodeFr, encodeFr, expectCode } from "../helpers/native";
 

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import * as native from "../../native";
 import { FrTensor } from "../../native";
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { Fr, G1, type G1Point, bigIntToBytes, frToBytes, g1FromBytes, g1ToBytes, hashToG1 } from "../../prover/crypto/bn254";
+import { Fr, G1, type G1Point, bigIntToBytes, frToBytes, g1FromBytes, g1ToBytes, hashToG1 } from "../../core/crypto/bn254";
 import { rng } from "../helpers/random";
 import { concat, expectCode } from "../helpers/native";
 

@@ -5,7 +5,7 @@
  */
 import { expect } from "chai";
 import { FrTensor } from "../../native";
-import { Fr, bigIntToBytes, bytesToBigInt } from "../../prover/crypto/bn254";
+import { Fr, bigIntToBytes, bytesToBigInt } from "../../core/crypto/bn254";
 import { rng, type Rng } from "../helpers/random";
 import { decodeFr, encodeFr, expectCode } from "../helpers/native";
 

@@ -1,13 +1,13 @@
 import { expect } from "chai";
 import { FrTensor, generators } from "../../native";
-import { G1, bigIntsToBytes, bytesToBigInt, bytesToBigInts, g1ToBytes } from "../../prover/crypto/bn254";
-import { add, eqEval, eqTable, evalPoly, interpolate, mleEvaluate, mul, randomFr, sub } from "../../prover/crypto/fr";
-import { commitScalar, commitVector } from "../../prover/protocol/context";
-import { commitmentKey, generatorSetId } from "../../prover/protocol/generators";
-import { Lin } from "../../prover/protocol/group";
-import { commitTensor, proveEvaluations, verifyEvaluations } from "../../prover/protocol/hyrax";
-import { proveDotProduct, verifyDotProduct } from "../../prover/protocol/ipa";
-import { proveEquality, proveOpening, proveProduct, verifyEquality, verifyOpening, verifyProduct } from "../../prover/protocol/sigma";
+import { G1, bigIntsToBytes, bytesToBigInt, bytesToBigInts, g1ToBytes } from "../../core/crypto/bn254";
+import { add, eqEval, eqTable, evalPoly, interpolate, mleEvaluate, mul, randomFr, sub } from "../../core/crypto/fr";
+import { commitScalar, commitVector } from "../../core/protocol/context";
+import { commitmentKey, generatorSetId } from "../../core/protocol/generators";
+import { Lin } from "../../core/protocol/group";
+import { commitTensor, proveEvaluations, verifyEvaluations } from "../../core/protocol/hyrax";
+import { proveDotProduct, verifyDotProduct } from "../../core/protocol/ipa";
+import { proveEquality, proveOpening, proveProduct, verifyEquality, verifyOpening, verifyProduct } from "../../core/protocol/sigma";
 import { contexts, settle } from "../helpers/protocol";
 
 const rand = (n: number) => Array.from({ length: n }, randomFr);

@@ -2,9 +2,9 @@ import { expect } from "chai";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { FrTensor } from "../../native";
-import { ProofWriter } from "../../prover/protocol/codec";
-import { hyraxCodec } from "../../prover/protocol/hyrax";
-import * as S from "../../prover/protocol/statements";
+import { ProofWriter } from "../../core/protocol/codec";
+import { hyraxCodec } from "../../core/protocol/hyrax";
+import * as S from "../../core/protocol/statements";
 
 /** Verifies a range proof from hex JSON on stdin and prints the verdict (run with the addon disabled). */
 const VERIFY_OFFLINE = `

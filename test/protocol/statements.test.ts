@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { FrTensor } from "../../native";
-import { bigIntsToBytes, bytesToBigInt } from "../../prover/crypto/bn254";
-import { R, fr, mleEvaluate, randomFr } from "../../prover/crypto/fr";
-import { nativeEngine } from "../../prover/protocol/native-engine";
-import * as S from "../../prover/protocol/statements";
+import { bigIntsToBytes, bytesToBigInt } from "../../core/crypto/bn254";
+import { R, fr, mleEvaluate, randomFr } from "../../core/crypto/fr";
+import { nativeEngine } from "../../prover/native-engine";
+import * as S from "../../core/protocol/statements";
 import { expectEveryTamperRejected, expectFormatError, expectNoSharedElement, expectNoWitnessScalar, expectRefused } from "../helpers/protocol";
 
 const ints = (values: number[]) => FrTensor.fromInts(Int32Array.from(values));

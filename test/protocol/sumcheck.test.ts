@@ -1,14 +1,14 @@
 import { expect } from "chai";
 import { FrTensor } from "../../native";
-import { bigIntsToBytes } from "../../prover/crypto/bn254";
-import { add, eqTable, mleEvaluate, mul, neg, randomFr, sum } from "../../prover/crypto/fr";
-import { ProverClaims, VerifierClaims, claimsCodec } from "../../prover/protocol/claims";
-import { ProofReader, ProofWriter } from "../../prover/protocol/codec";
-import { commitScalar } from "../../prover/protocol/context";
-import { Lin, nobleEngine } from "../../prover/protocol/group";
-import { commitTensor } from "../../prover/protocol/hyrax";
-import { nativeEngine } from "../../prover/protocol/native-engine";
-import { type SumcheckStatement, proveSumcheck, sumcheckCodec, verifySumcheck } from "../../prover/protocol/sumcheck";
+import { bigIntsToBytes } from "../../core/crypto/bn254";
+import { add, eqTable, mleEvaluate, mul, neg, randomFr, sum } from "../../core/crypto/fr";
+import { ProverClaims, VerifierClaims, claimsCodec } from "../../core/protocol/claims";
+import { ProofReader, ProofWriter } from "../../core/protocol/codec";
+import { commitScalar } from "../../core/protocol/context";
+import { Lin, nobleEngine } from "../../core/protocol/group";
+import { commitTensor } from "../../core/protocol/hyrax";
+import { nativeEngine } from "../../prover/native-engine";
+import { type SumcheckStatement, proveSumcheck, sumcheckCodec, verifySumcheck } from "../../core/protocol/sumcheck";
 import { contexts, expectEveryTamperRejected } from "../helpers/protocol";
 
 const rand = (n: number) => Array.from({ length: n }, randomFr);

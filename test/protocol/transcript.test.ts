@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { Transcript } from "../../prover/protocol/transcript";
-import { R } from "../../prover/crypto/fr";
-import { bytesToBigInt } from "../../prover/crypto/bn254";
+import { Transcript } from "../../core/protocol/transcript";
+import { R } from "../../core/crypto/fr";
+import { bytesToBigInt } from "../../core/crypto/bn254";
 
 const hex = (b: Uint8Array) => "0x" + Buffer.from(b).toString("hex");
 const utf8 = (s: string) => new TextEncoder().encode(s);

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type JsonRpcProvider, Wallet } from "ethers";
-import { mnistDigit } from "../../prover/data/records";
+import { mnistDigit } from "../../prover/records";
 import { readDeployment } from "../../relayer/deployment";
 import { ProofRegistry__factory } from "../../typechain-types";
 import { type LocalChain, fundedWallet } from "../helpers/chain";

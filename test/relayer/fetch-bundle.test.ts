@@ -10,11 +10,12 @@ import { type AddressInfo, createServer as createTcpServer, type Server as TcpSe
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { digestHex } from "../../prover/run/manifest";
-import { packPublicBundle } from "../../prover/run/public-bundle";
-import { trainRun } from "../../prover/run/train";
+import { digestHex } from "../../core/run/manifest";
+import { packPublicBundle } from "../../core/run/public-bundle";
+import { folderFiles } from "../../prover/run-folder";
+import { trainRun } from "../../prover/train";
 import { Stopped } from "../../relayer/chain";
-import { datasetFileBytes } from "../../prover/run/formats";
+import { datasetFileBytes } from "../../core/run/formats";
 import { BundleFetchError, BundleStream, type FetchBundleOptions, fetchBundle, manifestCap, treeCap } from "../../relayer/fetch-bundle";
 
 /** "ZKDLPUB1" ‖ u32 n ‖ entries × (u8 len ‖ name ‖ u32 size ‖ bytes); n and the sizes may lie. */
@@ -64,7 +65,7 @@ describe("relayer: fetching a bundle from an untrusted URI", function () {
       out: run,
       overwrite: true,
     });
-    good = Buffer.from(packPublicBundle(run));
+    good = Buffer.from(packPublicBundle(folderFiles(run)));
     files = {
       manifest: readFileSync(join(run, "manifest.json")),
       dataset: readFileSync(join(run, "dataset.bin")),

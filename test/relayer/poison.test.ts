@@ -14,8 +14,9 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import pino from "pino";
 import type { JsonRpcProvider, Wallet } from "ethers";
-import { type Manifest, digestHex, parseManifest } from "../../prover/run/manifest";
-import { packPublicBundle } from "../../prover/run/public-bundle";
+import { type Manifest, digestHex, parseManifest } from "../../core/run/manifest";
+import { packPublicBundle } from "../../core/run/public-bundle";
+import { folderFiles } from "../../prover/run-folder";
 import { serveApi } from "../helpers/api";
 import { MAX_JUDGE_STARTS, runAttestor } from "../../relayer/attestor";
 import { daemonProvider, sleep } from "../../relayer/chain";
@@ -75,7 +76,7 @@ describe("relayer: poison registrations do not stop the attestor", function () {
     // Accepts connections and never answers.
     silentServer = createServer((s) => (held.add(s), s.on("error", () => s.destroy())));
     await new Promise<void>((r) => silentServer.listen(0, "127.0.0.1", r));
-    bundles = createHttpServer((req, res) => res.end(packPublicBundle(join(root, /^\/(\w+)\.bundle$/.exec(req.url ?? "")?.[1] ?? "none"))));
+    bundles = createHttpServer((req, res) => res.end(packPublicBundle(folderFiles(join(root, /^\/(\w+)\.bundle$/.exec(req.url ?? "")?.[1] ?? "none")))));
     await new Promise<void>((r) => bundles.listen(0, "127.0.0.1", r));
     bundlesUrl = `http://127.0.0.1:${(bundles.address() as AddressInfo).port}`;
   });
@@ -124,7 +125,7 @@ describe("relayer: poison registrations do not stop the attestor", function () {
     // attestor must not read it), a server that never answers; then the honest run.
     batch3Id = (await registerAt(publisher, batch3, `${bundlesUrl}/batch3.bundle`)).runId;
     const file = join(root, "good.bundle");
-    writeFileSync(file, packPublicBundle(good));
+    writeFileSync(file, packPublicBundle(folderFiles(good)));
     fileId = (await registerGoodAt(stranger, pathToFileURL(file).href)).runId;
     const silentStranger = await fundedWallet();
     silentId = (await registerGoodAt(silentStranger, `http://127.0.0.1:${(silentServer.address() as AddressInfo).port}/bundle`)).runId;

@@ -3,8 +3,8 @@
  * accepts exactly what the zod schema accepts, and the three forms of one record quantize alike.
  */
 import { expect } from "chai";
-import { quantizePixel } from "../../prover/data/quantize";
-import { ApiError, membershipRequest, parseMembershipRequest, quantizeRequest } from "../../relayer/membership-request";
+import { quantizePixel } from "../../core/data/quantize";
+import { ApiError, membershipRequest, parseMembershipRequest, quantizeRequest } from "../../client/membership-request";
 import { rng } from "../helpers/random";
 
 describe("relayer: the membership request", () => {

@@ -2,11 +2,12 @@ import { expect } from "chai";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MNIST_TRAIN, RecordsFormatError, csvRecords, featureMatrix, labelMatrix, mnistRecords, mnistTestRecords } from "../../prover/data/records";
-import { BatchSchedule } from "../../prover/dataset/schedule";
-import { FixedPointOverflow, type ModelConfig, initialWeights, matmul, matrix, paddedLayers, predict, roundShift, trainStep } from "../../prover/model/fixed";
-import { floatPredict, floatStep, toFloat } from "../../prover/model/float";
-import { SeededStream, permutation, seedBytes } from "../../prover/model/seeded";
+import { featureMatrix, labelMatrix } from "../../core/data/records";
+import { MNIST_TRAIN, RecordsFormatError, csvRecords, mnistRecords, mnistTestRecords } from "../../prover/records";
+import { BatchSchedule } from "../../core/dataset/schedule";
+import { FixedPointOverflow, type ModelConfig, initialWeights, matmul, matrix, paddedLayers, predict, roundShift, trainStep } from "../../core/model/fixed";
+import { floatPredict, floatStep, toFloat } from "../../prover/float";
+import { SeededStream, permutation, seedBytes } from "../../core/model/seeded";
 
 describe("training: fixed-point semantics and data", function () {
   this.timeout(120_000);

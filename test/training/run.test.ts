@@ -4,17 +4,18 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { nativeEngine } from "../../prover/protocol/native-engine";
-import { decodeBundle, encodeBundle, encodeDataset } from "../../prover/run/formats";
-import { type Manifest, digestHex, manifestBytes, parseManifest, weightsDigest } from "../../prover/run/manifest";
-import { proveRun, trainRun } from "../../prover/run/train";
-import { folderFiles, verifyRun } from "../../prover/run/verify";
-import { G1, toHex } from "../../prover/crypto/bn254";
-import { datasetTree } from "../../prover/dataset/commitments";
-import { paddedLayers } from "../../prover/model/fixed";
-import { generatorSetId } from "../../prover/protocol/generators";
-import { stepDims, weightShape } from "../../prover/training/circuit";
-import { stepKeySize } from "../../prover/training/step";
+import { nativeEngine } from "../../prover/native-engine";
+import { decodeBundle, encodeBundle, encodeDataset } from "../../core/run/formats";
+import { type Manifest, digestHex, manifestBytes, parseManifest, weightsDigest } from "../../core/run/manifest";
+import { proveRun, trainRun } from "../../prover/train";
+import { folderFiles, verifyRunFolder } from "../../prover/run-folder";
+import { verifyRunFiles } from "../../core/run/verify";
+import { G1, toHex } from "../../core/crypto/bn254";
+import { datasetTree } from "../../core/dataset/commitments";
+import { paddedLayers } from "../../core/model/fixed";
+import { generatorSetId } from "../../core/protocol/generators";
+import { stepDims, weightShape } from "../../core/training/circuit";
+import { stepKeySize } from "../../core/training/step";
 import { syntheticRecords, tinyConfig } from "../helpers/training";
 
 const ZKDL = join(__dirname, "../../bin/zkdl.js");
@@ -65,11 +66,11 @@ describe("training: runs, their verification and the CLI", function () {
   };
 
   it("verifies from the public files alone with the pure-TypeScript verifier", () => {
-    const v = verifyRun(dir);
+    const v = verifyRunFolder(dir);
     expect(v.reason).to.equal(undefined);
     expect(v.valid).to.equal(true);
     expect(v.steps).to.have.length(3);
-    expect(verifyRun(dir, fast).valid).to.equal(true);
+    expect(verifyRunFolder(dir, fast).valid).to.equal(true);
   });
 
   it("publishes the dataset tree in OpenZeppelin's dump format with the manifest's root", () => {
@@ -80,7 +81,7 @@ describe("training: runs, their verification and the CLI", function () {
 
   it("rejects a step removed, duplicated or reordered (even with the manifest rewritten to match)", () => {
     for (const order of [[0, 2], [0, 0, 2], [1, 0, 2], [0, 1]]) {
-      const v = verifyRun(variant(`order-${order.join("")}`, (d) => reshuffle(d, order)), fast);
+      const v = verifyRunFolder(variant(`order-${order.join("")}`, (d) => reshuffle(d, order)), fast);
       expect(v.valid, `order ${order}`).to.equal(false);
       expect(v.reason).to.match(/step \d/);
     }
@@ -92,7 +93,7 @@ describe("training: runs, their verification and the CLI", function () {
       const other = parseManifest("m", readFileSync(join(otherDir, "manifest.json")));
       rewrite(d, (m) => (m.dataset = other.dataset));
     });
-    const v = verifyRun(d, fast);
+    const v = verifyRunFolder(d, fast);
     expect(v.valid).to.equal(false);
     expect(v.reason).to.match(/step 0/);
   });
@@ -119,7 +120,7 @@ describe("training: runs, their verification and the CLI", function () {
     for (const [name, edit, reason] of cases) {
       let v;
       try {
-        v = verifyRun(variant(name.replace(/\W+/g, "-"), edit), fast);
+        v = verifyRunFolder(variant(name.replace(/\W+/g, "-"), edit), fast);
       } catch (e) {
         expect((e as Error).message, name).to.match(reason);
         continue;
@@ -162,7 +163,7 @@ describe("training: runs, their verification and the CLI", function () {
       const d = variant(`refuse-${name.replace(/\W+/g, "-")}`, raw(change));
       const started = performance.now();
       let v;
-      expect(() => (v = verifyRun(d)), name).to.not.throw();
+      expect(() => (v = verifyRunFolder(d)), name).to.not.throw();
       expect(performance.now() - started, `${name}: refused before any work`).to.be.below(1500);
       expect(v!.valid, name).to.equal(false);
       expect(v!.malformed, name).to.equal(join(d, "manifest.json"));
@@ -173,7 +174,7 @@ describe("training: runs, their verification and the CLI", function () {
   it("lets an error that is not about the run through: a RangeError (as V8 throws when memory runs out) is not a verdict", () => {
     const files = folderFiles(dir);
     const starved = { path: files.path, read: (name: string) => (name === "proof.bin" ? (() => { throw new RangeError("Array buffer allocation failed"); })() : files.read(name)) };
-    expect(() => verifyRun(starved, fast)).to.throw(RangeError, "Array buffer allocation failed");
+    expect(() => verifyRunFiles(starved, fast)).to.throw(RangeError, "Array buffer allocation failed");
   });
 
   it("verifies a step proof before seeding the initial weights: a tiny bundle claiming a large model is refused at once", () => {
@@ -202,15 +203,15 @@ describe("training: runs, their verification and the CLI", function () {
     };
     const files: Record<string, Uint8Array> = { "manifest.json": manifestBytes(m), "dataset.bin": datasetBytes, "dataset-tree.json": new TextEncoder().encode(JSON.stringify(tree.dump())), "proof.bin": proof };
     const started = performance.now();
-    const v = verifyRun({ path: (n) => n, read: (n) => files[n] }, fast);
+    const v = verifyRunFiles({ path: (n) => n, read: (n) => files[n] }, fast);
     expect(v.reason).to.match(/^step 0: malformed step proof/);
     expect(performance.now() - started).to.be.below(5000);
   });
 
   it("checks sizes against the manifest before hashing: dataset.bin and step proofs of the wrong length", () => {
-    const short = verifyRun(variant("size-dataset", (d) => writeFileSync(join(d, "dataset.bin"), readFileSync(join(d, "dataset.bin")).subarray(0, 100))), fast);
+    const short = verifyRunFolder(variant("size-dataset", (d) => writeFileSync(join(d, "dataset.bin"), readFileSync(join(d, "dataset.bin")).subarray(0, 100))), fast);
     expect(short.reason).to.match(/dataset\.bin holds 100 bytes; 16 records take 2068/);
-    const uneven = verifyRun(
+    const uneven = verifyRunFolder(
       variant("size-steps", (d) => {
         const b = decodeBundle("proof.bin", readFileSync(join(d, "proof.bin")));
         const bytes = encodeBundle({ initial: b.initial, steps: [b.steps[0], b.steps[1].subarray(0, 1000), b.steps[2]] });
@@ -224,11 +225,11 @@ describe("training: runs, their verification and the CLI", function () {
 
   it("binds the publisher: the run verifies only for the publisher it names, and renaming it breaks every step", () => {
     expect(manifest.publisher).to.equal(PUBLISHER.toLowerCase());
-    expect(verifyRun(dir, { ...fast, publisher: PUBLISHER }).valid).to.equal(true);
+    expect(verifyRunFolder(dir, { ...fast, publisher: PUBLISHER }).valid).to.equal(true);
     const other = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
-    expect(verifyRun(dir, { ...fast, publisher: other }).reason).to.equal(`the manifest names publisher ${PUBLISHER.toLowerCase()}, not ${other.toLowerCase()}`);
+    expect(verifyRunFolder(dir, { ...fast, publisher: other }).reason).to.equal(`the manifest names publisher ${PUBLISHER.toLowerCase()}, not ${other.toLowerCase()}`);
     // A copycat naming itself in the manifest: the step proofs are bound to the real publisher.
-    const copycat = verifyRun(variant("copycat", (d) => rewrite(d, (m) => (m.publisher = other.toLowerCase()))), { ...fast, publisher: other });
+    const copycat = verifyRunFolder(variant("copycat", (d) => rewrite(d, (m) => (m.publisher = other.toLowerCase()))), { ...fast, publisher: other });
     expect(copycat.valid).to.equal(false);
     expect(copycat.reason).to.match(/^step 0/);
   });
@@ -237,11 +238,11 @@ describe("training: runs, their verification and the CLI", function () {
     const config = { layers: [6, 8, 3], fracBits: 16, lrShift: 8, batch: 4, seed: "padding" };
     const honest = trainRun({ config, publisher: PUBLISHER, steps: 2, records: syntheticRecords(16, 6, 3, 16, 5), source: "csv", out: join(root, "pad-honest") });
     expect(honest.manifest.model.paddedLayers).to.deep.equal([8, 8, 4]);
-    expect(verifyRun(join(root, "pad-honest"), fast).valid).to.equal(true);
+    expect(verifyRunFolder(join(root, "pad-honest"), fast).valid).to.equal(true);
     // A cheating publisher: records of 8 features and 4 classes committed for layers [6, 8, 3].
     expect(() => trainRun({ config, publisher: PUBLISHER, steps: 2, records: syntheticRecords(16, 8, 4, 16, 5), source: "csv", out: join(root, "pad-x") })).to.throw(RangeError, /8 features/);
     proveRun({ config, publisher: PUBLISHER, steps: 2, records: syntheticRecords(16, 8, 4, 16, 5), source: "csv", out: join(root, "pad-cheat") });
-    const cheat = verifyRun(join(root, "pad-cheat"), fast);
+    const cheat = verifyRunFolder(join(root, "pad-cheat"), fast);
     expect(cheat.valid).to.equal(false);
     expect(cheat.reason).to.match(/^step 0: .*(features|labels): .*zero padding/);
   });

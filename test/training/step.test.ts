@@ -1,11 +1,11 @@
 import { expect } from "chai";
-import { proveStep, proveStepWitness, verifyStep, witnessValues } from "../../prover/training/step";
-import { nativeEngine } from "../../prover/protocol/native-engine";
+import { proveStep, proveStepWitness, verifyStep, witnessValues } from "../../core/training/step";
+import { nativeEngine } from "../../prover/native-engine";
 import { FrTensor } from "../../native";
-import { matrixInts } from "../../prover/model/fixed";
-import { commitTensor } from "../../prover/protocol/hyrax";
-import { Transcript } from "../../prover/protocol/transcript";
-import { stepCircuit } from "../../prover/training/circuit";
+import { matrixInts } from "../../core/model/fixed";
+import { commitTensor } from "../../core/protocol/hyrax";
+import { Transcript } from "../../core/protocol/transcript";
+import { stepCircuit } from "../../core/training/circuit";
 import { syntheticRecords, tinyConfig, tinyStep } from "../helpers/training";
 
 const RUN = new Uint8Array(32).fill(7);

@@ -12,7 +12,7 @@ import { expect } from "chai";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, type Page, chromium } from "playwright-core";
-import { mnistDigit } from "../../prover/data/records";
+import { mnistDigit } from "../../prover/records";
 import { type ServedRun, digitPng, serveVerifiedRun } from "../helpers/served";
 
 const CHROMIUM = process.env.ZKDL_CHROMIUM ?? "/usr/bin/chromium";

@@ -9,6 +9,7 @@
  * The actors use the Hardhat network's public development keys (never use them elsewhere):
  * account 0 deploys, 1 publishes, 2 relays, 3 and 4 attest, 5 buys an access pass.
  */
+import { verifyRunFolder } from "../prover/run-folder";
 import { SingleBar } from "cli-progress";
 import hre from "hardhat";
 import { TASK_NODE_CREATE_SERVER } from "hardhat/builtin-tasks/task-names";
@@ -18,21 +19,20 @@ import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { HDNodeWallet, type JsonRpcProvider, Wallet, parseEther } from "ethers";
 import type pino from "pino";
-import { pct } from "../prover/cli/zkdl";
-import { mnistDigit, mnistRecords, mnistTestRecords } from "../prover/data/records";
-import { nativeEngine } from "../prover/protocol/native-engine";
-import { trainRun } from "../prover/run/train";
-import { verifyRun } from "../prover/run/verify";
+import { pct } from "./zkdl";
+import { mnistDigit, mnistRecords, mnistTestRecords } from "../prover/records";
+import { nativeEngine } from "../prover/native-engine";
+import { trainRun } from "../prover/train";
 import { CertifiedModelGate__factory, ProofRegistry__factory } from "../typechain-types";
-import { createApi } from "./api";
-import { runAttestor } from "./attestor";
-import { daemonProvider } from "./chain";
-import { deployZkdl, writeDeployment } from "./deployment";
-import { RunStatus } from "./registry";
-import { publishRun, runRelayer } from "./relay";
-import { RunCatalog } from "./runs";
-import { checkMembership } from "./sdk";
-import { STORE_FILE, SqliteStore } from "./store";
+import { createApi } from "../relayer/api";
+import { runAttestor } from "../relayer/attestor";
+import { daemonProvider } from "../relayer/chain";
+import { deployZkdl, writeDeployment } from "../relayer/deployment";
+import { RunStatus } from "../relayer/registry";
+import { publishRun, runRelayer } from "../relayer/relay";
+import { RunCatalog } from "../relayer/runs";
+import { checkMembership } from "../client/sdk";
+import { STORE_FILE, SqliteStore } from "../relayer/store";
 
 /** Hardhat's default development mnemonic: public keys for a local chain only. */
 const DEV_MNEMONIC = "test test test test test test test test test test test junk";
@@ -186,7 +186,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     });
 
     await stage("verify the run from its public files", () => {
-      const v = verifyRun(trained.dir, { engine: nativeEngine, nativeGenerators: true });
+      const v = verifyRunFolder(trained.dir, { engine: nativeEngine, nativeGenerators: true });
       check("the run verifies from its public files", v.valid, v.reason);
       summary.verifySeconds = Math.round(v.ms / 10) / 100;
     });

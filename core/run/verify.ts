@@ -7,8 +7,6 @@
  * refusal is a verdict; only a bug or the machine (a RangeError when memory runs out) throws. Needs
  * no native addon (pass the native engine to accelerate).
  */
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { fr, mul, neg, randomFr } from "../crypto/fr";
 import { batchCommitment, datasetLeaves } from "../dataset/commitments";
 import { BatchSchedule } from "../dataset/schedule";
@@ -60,26 +58,14 @@ export interface RunFiles {
   read(name: string): Uint8Array;
 }
 
-export function folderFiles(dir: string): RunFiles {
-  return {
-    path: (name) => join(dir, name),
-    read(name) {
-      const file = join(dir, name);
-      if (!existsSync(file)) throw new RunFileError(file, "missing");
-      return readFileSync(file);
-    },
-  };
-}
-
 /**
  * Answers a verdict for everything a run's files can hold — a missing or malformed file (`malformed`
  * names it), a configuration the prover cannot produce, a proof that does not verify — and throws
  * only for a bug of its own. Sizes are checked against the manifest (whose schema bounds them) before
- * anything is hashed, derived or verified. `source` is a run folder or any other RunFiles (a
- * downloaded public bundle).
+ * anything is hashed, derived or verified. `files` are a run folder's (prover/run-folder.ts), a
+ * downloaded public bundle's (unpackPublicBundle), or any other RunFiles.
  */
-export function verifyRun(source: string | RunFiles, o: VerifyRunOptions = {}): RunVerdict {
-  const files = typeof source === "string" ? folderFiles(source) : source;
+export function verifyRunFiles(files: RunFiles, o: VerifyRunOptions = {}): RunVerdict {
   const started = performance.now();
   const steps: StepReport[] = [];
   let m: Manifest | undefined;

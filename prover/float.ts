@@ -3,7 +3,7 @@
  * batches, same update W' = W − 2^−k·Aᵀ·G_Z with G_L = Ŷ − Y, no rounding. The accuracy gap between
  * the two is the cost of fixed point (README, docs/benchmarks.md).
  */
-import { type Matrix, type ModelConfig, matmul, matrix } from "./fixed";
+import { type Matrix, type ModelConfig, matmul, matrix } from "../core/model/fixed";
 
 export function toFloat(c: ModelConfig, m: Matrix): Matrix {
   const s = 2 ** c.fracBits;

@@ -3,7 +3,6 @@
  * the verifier do outside the native tensor core (challenges, eq polynomials, MLE evaluation of short
  * vectors, Lagrange interpolation of round polynomials). Values are always canonical (0 ≤ v < r).
  */
-import { randomBytes } from "node:crypto";
 import { Fr, bytesToBigInt } from "./bn254";
 
 export const R = Fr.ORDER;
@@ -19,7 +18,7 @@ export const fr = (v: bigint | number): bigint => Fr.create(BigInt(v));
 
 /** A uniformly random element (512 random bits reduced mod r: bias below 2^-250). */
 export function randomFr(): bigint {
-  return bytesToBigInt(randomBytes(64)) % R;
+  return bytesToBigInt(globalThis.crypto.getRandomValues(new Uint8Array(64))) % R;
 }
 
 export function sum(values: readonly bigint[]): bigint {

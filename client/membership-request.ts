@@ -4,7 +4,7 @@
  * (prover/data/quantize.ts), exactly as the trainer quantized the records.
  */
 import { z } from "zod";
-import { quantizeFeature, quantizePixel } from "../prover/data/quantize";
+import { quantizeFeature, quantizePixel } from "../core/data/quantize";
 
 /** An error meant for the client: a status, a stable code and a sentence. */
 export class ApiError extends Error {

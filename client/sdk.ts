@@ -13,14 +13,14 @@
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { JsonRpcProvider, type Provider, keccak256 } from "ethers";
-import { fromHex, g1FromBytes, toHex } from "../prover/crypto/bn254";
-import { type RecordOpeningProof, recordDigest, verifyRecordOpening } from "../prover/dataset/membership";
-import { DATASET_LEAF_ENCODING, datasetLeafHash } from "../prover/dataset/tree";
-import { commitmentKey, generatorSetId } from "../prover/protocol/generators";
-import { type Manifest, digestHex, parseManifest } from "../prover/run/manifest";
+import { fromHex, g1FromBytes, toHex } from "../core/crypto/bn254";
+import { type RecordOpeningProof, recordDigest, verifyRecordOpening } from "../core/dataset/membership";
+import { DATASET_LEAF_ENCODING, datasetLeafHash } from "../core/dataset/tree";
+import { commitmentKey, generatorSetId } from "../core/protocol/generators";
+import { type Manifest, digestHex, parseManifest } from "../core/run/manifest";
 import { ProofRegistry__factory } from "../typechain-types";
 import { type MembershipRequest, quantizeRequest } from "./membership-request";
-import { RunStatus, runIdOf } from "./registry";
+import { RunStatus, runIdOf } from "../relayer/registry";
 
 export class MembershipCheckError extends Error {
   constructor(readonly check: string, message: string) {

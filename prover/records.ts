@@ -12,18 +12,9 @@
  * Labels are one-hot at scale 2^F. Rows are padded with zeros to the padded widths.
  */
 import { readFileSync } from "node:fs";
-import { type Matrix, matrix } from "../model/fixed";
-import { quantizeFeature, quantizePixel } from "./quantize";
+import type { Records } from "../core/data/records";
+import { quantizeFeature, quantizePixel } from "../core/data/quantize";
 
-export interface Records {
-  /** Logical feature count and class count. */
-  readonly features: number;
-  readonly classes: number;
-  /** Quantized features (count × features) and class labels. */
-  readonly x: Int32Array;
-  readonly labels: Int32Array;
-  readonly count: number;
-}
 
 const PIXELS = 784;
 
@@ -137,21 +128,4 @@ export function csvRecords(file: string, fracBits: number): Records {
   });
   const classes = Math.max(...labels) + 1;
   return { features, classes, x, labels, count: lines.length };
-}
-
-/** Feature rows of the given records, padded to `width` columns. */
-export function featureMatrix(rec: Records, indices: ArrayLike<number>, width: number): Matrix {
-  const m = matrix(indices.length, width);
-  for (let r = 0; r < indices.length; r++) {
-    const i = indices[r];
-    for (let j = 0; j < rec.features; j++) m.data[r * width + j] = rec.x[i * rec.features + j];
-  }
-  return m;
-}
-
-/** One-hot label rows at scale 2^F, padded to `width` columns. */
-export function labelMatrix(rec: Records, indices: ArrayLike<number>, width: number, fracBits: number): Matrix {
-  const m = matrix(indices.length, width);
-  for (let r = 0; r < indices.length; r++) m.data[r * width + rec.labels[indices[r]]] = 2 ** fracBits;
-  return m;
 }

@@ -4,18 +4,19 @@
  * 0 success, 1 a run that does not verify (or a check that fails), 2 bad input (a missing or malformed
  * file, a bad flag or setting).
  */
+import { verifyRunFolder } from "../prover/run-folder";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { Wallet, getAddress } from "ethers";
 import { SingleBar } from "cli-progress";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { MNIST_TRAIN, type Records, csvRecords, mnistRecords, mnistTestRecords, RecordsFormatError } from "../data/records";
-import { FixedPointOverflow } from "../model/fixed";
-import { nativeEngine } from "../protocol/native-engine";
-import { RunFileError } from "../run/formats";
-import { RUN_LIMITS, manifestDigest, parseManifest, publisherOf } from "../run/manifest";
-import { trainRun } from "../run/train";
-import { verifyRun } from "../run/verify";
+import type { Records } from "../core/data/records";
+import { MNIST_TRAIN, csvRecords, mnistRecords, mnistTestRecords, RecordsFormatError } from "../prover/records";
+import { FixedPointOverflow } from "../core/model/fixed";
+import { nativeEngine } from "../prover/native-engine";
+import { RunFileError } from "../core/run/formats";
+import { RUN_LIMITS, manifestDigest, parseManifest, publisherOf } from "../core/run/manifest";
+import { trainRun } from "../prover/train";
 
 export const int = (name: string, min: number, max: number) => (v: string) => {
   const n = Number(v);
@@ -163,7 +164,7 @@ program
     guard((dir: string, o: { json?: boolean; pure?: boolean; publisher?: string }) => {
       const publisher = o.publisher === undefined ? undefined : publisherFlag(o.publisher);
       if (!existsSync(join(dir, "manifest.json"))) die(`${dir}: not a run folder (no manifest.json)`);
-      const v = verifyRun(dir, {
+      const v = verifyRunFolder(dir, {
         publisher,
         engine: o.pure ? undefined : nativeEngine,
         nativeGenerators: !o.pure,

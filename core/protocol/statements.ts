@@ -23,7 +23,7 @@ import { type CommitmentKey, commitmentKey } from "./generators";
 import { EquationSet, Lin, type MsmEngine, nobleEngine } from "./group";
 import { type CommittedTensor, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, evaluateCommitted, hyraxCodec, numVars, proveEvaluations, shapeFor, verifyEvaluations } from "./hyrax";
 import { type Range, limbCoefficients, tableShape, lookupCodec, proveRange, splitLimbs, verifyRange } from "./lookup";
-import { nativeEngine } from "./native-engine";
+import { nativeEngine } from "../../prover/native-engine";
 import { type HadamardInstance, type MatmulDims, linearCodec, matmulCodec, proveBinary, proveHadamard, proveLinear, proveMatmul, verifyBinary, verifyHadamard, verifyLinear, verifyMatmul, identityLayout, hadamardIdentities, binaryIdentities } from "./relations";
 import { sumcheckCodec } from "./sumcheck";
 import { Transcript } from "./transcript";

@@ -5,19 +5,18 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { disposeTensors, tensorScope } from "../../native";
-import type { Records } from "../data/records";
-import { featureMatrix } from "../data/records";
-import { datasetTree } from "../dataset/commitments";
-import { type ModelConfig, checkConfig, paddedLayers, predict, trainStep } from "../model/fixed";
-import { floatPredict, floatStep, toFloat } from "../model/float";
-import { batchInputs, prepareTraining } from "../training/inputs";
-import { proveStep } from "../training/step";
-import { encodeBundle, encodeDataset, encodeOpenings, encodeRecords, encodeWeights, PRIVATE_FILES } from "./formats";
-import { MANIFEST_FORMAT, type Manifest, PROVER_VERSION, RUN_LIMITS, digestHex, publisherOf, manifestBytes, manifestDigest, runBinding, weightsDigest } from "./manifest";
-import { toHex } from "../crypto/bn254";
-import type { DEFAULT_LABEL } from "../protocol/generators";
-import type { FeatureRange } from "../training/circuit";
+import { disposeTensors, tensorScope } from "../native";
+import { type Records, featureMatrix } from "../core/data/records";
+import { datasetTree } from "../core/dataset/commitments";
+import { type ModelConfig, checkConfig, paddedLayers, predict, trainStep } from "../core/model/fixed";
+import { floatPredict, floatStep, toFloat } from "./float";
+import { batchInputs, prepareTraining } from "./inputs";
+import { proveStep } from "../core/training/step";
+import { encodeBundle, encodeDataset, encodeOpenings, encodeRecords, encodeWeights, PRIVATE_FILES } from "../core/run/formats";
+import { MANIFEST_FORMAT, type Manifest, PROVER_VERSION, RUN_LIMITS, digestHex, publisherOf, manifestBytes, manifestDigest, runBinding, weightsDigest } from "../core/run/manifest";
+import { toHex } from "../core/crypto/bn254";
+import type { DEFAULT_LABEL } from "../core/protocol/generators";
+import type { FeatureRange } from "../core/training/circuit";
 
 export interface TrainOptions {
   readonly config: ModelConfig;

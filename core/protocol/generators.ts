@@ -8,7 +8,7 @@
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import * as native from "../../native";
 import { type G1Point, hashToG1 } from "../crypto/bn254";
-import { pointFromNative, precomputeFixedBase } from "./native-engine";
+import { pointFromNative, precomputeFixedBase } from "../../prover/native-engine";
 
 export const DEFAULT_LABEL = "zkdl-chain/v1/hyrax";
 export const MAX_GENERATORS = 1 << 24;

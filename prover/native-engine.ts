@@ -2,9 +2,9 @@
  * The native core's MSM as an engine for the protocols: the prover's default, and the verifier's
  * optional accelerator (it gives the same verdicts as the pure @noble/curves engine).
  */
-import * as native from "../../native";
-import { type G1Point, bigIntToBytes, bigIntsToBytes, g1FromBytes, g1ToBytes } from "../crypto/bn254";
-import type { MsmEngine } from "./group";
+import * as native from "../native";
+import { type G1Point, bigIntToBytes, bigIntsToBytes, g1FromBytes, g1ToBytes } from "../core/crypto/bn254";
+import type { MsmEngine } from "../core/protocol/group";
 
 const encoded = new WeakMap<G1Point, Uint8Array>();
 

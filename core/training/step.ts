@@ -17,7 +17,7 @@ import { type CommitmentKey, commitmentKey } from "../protocol/generators";
 import { EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group";
 import { type CommittedTensor, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, sameShape, shiftCommitted, shiftedCommitment } from "../protocol/hyrax";
 import { lookupCodec, proveRange, tableShape, verifyRange } from "../protocol/lookup";
-import { nativeEngine } from "../protocol/native-engine";
+import { nativeEngine } from "../../prover/native-engine";
 import { contractionCodec, identityLayout, linearCodec, proveContractions, proveIdentities, proveLinear, verifyContractions, verifyIdentities, verifyLinear } from "../protocol/relations";
 import type { Verdict } from "../protocol/statements";
 import { sumcheckCodec } from "../protocol/sumcheck";

@@ -3,17 +3,18 @@
  * weights committed with zero blinding (anyone recomputes them), and the scheduled batch as matrices
  * and as the dataset's committed rows.
  */
-import { FrTensor, tensorScope } from "../../native";
-import { type Records, featureMatrix, labelMatrix } from "../data/records";
-import { type DatasetCommitments, type DatasetOpenings, batchCommitted, commitDataset } from "../dataset/commitments";
-import { BatchSchedule } from "../dataset/schedule";
-import { type Matrix, type ModelConfig, initialWeights, matrixInts, paddedLayers } from "../model/fixed";
-import type { CommitmentKey } from "../protocol/generators";
-import { type CommittedTensor, commitTensor } from "../protocol/hyrax";
-import { nativeEngine } from "../protocol/native-engine";
-import { Transcript } from "../protocol/transcript";
-import { featureRangeOf, stepDims, weightShape } from "./circuit";
-import { stepKey } from "./step";
+import { FrTensor, tensorScope } from "../native";
+import { type Records, featureMatrix, labelMatrix } from "../core/data/records";
+import type { DatasetCommitments, DatasetOpenings } from "../core/dataset/commitments";
+import { batchCommitted, commitDataset } from "./commit-dataset";
+import { BatchSchedule } from "../core/dataset/schedule";
+import { type Matrix, type ModelConfig, initialWeights, matrixInts, paddedLayers } from "../core/model/fixed";
+import type { CommitmentKey } from "../core/protocol/generators";
+import { type CommittedTensor, commitTensor } from "../core/protocol/hyrax";
+import { nativeEngine } from "./native-engine";
+import { Transcript } from "../core/protocol/transcript";
+import { featureRangeOf, stepDims, weightShape } from "../core/training/circuit";
+import { stepKey } from "../core/training/step";
 
 /** The initial weights' commitments: wide rows, zero blinding. */
 export function commitInitialWeights(key: CommitmentKey, weights: readonly Matrix[]): CommittedTensor[] {

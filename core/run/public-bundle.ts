@@ -8,29 +8,23 @@
  * proof.bin. The manifest's keccak-256 is the run's manifest digest, and it fixes the other files'
  * digests, so a bundle is checked against the chain by its first file alone.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { RunFileError } from "./formats";
 import { type Manifest, digestHex, parseManifest } from "./manifest";
+import { concatBytes } from "@noble/hashes/utils.js";
 import type { RunFiles } from "./verify";
 
 export const PUBLIC_BUNDLE_MAGIC = "ZKDLPUB1";
 export const PUBLIC_FILES = ["manifest.json", "dataset.bin", "dataset-tree.json", "proof.bin"] as const;
 
-/** Packs a run folder's public files. */
-export function packPublicBundle(dir: string): Uint8Array {
+/** Packs a run's public files (from a run folder, or any other RunFiles). */
+export function packPublicBundle(files: RunFiles): Uint8Array {
   const parts: Uint8Array[] = [new TextEncoder().encode(PUBLIC_BUNDLE_MAGIC), u32(PUBLIC_FILES.length)];
   for (const name of PUBLIC_FILES) {
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(join(dir, name));
-    } catch (e) {
-      throw new RunFileError(join(dir, name), `cannot read (${(e as Error).message})`);
-    }
+    const bytes = files.read(name);
     const n = new TextEncoder().encode(name);
     parts.push(Uint8Array.of(n.length), n, u32(bytes.length), bytes);
   }
-  return Buffer.concat(parts);
+  return concatBytes(...parts);
 }
 
 /** An unpacked public bundle: its files, its manifest and that manifest's digest. */

@@ -18,7 +18,7 @@ import type { CommitmentKey } from "./generators";
 import { type OpenScalar, type ProverContext, Rejection, type VerifierContext } from "./context";
 import { Lin } from "./group";
 import { type DotProductProof, ipaCodec, proveDotProduct, verifyDotProduct } from "./ipa";
-import { concatPoints, pointFromNative } from "./native-engine";
+import { concatPoints, pointFromNative } from "../../prover/native-engine";
 import type { Transcript } from "./transcript";
 
 /** At most 2^30 entries per committed tensor. */

@@ -1,0 +1,44 @@
+/**
+ * Dataset commitments (../shared/design/PROTOCOL.md, "Dataset binding"; docs/protocol.md §4.3).
+ * Record i's features x_i (padded to d_0 columns) and one-hot label y_i (scale 2^F, padded to d_L)
+ * are committed as single Hyrax rows over the key's generators,
+ *   Cx_i = Σ_j x_i[j]·G_j + ρx_i·H,   Cy_i = Σ_j y_i[j]·G_j + ρy_i·H,
+ * which are exactly the rows of a batch matrix X (B × d_0, one row per record) and Y: a step proof
+ * takes its batch commitments straight from here. Leaf i of the dataset tree is
+ * (i, keccak256(Cx_i), keccak256(Cy_i)) (prover/dataset/tree.ts).
+ */
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { type G1Point, g1ToBytes, toHex } from "../crypto/bn254";
+import type { TensorCommitment } from "../protocol/hyrax";
+import { type DatasetLeaf, buildDatasetTree } from "./tree";
+
+export interface DatasetCommitments {
+  /** Padded widths of a feature row and of a label row. */
+  readonly featureCols: number;
+  readonly labelCols: number;
+  readonly cx: readonly G1Point[];
+  readonly cy: readonly G1Point[];
+}
+
+/** What only the publisher keeps: the blindings of every record's commitments. */
+export interface DatasetOpenings {
+  readonly xBlinds: readonly bigint[];
+  readonly yBlinds: readonly bigint[];
+}
+
+export const commitmentDigest = (p: G1Point): string => toHex(keccak_256(g1ToBytes(p)));
+
+export function datasetLeaves(c: DatasetCommitments): DatasetLeaf[] {
+  return c.cx.map((x, i) => ({ index: BigInt(i), cxHash: commitmentDigest(x), cyHash: commitmentDigest(c.cy[i]) }));
+}
+
+export const datasetTree = (c: DatasetCommitments) => buildDatasetTree(datasetLeaves(c));
+
+/** The batch's feature or label matrix as a commitment: the records' rows, in batch order. */
+export function batchCommitment(rows: readonly G1Point[], indices: ArrayLike<number>, cols: number): TensorCommitment {
+  const logRows = Math.log2(indices.length);
+  if (!Number.isInteger(logRows)) throw new RangeError("batch size must be a power of two");
+  return { logRows, logCols: Math.log2(cols), rows: Array.from(indices, (i) => rows[i]) };
+}
+
+
