@@ -15,7 +15,7 @@ const WEB = join(__dirname, "../web");
 const browserStandIns: Plugin = {
   name: "browser-stand-ins",
   setup(b) {
-    b.onResolve({ filter: /(^|\/)native$/ }, (a) => (a.importer.includes("/prover/") ? { path: "native", namespace: "stand-in" } : undefined));
+    b.onResolve({ filter: /(^|\/)native$/ }, () => ({ path: "native", namespace: "stand-in" }));
     b.onResolve({ filter: /^node:crypto$/ }, () => ({ path: "crypto", namespace: "stand-in" }));
     b.onLoad({ filter: /.*/, namespace: "stand-in" }, (a) => ({
       loader: "js",

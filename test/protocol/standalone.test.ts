@@ -8,9 +8,9 @@ import * as S from "../../core/protocol/statements";
 
 /** Verifies a range proof from hex JSON on stdin and prints the verdict (run with the addon disabled). */
 const VERIFY_OFFLINE = `
-const { ProofReader } = require(${JSON.stringify(join(__dirname, "../../prover/protocol/codec"))});
-const { hyraxCodec } = require(${JSON.stringify(join(__dirname, "../../prover/protocol/hyrax"))});
-const { verifyRangeStatement } = require(${JSON.stringify(join(__dirname, "../../prover/protocol/statements"))});
+const { ProofReader } = require(${JSON.stringify(join(__dirname, "../../core/protocol/codec"))});
+const { hyraxCodec } = require(${JSON.stringify(join(__dirname, "../../core/protocol/hyrax"))});
+const { verifyRangeStatement } = require(${JSON.stringify(join(__dirname, "../../core/protocol/statements"))});
 let input = "";
 process.stdin.on("data", (d) => (input += d));
 process.stdin.on("end", () => {

@@ -18,7 +18,7 @@ const MARGIN_MB = 40;
 
 const from = (p: string) => JSON.stringify(join(__dirname, "../..", p));
 const child = (out: string) => `
-const { trainRun } = require(${from("prover/run/train")});
+const { trainRun } = require(${from("prover/train")});
 const { tensorMemory } = require(${from("native")});
 const { syntheticRecords, tinyConfig } = require(${from("test/helpers/training")});
 trainRun({
