@@ -31,6 +31,7 @@ import { daemonLogger, daemonProvider } from "../relayer/chain";
 import { readDeployment } from "../relayer/deployment";
 import { grayPixels } from "../core/data/quantize";
 import { mnistDigit } from "../prover/records";
+import { checkRunFolder } from "../prover/run-folder";
 import { publishRun, runRelayer } from "../relayer/relay";
 import { RunCatalog } from "../relayer/runs";
 import type { SenderOptions } from "../relayer/sender";
@@ -159,7 +160,7 @@ withChainFlags(
   .option("--json", "print the result as JSON")
   .action(
     guard(async (dir: string, o: ChainFlags & { apiUrl: string; model?: string; relayer?: string }) => {
-      if (!existsSync(join(dir, "manifest.json"))) die(`${dir}: not a run folder (no manifest.json)`);
+      checkRunFolder(dir);
       const chain = await chainSettings(o);
       const relayer = o.relayer ?? keyFromEnv("ZKDL_RELAYER_KEY", "relayer").address;
       if (!isAddress(relayer)) die(`--relayer ${relayer} is not an address`);

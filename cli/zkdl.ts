@@ -4,18 +4,17 @@
  * 0 success, 1 a run that does not verify (or a check that fails), 2 bad input (a missing or malformed
  * file, a bad flag or setting).
  */
-import { verifyRunFolder } from "../prover/run-folder";
+import { checkRunFolder, readManifest, readRunReport, verifyRunFolder } from "../prover/run-folder";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { Wallet, getAddress } from "ethers";
 import { SingleBar } from "cli-progress";
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import type { Records } from "../core/data/records";
 import { MNIST_TRAIN, csvRecords, mnistRecords, mnistTestRecords, RecordsFormatError } from "../prover/records";
 import { FixedPointOverflow } from "../core/model/fixed";
 import { nativeEngine } from "../prover/native-engine";
-import { RunFileError } from "../core/run/formats";
-import { RUN_LIMITS, manifestDigest, parseManifest, publisherOf } from "../core/run/manifest";
+import { RunFileError } from "../core/run/files";
+import { RUN_LIMITS, publisherOf } from "../core/run/manifest";
 import { trainRun } from "../prover/train";
 
 export const int = (name: string, min: number, max: number) => (v: string) => {
@@ -163,7 +162,7 @@ program
   .action(
     guard((dir: string, o: { json?: boolean; pure?: boolean; publisher?: string }) => {
       const publisher = o.publisher === undefined ? undefined : publisherFlag(o.publisher);
-      if (!existsSync(join(dir, "manifest.json"))) die(`${dir}: not a run folder (no manifest.json)`);
+      checkRunFolder(dir);
       const v = verifyRunFolder(dir, {
         publisher,
         engine: o.pure ? undefined : nativeEngine,
@@ -192,16 +191,15 @@ program
   .option("--json", "print the manifest as JSON")
   .action(
     guard((dir: string, o: { json?: boolean }) => {
-      const file = join(dir, "manifest.json");
-      if (!existsSync(file)) die(`${dir}: not a run folder (no manifest.json)`);
-      const m = parseManifest(file, readFileSync(file));
+      checkRunFolder(dir);
+      const { manifest: m, manifestDigest: digest } = readManifest(dir);
       if (o.json) {
-        process.stdout.write(JSON.stringify({ manifestDigest: manifestDigest(m), manifest: m }, null, 2) + "\n");
+        process.stdout.write(JSON.stringify({ manifestDigest: digest, manifest: m }, null, 2) + "\n");
         return;
       }
-      const report = existsSync(join(dir, "report.json")) ? (JSON.parse(readFileSync(join(dir, "report.json"), "utf8")) as { testAccuracy?: number }) : {};
+      const report = readRunReport(dir);
       process.stdout.write(
-        `run            ${dir} (${m.format}, ${m.prover})\nmanifest       ${manifestDigest(m)}\npublisher      ${getAddress(m.publisher)}\n` +
+        `run            ${dir} (${m.format}, ${m.prover})\nmanifest       ${digest}\npublisher      ${getAddress(m.publisher)}\n` +
           `model          ${m.model.layers.join("-")} (padded ${m.model.paddedLayers.join("-")}), F=${m.model.fracBits}, lr 2^-${m.model.lrShift}, batch ${m.model.batch}\n` +
           `training       ${m.training.steps} steps, seed ${JSON.stringify(m.training.seed)}\n` +
           `dataset        ${m.data.source}, ${m.dataset.size} records (features proven ${m.data.featureRange === "unit" ? "in [0, 1]" : "32-bit integers"}), root ${m.dataset.root}\n` +

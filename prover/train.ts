@@ -1,10 +1,9 @@
 /**
  * Training a run: records → dataset commitments and tree → fixed-point SGD, every step proven →
- * the run folder (docs/protocol.md §4.5). The folder is written under DIR.partial and renamed at the
- * end, so a crash never leaves a half-written run where a finished one is expected.
+ * the run folder (docs/protocol.md §4.5), written atomically by prover/run-folder.ts (under
+ * DIR.partial, renamed at the end), so a crash never leaves a half-written run where a finished one is
+ * expected.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { disposeTensors, tensorScope } from "../native";
 import { type Records, featureMatrix } from "../core/data/records";
 import { datasetTree } from "../core/dataset/commitments";
@@ -12,7 +11,9 @@ import { type ModelConfig, checkConfig, paddedLayers, predict, trainStep } from 
 import { floatPredict, floatStep, toFloat } from "./float";
 import { batchInputs, prepareTraining } from "./inputs";
 import { proveStep } from "../core/training/step";
-import { encodeBundle, encodeDataset, encodeOpenings, encodeRecords, encodeWeights, PRIVATE_FILES } from "../core/run/formats";
+import { encodeBundle, encodeDataset, encodeOpenings, encodeRecords, encodeWeights } from "../core/run/formats";
+import { RUN_FILES } from "../core/run/files";
+import { refuseOverwrite, writeRunFolder } from "./run-folder";
 import { MANIFEST_FORMAT, type Manifest, PROVER_VERSION, RUN_LIMITS, digestHex, publisherOf, manifestBytes, manifestDigest, runBinding, weightsDigest } from "../core/run/manifest";
 import { toHex } from "../core/crypto/bn254";
 import type { DEFAULT_LABEL } from "../core/protocol/generators";
@@ -57,7 +58,7 @@ export interface RunReport {
 export function trainRun(o: TrainOptions): TrainResult {
   const c = o.config;
   checkConfig(c);
-  if (existsSync(o.out) && !o.overwrite) throw new RangeError(`${o.out} exists; choose another --out or pass --force`);
+  refuseOverwrite(o.out, o.overwrite);
   const L = c.layers.length - 1;
   if (o.records.features !== c.layers[0]) throw new RangeError(`the records have ${o.records.features} features; the first layer is ${c.layers[0]} wide`);
   if (o.records.classes > c.layers[L]) throw new RangeError(`the records have ${o.records.classes} classes; the last layer is ${c.layers[L]} wide`);
@@ -87,7 +88,7 @@ export function proveRun(o: TrainOptions): TrainResult {
     training: { steps: o.steps, seed: c.seed, init: "he-uniform/zkdl-chain/v1/init" as const, schedule: "zkdl-chain/v1/batches" as const },
     data: { source: o.source, records: o.records.count, features: c.layers[0], classes: c.layers[L], featureRange: d.featureRange },
     generators: { label: key.label as typeof DEFAULT_LABEL, size: key.size, id: toHex(key.id) },
-    dataset: { size: o.records.count, root: tree.root, commitments: "dataset.bin" as const, commitmentsDigest: digestHex(datasetBytes), tree: "dataset-tree.json" as const },
+    dataset: { size: o.records.count, root: tree.root, commitments: RUN_FILES.dataset, commitmentsDigest: digestHex(datasetBytes), tree: RUN_FILES.tree },
   };
   const run = runBinding(statement);
   // Initial weights: seeded, committed with zero blinding (anyone recomputes them).
@@ -123,7 +124,7 @@ export function proveRun(o: TrainOptions): TrainResult {
     prover: PROVER_VERSION,
     ...statement,
     weights: { initial: weightsDigest(initial), final: stepDigests[stepDigests.length - 1], steps: stepDigests },
-    bundle: { file: "proof.bin", digest: digestHex(bundle), bytes: bundle.length },
+    bundle: { file: RUN_FILES.proof, digest: digestHex(bundle), bytes: bundle.length },
   };
   let report: RunReport = { finalLoss: loss, proveMsPerStep: proveMs / o.steps, proofBytes: bundle.length };
   if (o.test) {
@@ -133,18 +134,19 @@ export function proveRun(o: TrainOptions): TrainResult {
     report = { ...report, testAccuracy: acc(predict(c, weights, tx)), floatTestAccuracy: acc(floatPredict(c, floatWeights, toFloat(c, tx))) };
   }
   o.onStage?.("writing the run");
-  const partial = `${o.out}.partial`;
-  rmSync(partial, { recursive: true, force: true });
-  mkdirSync(join(partial, "private"), { recursive: true });
-  writeFileSync(join(partial, "manifest.json"), manifestBytes(manifest));
-  writeFileSync(join(partial, "dataset.bin"), datasetBytes);
-  writeFileSync(join(partial, "dataset-tree.json"), JSON.stringify(tree.dump(), null, 2) + "\n");
-  writeFileSync(join(partial, "proof.bin"), bundle);
-  writeFileSync(join(partial, "report.json"), JSON.stringify(report, null, 2) + "\n");
-  writeFileSync(join(partial, PRIVATE_FILES.openings), encodeOpenings(openings));
-  writeFileSync(join(partial, PRIVATE_FILES.records), encodeRecords(o.records));
-  writeFileSync(join(partial, PRIVATE_FILES.weights), encodeWeights({ weights, blinds: W.map((w) => [...w.blinds]) }));
-  if (existsSync(o.out)) rmSync(o.out, { recursive: true, force: true });
-  renameSync(partial, o.out);
+  writeRunFolder(
+    o.out,
+    {
+      manifest: manifestBytes(manifest),
+      dataset: datasetBytes,
+      tree: JSON.stringify(tree.dump(), null, 2) + "\n",
+      proof: bundle,
+      report: JSON.stringify(report, null, 2) + "\n",
+      openings: () => encodeOpenings(openings),
+      records: () => encodeRecords(o.records),
+      weights: () => encodeWeights({ weights, blinds: W.map((w) => [...w.blinds]) }),
+    },
+    { overwrite: o.overwrite },
+  );
   return { manifest, manifestDigest: manifestDigest(manifest), dir: o.out, report };
 }

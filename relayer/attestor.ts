@@ -25,7 +25,7 @@
 import { type JsonRpcProvider, type Wallet, getAddress, keccak256, toUtf8Bytes } from "ethers";
 import type pino from "pino";
 import type { MsmEngine } from "../core/protocol/group";
-import { RunFileError } from "../core/run/formats";
+import { RunFileError } from "../core/run/files";
 import { PROVER_VERSION, digestHex } from "../core/run/manifest";
 import { unpackPublicBundle } from "../core/run/public-bundle";
 import { verifyRunFiles } from "../core/run/verify";

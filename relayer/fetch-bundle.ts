@@ -20,9 +20,10 @@
  */
 import { createReadStream, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { RunFileError, datasetFileBytes } from "../core/run/formats";
+import { datasetFileBytes } from "../core/run/formats";
+import { PUBLIC_FILES, type PublicFileName, RUN_FILES, RunFileError } from "../core/run/files";
 import { type Manifest, RUN_LIMITS, digestHex, maxManifestBytes, parseManifest } from "../core/run/manifest";
-import { PUBLIC_BUNDLE_MAGIC, PUBLIC_FILES } from "../core/run/public-bundle";
+import { PUBLIC_BUNDLE_MAGIC } from "../core/run/public-bundle";
 import { Stopped } from "./chain";
 
 export const DEFAULT_MAX_BUNDLE_BYTES = 2 ** 30;
@@ -169,21 +170,21 @@ export class BundleStream {
         this.file++;
         this.phase = this.file === PUBLIC_FILES.length ? "done" : "entry";
       } else {
-        if (this.received > this.at) throw malformed("trailing bytes after proof.bin");
+        if (this.received > this.at) throw malformed(`trailing bytes after ${PUBLIC_FILES[PUBLIC_FILES.length - 1]}`);
         return;
       }
     }
   }
 
-  private checkSize(name: (typeof PUBLIC_FILES)[number], size: number): void {
-    if (name === "manifest.json") {
+  private checkSize(name: PublicFileName, size: number): void {
+    if (name === RUN_FILES.manifest) {
       const cap = Math.min(manifestCap(this.o.numSteps), this.o.maxBundleBytes);
-      if (size > cap) throw refused(`manifest.json of ${size} bytes; this attestor reads at most ${cap} for a run of ${this.o.numSteps} steps`);
+      if (size > cap) throw refused(`${name} of ${size} bytes; this attestor reads at most ${cap} for a run of ${this.o.numSteps} steps`);
       return;
     }
     const m = this.manifest!;
     const [want, exact] =
-      name === "dataset.bin" ? [datasetFileBytes(m.dataset.size), true] : name === "proof.bin" ? [m.bundle.bytes, true] : [treeCap(m.dataset.size), false];
+      name === RUN_FILES.dataset ? [datasetFileBytes(m.dataset.size), true] : name === RUN_FILES.proof ? [m.bundle.bytes, true] : [treeCap(m.dataset.size), false];
     if (exact ? size !== want : size > want) throw malformed(`${name} is ${size} bytes; for its manifest it must be ${exact ? "" : "at most "}${want}`);
   }
 
@@ -192,7 +193,7 @@ export class BundleStream {
     if (digest !== this.o.manifestDigest.toLowerCase()) throw malformed(`its manifest is not the registered one (digest ${digest})`);
     let m: Manifest;
     try {
-      m = parseManifest("manifest.json", bytes);
+      m = parseManifest(RUN_FILES.manifest, bytes);
     } catch (e) {
       if (e instanceof RunFileError) throw malformed(`the registered manifest is malformed: ${e.message}`);
       throw e;

@@ -13,7 +13,8 @@ import type pino from "pino";
 import { ProofRegistry__factory } from "../typechain-types";
 import { Stopped, sleep } from "./chain";
 import { registryDomain, registryEffects, signRegistration } from "./registry";
-import { addRunToStore, bundleUriOf, defaultModelLabel, modelIdFrom, readManifest, runRecordOf } from "./runs";
+import { addRunToStore, bundleUriOf, defaultModelLabel, modelIdFrom, runRecordOf } from "./runs";
+import { readManifest } from "../prover/run-folder";
 import { type SenderOptions, TxSender } from "./sender";
 import type { Job, Store } from "./store";
 

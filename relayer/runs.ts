@@ -1,37 +1,23 @@
 /**
- * Run folders as the relayer and the API see them: reading a finished run (its public files and the
- * private records and openings the membership answers need), the on-chain record it registers, and a
- * catalogue that loads each served run once.
+ * Run folders as the relayer and the API see them: a finished run (its public files and the private
+ * records and openings the membership answers need, read through prover/run-folder.ts), the on-chain
+ * record it registers, and a catalogue that loads each served run once.
  */
-import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { keccak256, toUtf8Bytes } from "ethers";
 import * as native from "../native";
 import { type DatasetCommitments, type DatasetOpenings, datasetLeaves } from "../core/dataset/commitments";
 import { recordDigest } from "../core/dataset/membership";
-import { CompactDatasetTree, type DatasetLeaf, loadDatasetTree } from "../core/dataset/tree";
+import { CompactDatasetTree, type DatasetLeaf } from "../core/dataset/tree";
 import type { Records } from "../core/data/records";
-import { PRIVATE_FILES, RunFileError, decodeDataset, decodeOpenings, decodeRecords } from "../core/run/formats";
-import { type Manifest, digestHex, parseManifest } from "../core/run/manifest";
+import { RUN_FILES, RunFileError } from "../core/run/files";
+import { decodeDatasetTree } from "../core/run/formats";
+import type { Manifest } from "../core/run/manifest";
 import { packPublicBundle } from "../core/run/public-bundle";
-import { folderFiles } from "../prover/run-folder";
+import { folderFiles, readManifest, readRunDataset, readRunFile, readRunOpenings, readRunRecords, runFilePath } from "../prover/run-folder";
 import { type CommitmentKey, commitmentKey } from "../core/protocol/generators";
 import { type RunRecord, runIdOf } from "./registry";
 import type { Store, StoredRun } from "./store";
-
-function readRunFile(dir: string, name: string): Buffer {
-  try {
-    return readFileSync(join(dir, name));
-  } catch (e) {
-    throw new RunFileError(join(dir, name), `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-}
-
-/** A run folder's manifest and its digest. */
-export function readManifest(dir: string): { manifest: Manifest; manifestDigest: string } {
-  const bytes = readRunFile(dir, "manifest.json");
-  return { manifest: parseManifest(join(dir, "manifest.json"), bytes), manifestDigest: digestHex(bytes) };
-}
 
 /** A model id from a label: the label's keccak-256, or the label itself if it is already 32 bytes of hex. */
 export function modelIdFrom(label: string): string {
@@ -76,8 +62,8 @@ export function recordMismatch(record: RunRecord, m: Manifest, manifestDigest: s
 export function addRunToStore(store: Store, dir: string, publisher: string): StoredRun {
   const abs = resolve(dir);
   const { manifest, manifestDigest } = readManifest(abs);
-  const records = decodeRecords(join(abs, PRIVATE_FILES.records), readRunFile(abs, PRIVATE_FILES.records));
-  if (records.count !== manifest.dataset.size) throw new RunFileError(join(abs, PRIVATE_FILES.records), `holds ${records.count} records; the manifest says ${manifest.dataset.size}`);
+  const records = readRunRecords(abs);
+  if (records.count !== manifest.dataset.size) throw new RunFileError(runFilePath(abs, RUN_FILES.records), `holds ${records.count} records; the manifest says ${manifest.dataset.size}`);
   const run: StoredRun = { runId: runIdOf(publisher, manifestDigest), publisher, manifestDigest, dir: abs, datasetSize: manifest.dataset.size, addedAt: Date.now() };
   store.addRun(run, recordDigests(records));
   return run;
@@ -137,14 +123,15 @@ export class RunCatalog {
   private load(stored: StoredRun): LoadedRun {
     const dir = stored.dir;
     const { manifest, manifestDigest } = readManifest(dir);
-    if (manifestDigest !== stored.manifestDigest) throw new RunFileError(join(dir, "manifest.json"), "changed since the run was published");
-    const dataset = decodeDataset(join(dir, manifest.dataset.commitments), readRunFile(dir, manifest.dataset.commitments));
-    const openings = decodeOpenings(join(dir, PRIVATE_FILES.openings), readRunFile(dir, PRIVATE_FILES.openings));
-    const treeJson = readRunFile(dir, manifest.dataset.tree).toString("utf8");
-    if (loadDatasetTree(JSON.parse(treeJson)).root !== manifest.dataset.root) throw new RunFileError(join(dir, manifest.dataset.tree), "root differs from the manifest's");
+    if (manifestDigest !== stored.manifestDigest) throw new RunFileError(runFilePath(dir, RUN_FILES.manifest), "changed since the run was published");
+    const dataset = readRunDataset(dir, manifest);
+    const openings = readRunOpenings(dir);
+    const treeBytes = readRunFile(dir, manifest.dataset.tree);
+    if (decodeDatasetTree(runFilePath(dir, manifest.dataset.tree), treeBytes).root !== manifest.dataset.root) throw new RunFileError(runFilePath(dir, manifest.dataset.tree), "root differs from the manifest's");
+    const treeJson = treeBytes.toString("utf8");
     const leaves = datasetLeaves(dataset);
     const tree = CompactDatasetTree.build(leaves);
-    if (tree.root !== manifest.dataset.root) throw new RunFileError(join(dir, manifest.dataset.commitments), "the commitments' root differs from the manifest's");
+    if (tree.root !== manifest.dataset.root) throw new RunFileError(runFilePath(dir, manifest.dataset.commitments), "the commitments' root differs from the manifest's");
     const key = commitmentKey(dataset.featureCols, { label: manifest.generators.label, source: this.keySource });
     let bundle: Uint8Array | undefined;
     return { stored, manifest, dataset, openings, tree, leaves, treeJson, key, bundle: () => (bundle ??= packPublicBundle(folderFiles(dir))) };

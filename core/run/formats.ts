@@ -1,6 +1,7 @@
 /**
  * The run folder's binary files (docs/protocol.md §4.5), each a magic tag, a version-bearing name,
- * and fixed-width fields; readers name the file and what is wrong with it.
+ * and fixed-width fields; readers name the file and what is wrong with it (RunFileError, ./files.ts,
+ * which also holds the files' names).
  *
  *   dataset.bin       "ZKDLDS01" ‖ u32 N ‖ u32 featureCols ‖ u32 labelCols ‖ N × (Cx_i ‖ Cy_i)   (public)
  *   proof.bin         "ZKDLPB01" ‖ u32 L ‖ L × initial W<l> commitment ‖ u32 steps ‖ steps × (u32 length ‖ step proof)
@@ -14,16 +15,11 @@ import { type TensorCommitment, hyraxCodec } from "../protocol/hyrax";
 import type { DatasetCommitments, DatasetOpenings } from "../dataset/commitments";
 import type { Records } from "../data/records";
 import { type Matrix, matrix } from "../model/fixed";
+import { loadDatasetTree } from "../dataset/tree";
+import { RunFileError } from "./files";
 
-/** Where the secret files live inside a run folder (never served, never published). */
-export const PRIVATE_FILES = { openings: "private/openings.bin", records: "private/records.bin", weights: "private/weights.bin" } as const;
-
-export class RunFileError extends Error {
-  constructor(readonly file: string, message: string) {
-    super(`${file}: ${message}`);
-    this.name = "RunFileError";
-  }
-}
+// Kept importable from here for existing callers; defined in ./files (the run folder's names and errors).
+export { PRIVATE_FILES, RunFileError } from "./files";
 
 const MAGIC = {
   dataset: "ZKDLDS01",
@@ -45,7 +41,7 @@ function withMagic(kind: keyof typeof MAGIC, body: Uint8Array): Uint8Array {
 /** Parses `bytes` as `kind`, turning any format error into a RunFileError naming the file. */
 function parse<T>(file: string, kind: keyof typeof MAGIC, bytes: Uint8Array, f: (r: ProofReader, raw: Uint8Array) => T): T {
   if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC[kind]) {
-    throw new RunFileError(file, `not a ${kind} file (expected the tag ${MAGIC[kind]})`);
+    throw RunFileError.not(file, `a ${kind} file`, `expected the tag ${MAGIC[kind]}`);
   }
   try {
     const body = bytes.subarray(8);
@@ -81,6 +77,21 @@ export function decodeDataset(file: string, bytes: Uint8Array): DatasetCommitmen
     }
     return { featureCols, labelCols, cx, cy };
   });
+}
+
+/** dataset-tree.json (OpenZeppelin's StandardMerkleTree dump of the dataset leaves), loaded and validated. */
+export function decodeDatasetTree(file: string, bytes: Uint8Array): ReturnType<typeof loadDatasetTree> {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw RunFileError.not(file, "JSON", (e as Error).message);
+  }
+  try {
+    return loadDatasetTree(json);
+  } catch (e) {
+    throw new RunFileError(file, (e as Error).message);
+  }
 }
 
 export interface Bundle {
@@ -139,7 +150,7 @@ export function encodeRecords(rec: Records): Uint8Array {
 }
 
 export function decodeRecords(file: string, bytes: Uint8Array): Records {
-  if (bytes.length < 20 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC.records) throw new RunFileError(file, `not a records file (expected the tag ${MAGIC.records})`);
+  if (bytes.length < 20 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC.records) throw RunFileError.not(file, "a records file", `expected the tag ${MAGIC.records}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const count = view.getUint32(8);
   const features = view.getUint32(12);
@@ -176,7 +187,7 @@ export function encodeWeights(f: WeightsFile): Uint8Array {
 }
 
 export function decodeWeights(file: string, bytes: Uint8Array): WeightsFile {
-  if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC.weights) throw new RunFileError(file, `not a weights file (expected the tag ${MAGIC.weights})`);
+  if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC.weights) throw RunFileError.not(file, "a weights file", `expected the tag ${MAGIC.weights}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 8;
   const need = (n: number) => {

@@ -14,7 +14,7 @@ import { type ModelConfig, configProblem, paddedLayers } from "../model/fixed";
 import { DEFAULT_LABEL, generatorSetId } from "../protocol/generators";
 import { FEATURE_RANGES, type FeatureRange, stepDims } from "../training/circuit";
 import { stepKeySize } from "../training/step";
-import { RunFileError } from "./formats";
+import { RUN_FILES, RunFileError } from "./files";
 
 export const MANIFEST_FORMAT = "zkdl-run/2";
 export const PROVER_VERSION = "zkdl-chain/0.2.0";
@@ -74,9 +74,9 @@ export const manifestSchema = z
       featureRange: z.enum(FEATURE_RANGES as [FeatureRange, ...FeatureRange[]]),
     }),
     generators: z.object({ label: z.literal(DEFAULT_LABEL), size: int.min(1), id: hex32 }),
-    dataset: z.object({ size: int.min(1), root: hex32, commitments: z.literal("dataset.bin"), commitmentsDigest: hex32, tree: z.literal("dataset-tree.json") }),
+    dataset: z.object({ size: int.min(1), root: hex32, commitments: z.literal(RUN_FILES.dataset), commitmentsDigest: hex32, tree: z.literal(RUN_FILES.tree) }),
     weights: z.object({ initial: hex32, final: hex32, steps: z.array(hex32).min(1).max(RUN_LIMITS.steps) }),
-    bundle: z.object({ file: z.literal("proof.bin"), digest: hex32, bytes: int.max(2 ** 32 - 1) }),
+    bundle: z.object({ file: z.literal(RUN_FILES.proof), digest: hex32, bytes: int.max(2 ** 32 - 1) }),
   })
   .superRefine((m, ctx) => {
     const problem = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
@@ -140,7 +140,7 @@ export function parseManifest(file: string, bytes: Uint8Array): Manifest {
   try {
     json = JSON.parse(new TextDecoder().decode(bytes));
   } catch (e) {
-    throw new RunFileError(file, `not JSON (${(e as Error).message})`);
+    throw RunFileError.not(file, "JSON", (e as Error).message);
   }
   const format = (json as { format?: unknown } | null)?.format;
   if (typeof format === "string" && format !== MANIFEST_FORMAT && /^zkdl-run\/\d+$/.test(format)) {

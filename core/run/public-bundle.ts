@@ -8,13 +8,14 @@
  * proof.bin. The manifest's keccak-256 is the run's manifest digest, and it fixes the other files'
  * digests, so a bundle is checked against the chain by its first file alone.
  */
-import { RunFileError } from "./formats";
+import { PUBLIC_FILES, RUN_FILES, RunFileError } from "./files";
 import { type Manifest, digestHex, parseManifest } from "./manifest";
 import { concatBytes } from "@noble/hashes/utils.js";
 import type { RunFiles } from "./verify";
 
 export const PUBLIC_BUNDLE_MAGIC = "ZKDLPUB1";
-export const PUBLIC_FILES = ["manifest.json", "dataset.bin", "dataset-tree.json", "proof.bin"] as const;
+// The bundle's files and their order are the run format's public files (./files.ts).
+export { PUBLIC_FILES } from "./files";
 
 /** Packs a run's public files (from a run folder, or any other RunFiles). */
 export function packPublicBundle(files: RunFiles): Uint8Array {
@@ -58,15 +59,15 @@ export function unpackPublicBundle(label: string, bytes: Uint8Array): PublicBund
   }
   if (at !== bytes.length) fail("trailing bytes");
   const path = (name: string) => `${label}!${name}`;
-  const manifestBytes = files.get("manifest.json")!;
-  const manifest = parseManifest(path("manifest.json"), manifestBytes);
+  const manifestBytes = files.get(RUN_FILES.manifest)!;
+  const manifest = parseManifest(path(RUN_FILES.manifest), manifestBytes);
   return {
     manifest,
     manifestDigest: digestHex(manifestBytes),
     path,
     read(name) {
       const f = files.get(name);
-      if (!f) throw new RunFileError(path(name), "missing");
+      if (!f) throw RunFileError.missing(path(name));
       return f;
     },
   };

@@ -10,7 +10,7 @@
 import { fr, mul, neg, randomFr } from "../crypto/fr";
 import { batchCommitment, datasetLeaves } from "../dataset/commitments";
 import { BatchSchedule } from "../dataset/schedule";
-import { CompactDatasetTree, loadDatasetTree } from "../dataset/tree";
+import { CompactDatasetTree } from "../dataset/tree";
 import { type ModelConfig, initialLayerWeights } from "../model/fixed";
 import { type CommitmentKey, commitmentKey } from "../protocol/generators";
 import { EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group";
@@ -21,7 +21,8 @@ import { EncodingError } from "../crypto/bn254";
 import { ProofFormatError } from "../protocol/codec";
 import { Rejection } from "../protocol/context";
 import { type StepDims, stepDims } from "../training/circuit";
-import { datasetFileBytes, decodeBundle, decodeDataset, RunFileError } from "./formats";
+import { datasetFileBytes, decodeBundle, decodeDataset, decodeDatasetTree } from "./formats";
+import { RUN_FILES, RunFileError } from "./files";
 import { type Manifest, configOf, digestHex, manifestDigest, parseManifest, runBinding, weightsDigest } from "./manifest";
 
 export interface StepReport {
@@ -54,7 +55,7 @@ export interface VerifyRunOptions {
 export interface RunFiles {
   /** How a file is named in messages (its path). */
   path(name: string): string;
-  /** The file's bytes; throws RunFileError if it is missing. */
+  /** The file's bytes; throws RunFileError if it is missing or cannot be read. */
   read(name: string): Uint8Array;
 }
 
@@ -79,7 +80,7 @@ export function verifyRunFiles(files: RunFiles, o: VerifyRunOptions = {}): RunVe
     ms: performance.now() - started,
   });
   try {
-    m = parseManifest(files.path("manifest.json"), files.read("manifest.json"));
+    m = parseManifest(files.path(RUN_FILES.manifest), files.read(RUN_FILES.manifest));
     const failure = checkRun(files, m, steps, o);
     return failure === null ? verdict(true) : verdict(false, failure);
   } catch (e) {
@@ -147,18 +148,7 @@ function checkRun(files: RunFiles, m: Manifest, steps: StepReport[], o: VerifyRu
   // The root over flat buffers (native keccak when the addon is there): seconds at 2^20 records.
   const root = CompactDatasetTree.build(datasetLeaves(dataset)).root;
   if (root !== m.dataset.root) return `the dataset commitments rebuild root ${root}, not the manifest's ${m.dataset.root}`;
-  let treeJson: unknown;
-  try {
-    treeJson = JSON.parse(new TextDecoder().decode(files.read(m.dataset.tree)));
-  } catch (e) {
-    throw new RunFileError(files.path(m.dataset.tree), `not JSON (${(e as Error).message})`);
-  }
-  let treeRoot: string;
-  try {
-    treeRoot = loadDatasetTree(treeJson).root;
-  } catch (e) {
-    throw new RunFileError(files.path(m.dataset.tree), (e as Error).message);
-  }
+  const treeRoot = decodeDatasetTree(files.path(m.dataset.tree), files.read(m.dataset.tree)).root;
   if (treeRoot !== m.dataset.root) return `dataset-tree.json has root ${treeRoot}, not the manifest's`;
   if (weightsDigest(bundle.initial) !== m.weights.initial) return "the initial weight commitments do not match the manifest's digest";
 
