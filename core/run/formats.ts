@@ -41,7 +41,7 @@ function withMagic(kind: keyof typeof MAGIC, body: Uint8Array): Uint8Array {
 /** Parses `bytes` as `kind`, turning any format error into a RunFileError naming the file. */
 function parse<T>(file: string, kind: keyof typeof MAGIC, bytes: Uint8Array, f: (r: ProofReader, raw: Uint8Array) => T): T {
   if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC[kind]) {
-    throw RunFileError.not(file, `a ${kind} file`, `expected the tag ${MAGIC[kind]}`);
+    throw RunFileError.not(file, `${/^[aeiou]/.test(kind) ? "an" : "a"} ${kind} file`, `expected the tag ${MAGIC[kind]}`);
   }
   try {
     const body = bytes.subarray(8);
