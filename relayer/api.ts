@@ -282,30 +282,31 @@ export function createApi(o: ApiOptions): express.Express {
 
 /** The OpenAPI 3.1 description of the API. */
 export function openApiDocument(): Record<string, unknown> {
-  const error = { type: "object", properties: { error: { type: "object", properties: { code: { type: "string" }, message: { type: "string" } }, required: ["code", "message"] } } };
+  const schema = (s: z.ZodType) => z.toJSONSchema(s, { unrepresentable: "any" });
+  const error = schema(errorAnswer);
   const runId = { name: "runId", in: "path", required: true, schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } };
   const errors = { "400": { description: "bad input", content: { "application/json": { schema: error } } }, "404": { description: "unknown run or record", content: { "application/json": { schema: error } } }, "429": { description: "rate limited" } };
-  const json = (description: string) => ({ description, content: { "application/json": {} } });
+  const json = (description: string, answer?: z.ZodType) => ({ description, content: { "application/json": answer ? { schema: schema(answer) } : {} } });
   return {
     openapi: "3.1.0",
     info: { title: "zkdl-chain API", version: "1", description: "Run status, public proof bundles and record-membership proofs of zkDL training runs anchored in ProofRegistry." },
     paths: {
-      "/v1/runs": { get: { summary: "Runs served here with live on-chain status", responses: { "200": json("runs") } } },
-      "/v1/runs/{runId}": { get: { summary: "One run: manifest, figures and on-chain status", parameters: [runId], responses: { "200": json("run"), ...errors } } },
+      "/v1/runs": { get: { summary: "Runs served here with live on-chain status", responses: { "200": json("runs", runsAnswer) } } },
+      "/v1/runs/{runId}": { get: { summary: "One run: manifest, figures and on-chain status", parameters: [runId], responses: { "200": json("run", runAnswer), ...errors } } },
       "/v1/runs/{runId}/manifest": { get: { summary: "The canonical manifest.json (its keccak-256 is the registered manifest digest)", parameters: [runId], responses: { "200": json("manifest"), ...errors } } },
-      "/v1/runs/{runId}/dataset": { get: { summary: "Record commitments (Cx, Cy per record, 64-byte EVM encodings) and the OpenZeppelin StandardMerkleTree dump", parameters: [runId], responses: { "200": json("dataset"), ...errors } } },
+      "/v1/runs/{runId}/dataset": { get: { summary: "Record commitments (Cx, Cy per record, 64-byte EVM encodings) and the OpenZeppelin StandardMerkleTree dump", parameters: [runId], responses: { "200": json("dataset", datasetAnswer), ...errors } } },
       "/v1/runs/{runId}/bundle": { get: { summary: "The public bundle (ZKDLPUB1: manifest.json, dataset.bin, dataset-tree.json, proof.bin)", parameters: [runId], responses: { "200": { description: "bundle", content: { "application/octet-stream": {} } }, ...errors } } },
       "/v1/runs/{runId}/membership": {
         post: {
           summary: "Whether a record is in the run's training set; for a member: its leaf, OpenZeppelin Merkle proof, commitment and a Schnorr proof that the commitment opens to the record",
           parameters: [runId],
-          requestBody: { required: true, content: { "application/json": { schema: z.toJSONSchema(membershipRequest, { unrepresentable: "any" }) } } },
-          responses: { "200": json("member (index, leaf, leafHash, proof, root, commitment, opening) or not (member: false)"), "413": { description: "body too large" }, "415": { description: "not JSON" }, ...errors },
+          requestBody: { required: true, content: { "application/json": { schema: schema(membershipRequest) } } },
+          responses: { "200": json("member (index, leaf, leafHash, proof, root, commitment, opening) or not (member: false)", membershipAnswer), "413": { description: "body too large" }, "415": { description: "not JSON" }, ...errors },
         },
       },
-      "/v1/runs/{runId}/records/{index}/proof": { get: { summary: "The Merkle proof of one leaf", parameters: [runId, { name: "index", in: "path", required: true, schema: { type: "integer", minimum: 0 } }], responses: { "200": json("leaf and proof"), ...errors } } },
-      "/v1/config": { get: { summary: "The chain this server reports on (read-only RPC URL, chain id, ProofRegistry address), or null", responses: { "200": json("config") } } },
-      "/v1/examples/mnist": { get: { summary: "Public MNIST digits as 8-bit pixels (set=train|test, from, count ≤ 64), for trying membership", responses: { "200": json("examples"), "400": errors["400"] } } },
+      "/v1/runs/{runId}/records/{index}/proof": { get: { summary: "The Merkle proof of one leaf", parameters: [runId, { name: "index", in: "path", required: true, schema: { type: "integer", minimum: 0 } }], responses: { "200": json("leaf and proof", recordProofAnswer), ...errors } } },
+      "/v1/config": { get: { summary: "The chain this server reports on (read-only RPC URL, chain id, ProofRegistry address), or null", responses: { "200": json("config", configAnswer) } } },
+      "/v1/examples/mnist": { get: { summary: "Public MNIST digits as 8-bit pixels (set=train|test, from, count ≤ 64), for trying membership", responses: { "200": json("examples", examplesAnswer), "400": errors["400"] } } },
       "/healthz": { get: { summary: "Liveness", responses: { "200": json("ok") } } },
       "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "text exposition format" } } } },
     },
