@@ -22,7 +22,7 @@ import { nativeEngine } from "../prover/native-engine";
 import { die, guard, int, program } from "./zkdl";
 import { ProofRegistry__factory } from "../typechain-types";
 import { createApi } from "../relayer/api";
-import { type MembershipRequest } from "../client/membership-request";
+import { type MembershipRequest } from "../client/api";
 import { MembershipCheckError, checkMembership } from "../client/sdk";
 import { deployZkdl, writeDeployment } from "../relayer/deployment";
 import { DEFAULT_FETCH_RETRY, runAttestor } from "../relayer/attestor";

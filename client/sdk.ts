@@ -13,15 +13,18 @@
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { JsonRpcProvider, type Provider, keccak256 } from "ethers";
+import type { z } from "zod";
 import { fromHex, g1FromBytes, toHex } from "../core/crypto/bn254";
-import { type RecordOpeningProof, recordDigest, verifyRecordOpening } from "../core/dataset/membership";
+import { recordDigest, verifyRecordOpening } from "../core/dataset/membership";
 import { DATASET_LEAF_ENCODING, datasetLeafHash } from "../core/dataset/tree";
 import { commitmentKey, generatorSetId } from "../core/protocol/generators";
 import { type Manifest, digestHex, parseManifest } from "../core/run/manifest";
-import { ProofRegistry__factory } from "../typechain-types";
-import { type MembershipRequest, quantizeRequest } from "./membership-request";
-import { RunStatus, runIdOf } from "../relayer/registry";
+import { type DatasetLeaf, type MembershipRequest, errorAnswer, firstIssue, membershipAnswer } from "./api";
+import { quantizeRequest } from "./membership-request";
+import { registryReader } from "./registry-abi";
+import { RunStatus, type RunStatusName, runIdOf } from "./registry";
 
+/** An answer that does not check out; `check` names what failed ("api", "answer", "opening proof", …). */
 export class MembershipCheckError extends Error {
   constructor(readonly check: string, message: string) {
     super(`${check}: ${message}`);
@@ -51,10 +54,10 @@ export interface MembershipResult {
   readonly root: string;
   readonly recordDigest: string;
   readonly index?: number;
-  readonly leaf?: { index: string; cxHash: string; cyHash: string };
+  readonly leaf?: DatasetLeaf;
   readonly proof?: string[];
   /** The run's on-chain status (with an RPC). */
-  readonly status?: keyof typeof RunStatus;
+  readonly status?: RunStatusName;
   readonly certified?: boolean;
   /** What was verified, by name. */
   readonly checked: string[];
@@ -66,7 +69,11 @@ function providerOf(rpc: string | Provider): { provider: Provider; own: boolean 
   return typeof rpc === "string" ? { provider: new JsonRpcProvider(rpc, undefined, { staticNetwork: true }), own: true } : { provider: rpc, own: false };
 }
 
-async function getJson(f: typeof fetch, url: string, init?: RequestInit): Promise<unknown> {
+/**
+ * Fetches `url` and parses the JSON answer with `schema`: an error status or a body that is not JSON is
+ * a MembershipCheckError "api", a body that does not match the schema one "answer".
+ */
+async function getJson<T>(f: typeof fetch, url: string, schema: z.ZodType<T>, init?: RequestInit): Promise<T> {
   const res = await f(url, init);
   const text = await res.text();
   let body: unknown;
@@ -76,10 +83,12 @@ async function getJson(f: typeof fetch, url: string, init?: RequestInit): Promis
     throw new MembershipCheckError("api", `${url} answered ${res.status} with non-JSON`);
   }
   if (!res.ok) {
-    const e = (body as { error?: { code?: string; message?: string } }).error;
-    throw new MembershipCheckError("api", `${url} answered ${res.status}: ${e?.message ?? text.slice(0, 200)}`);
+    const e = errorAnswer.safeParse(body);
+    throw new MembershipCheckError("api", `${url} answered ${res.status}: ${e.success ? e.data.error.message : text.slice(0, 200)}`);
   }
-  return body;
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new MembershipCheckError("answer", `malformed: ${firstIssue(parsed.error)}`);
+  return parsed.data;
 }
 
 /** Asks the API whether `record` is in the run, and verifies the answer (see the module comment). */
@@ -89,7 +98,7 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
   const runId = o.runId.toLowerCase();
   if (!HEX32.test(runId)) throw new TypeError("runId must be a 0x-prefixed 32-byte hex string");
   const checked: string[] = [];
-  const fail = (check: string, message: string): never => {
+  const fail: (check: string, message: string) => never = (check, message) => {
     throw new MembershipCheckError(check, message);
   };
 
@@ -107,41 +116,39 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
 
   const chain = o.rpc && o.registry ? providerOf(o.rpc) : undefined;
   try {
-    const registry = chain && ProofRegistry__factory.connect(o.registry!, chain.provider);
-    let status: keyof typeof RunStatus | undefined;
+    const registry = chain && registryReader(o.registry!, chain.provider);
+    let status: RunStatusName | undefined;
     let certified: boolean | undefined;
     if (registry) {
       const run = await registry.getRun(runId);
-      if (Number(run.status) === RunStatus.None) fail("chain", `run ${runId} is not registered`);
+      const code = Number(run.status);
+      if (code === RunStatus.None) fail("chain", `run ${runId} is not registered`);
       if (runIdOf(run.publisher, manifestDigest) !== runId) fail("manifest", "the served manifest is not the one the run id commits to");
       if (run.datasetRoot.toLowerCase() !== manifest.dataset.root) fail("chain", "the manifest's dataset root is not the registered one");
-      status = RunStatus[Number(run.status)] as keyof typeof RunStatus;
+      status = RunStatus[code] as RunStatusName | undefined;
+      if (status === undefined) fail("chain", `the registry reports an unknown status ${code}`);
       certified = await registry.isCertified(runId);
       checked.push("manifest matches the run id and the on-chain root");
     }
 
     const x = quantizeRequest(o.record, manifest.data.features, manifest.model.fracBits);
     const digest = recordDigest(x);
-    const answer = (await getJson(f, `${api}/v1/runs/${runId}/membership`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(o.record) })) as Record<string, unknown>;
+    const answer = await getJson(f, `${api}/v1/runs/${runId}/membership`, membershipAnswer, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(o.record) });
     if (answer.runId !== runId) fail("answer", "answers for another run");
     if (answer.root !== manifest.dataset.root) fail("answer", "gives another root than the manifest's");
     if (answer.recordDigest !== digest) fail("answer", "is about another record (digest differs)");
     const base = { runId, root: manifest.dataset.root, recordDigest: digest, status, certified };
-    if (answer.member === false) return { member: false, ...base, checked };
-    if (answer.member !== true) fail("answer", "has no member flag");
+    if (!answer.member) return { member: false, ...base, checked };
 
-    const index = answer.index;
-    const leaf = answer.leaf as { index: string; cxHash: string; cyHash: string };
-    const proof = answer.proof as string[];
-    if (!Number.isInteger(index) || (index as number) < 0 || (index as number) >= manifest.dataset.size) fail("answer", "index out of range");
-    if (!leaf || leaf.index !== String(index) || !HEX32.test(leaf.cxHash) || !HEX32.test(leaf.cyHash)) fail("answer", "malformed leaf");
-    if (!Array.isArray(proof) || proof.some((p) => typeof p !== "string" || !HEX32.test(p))) fail("answer", "malformed Merkle proof");
-    if (typeof answer.commitment !== "string" || !/^0x[0-9a-f]{128}$/.test(answer.commitment)) fail("answer", "malformed commitment");
-    if (keccak256(answer.commitment as string) !== leaf.cxHash) fail("commitment", "does not hash to the leaf's cxHash");
+    const { index, leaf, proof } = answer;
+    if (index >= manifest.dataset.size) fail("answer", `index ${index} out of range (the run has ${manifest.dataset.size} records)`);
+    if (leaf.index !== String(index)) fail("answer", "the leaf is not the answer's index");
+    if (answer.generators.id !== manifest.generators.id || answer.generators.label !== manifest.generators.label) fail("answer", "names other generators than the manifest's");
+    if (keccak256(answer.commitment) !== leaf.cxHash) fail("commitment", "does not hash to the leaf's cxHash");
 
     let cx;
     try {
-      cx = g1FromBytes(fromHex(answer.commitment as string));
+      cx = g1FromBytes(fromHex(answer.commitment));
     } catch (e) {
       return fail("commitment", (e as Error).message);
     }
@@ -150,7 +157,7 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
     const key = commitmentKey(manifest.model.paddedLayers[0], { label: manifest.generators.label });
     let opens = false;
     try {
-      opens = verifyRecordOpening({ key, runId, index: index as number, cx, x }, answer.opening as RecordOpeningProof);
+      opens = verifyRecordOpening({ key, runId, index, cx, x }, answer.opening);
     } catch (e) {
       fail("opening proof", (e as Error).message);
     }
@@ -166,7 +173,7 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
       if (!(await registry.verifyRecord(runId, BigInt(leaf.index), leaf.cxHash, leaf.cyHash, proof))) fail("chain", "ProofRegistry.verifyRecord rejects the proof");
       checked.push("Merkle proof on-chain (ProofRegistry.verifyRecord)");
     }
-    return { member: true, ...base, index: index as number, leaf, proof, checked };
+    return { member: true, ...base, index, leaf, proof, checked };
   } finally {
     if (chain?.own) (chain.provider as JsonRpcProvider).destroy();
   }
@@ -176,7 +183,7 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
 export async function isCertified(o: ChainOptions & { runId: string }): Promise<boolean> {
   const chain = providerOf(o.rpc);
   try {
-    return await ProofRegistry__factory.connect(o.registry, chain.provider).isCertified(o.runId);
+    return await registryReader(o.registry, chain.provider).isCertified(o.runId);
   } finally {
     if (chain.own) (chain.provider as JsonRpcProvider).destroy();
   }

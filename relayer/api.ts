@@ -28,8 +28,23 @@ import { proveRecordOpening } from "../core/dataset/membership";
 import type { MsmEngine } from "../core/protocol/group";
 import { manifestBytes } from "../core/run/manifest";
 import type { ProofRegistry } from "../typechain-types";
-import { RunStatus } from "./registry";
-import { ApiError, membershipRequest, parseMembershipRequest, quantizeRequest } from "../client/membership-request";
+import { RunStatus, type RunStatusName } from "./registry";
+import {
+  type ChainStatus,
+  type PublicChain,
+  configAnswer,
+  datasetAnswer,
+  errorAnswer,
+  examplesAnswer,
+  firstIssue,
+  membershipAnswer,
+  membershipRequest,
+  recordProofAnswer,
+  runAnswer,
+  runsAnswer,
+} from "../client/api";
+import { RecordError, parseMembershipRequest, quantizeRequest } from "../client/membership-request";
+import { ApiError } from "./http-error";
 import type { LoadedRun, RunCatalog } from "./runs";
 import { webAssets } from "./web";
 
@@ -50,13 +65,14 @@ export interface ApiOptions {
   readonly publicChain?: PublicChain;
   /** Serve the web page at / (default true). */
   readonly web?: boolean;
+  /**
+   * Parse every /v1 JSON answer with the client's schema (client/api.ts) before sending it; one that
+   * does not match is logged and answered 500 instead (default false; the tests turn it on).
+   */
+  readonly validateAnswers?: boolean;
 }
 
-export interface PublicChain {
-  readonly rpcUrl: string;
-  readonly chainId: string;
-  readonly registry: string;
-}
+export type { PublicChain };
 
 /** Public MNIST digits for the page's gallery (a training-range digit i is record i of a run made from `mnist`). */
 const exampleQuery = z
@@ -94,20 +110,13 @@ export function createApi(o: ApiOptions): express.Express {
 
   const statusCache = new Map<string, { at: number; value: Promise<ChainStatus> }>();
   const ttl = o.statusTtlMs ?? 2000;
-  interface ChainStatus {
-    status: string;
-    validCount?: number;
-    invalidCount?: number;
-    registeredAt?: number;
-    error?: string;
-  }
   function chainStatus(runId: string): Promise<ChainStatus> {
     if (!o.registry) return Promise.resolve({ status: "Unknown", error: "no chain configured" });
     const hit = statusCache.get(runId);
     if (hit && Date.now() - hit.at < ttl) return hit.value;
     const value = o.registry.getRun(runId).then(
-      (r) => ({ status: RunStatus[Number(r.status)] ?? "Unknown", validCount: Number(r.validCount), invalidCount: Number(r.invalidCount), registeredAt: Number(r.registeredAt) }),
-      (e: Error) => ({ status: "Unknown", error: `chain unreachable: ${e.message.slice(0, 120)}` }),
+      (r): ChainStatus => ({ status: (RunStatus[Number(r.status)] as RunStatusName | undefined) ?? "Unknown", validCount: Number(r.validCount), invalidCount: Number(r.invalidCount), registeredAt: Number(r.registeredAt) }),
+      (e: Error): ChainStatus => ({ status: "Unknown", error: `chain unreachable: ${e.message.slice(0, 120)}` }),
     );
     statusCache.set(runId, { at: Date.now(), value });
     return value;
@@ -119,6 +128,26 @@ export function createApi(o: ApiOptions): express.Express {
     const run = o.catalog.get(id.data.toLowerCase());
     if (!run) throw new ApiError(404, "unknown_run", `no run ${id.data} is served here`);
     return run;
+  }
+
+  /**
+   * Sends a JSON answer, typed by the client's schema; under validateAnswers, parsed with it first (an
+   * answer the clients would refuse is a server bug: logged, and answered 500).
+   */
+  function send<S extends z.ZodType>(req: Request, res: Response, schema: S, body: z.input<S>): void {
+    if (answers(req, res, schema, body)) res.json(body);
+  }
+  /** The same for an answer already serialized. */
+  function sendText(req: Request, res: Response, schema: z.ZodType, text: string): void {
+    if (!o.validateAnswers || answers(req, res, schema, JSON.parse(text))) res.type("application/json").send(text);
+  }
+  function answers(req: Request, res: Response, schema: z.ZodType, body: unknown): boolean {
+    if (!o.validateAnswers) return true;
+    const parsed = schema.safeParse(body);
+    if (parsed.success) return true;
+    o.log.error({ path: req.path, issues: parsed.error.issues.slice(0, 5) }, `answer does not match the client's schema: ${firstIssue(parsed.error)}`);
+    res.status(500).json({ error: { code: "internal", message: "internal error" } });
+    return false;
   }
 
   const summary = (run: LoadedRun) => ({
@@ -158,33 +187,33 @@ export function createApi(o: ApiOptions): express.Express {
       limit,
       standardHeaders: "draft-8",
       legacyHeaders: false,
-      handler: (_req, res) => res.status(429).json({ error: { code: "rate_limited", message: `more than ${limit} requests a minute; slow down` } }),
+      handler: (req, res) => send(req, res.status(429), errorAnswer, { error: { code: "rate_limited", message: `more than ${limit} requests a minute; slow down` } }),
     }),
   );
   v1.use(express.json({ limit: o.bodyLimit ?? "256kb", strict: true }));
 
-  v1.get("/config", (_req, res) => {
-    res.json({ chain: o.publicChain ?? null });
+  v1.get("/config", (req, res) => {
+    send(req, res, configAnswer, { chain: o.publicChain ?? null });
   });
   v1.get("/examples/mnist", (req, res) => {
     const q = exampleQuery.safeParse(req.query);
-    if (!q.success) throw new ApiError(400, "bad_query", `${q.error.issues[0].path.join(".")}: ${q.error.issues[0].message}`);
+    if (!q.success) throw new ApiError(400, "bad_query", firstIssue(q.error));
     const { set, from, count, distinct } = q.data;
-    const examples: { set: string; index: number; label: number; pixels: number[] }[] = [];
+    const examples: { set: typeof set; index: number; label: number; pixels: number[] }[] = [];
     for (let i = from; examples.length < count && i < mnistCount(set); i++) {
       const { label, pixels } = mnistDigit(set, i);
       if (distinct === "true" && examples.some((e) => e.label === label)) continue;
       examples.push({ set, index: i, label, pixels: Array.from(pixels) });
     }
-    res.json({ examples });
+    send(req, res, examplesAnswer, { examples });
   });
-  v1.get("/runs", async (_req, res) => {
+  v1.get("/runs", async (req, res) => {
     const runs = o.catalog.list().map((s) => o.catalog.get(s.runId)!);
-    res.json({ runs: await Promise.all(runs.map(async (r) => ({ ...summary(r), chain: await chainStatus(r.stored.runId) }))) });
+    send(req, res, runsAnswer, { runs: await Promise.all(runs.map(async (r) => ({ ...summary(r), chain: await chainStatus(r.stored.runId) }))) });
   });
   v1.get("/runs/:runId", async (req, res) => {
     const run = runOf(req);
-    res.json({ ...summary(run), chain: await chainStatus(run.stored.runId), manifest: run.manifest });
+    send(req, res, runAnswer, { ...summary(run), chain: await chainStatus(run.stored.runId), manifest: run.manifest });
   });
   v1.get("/runs/:runId/manifest", (req, res) => {
     res.type("application/json").send(Buffer.from(manifestBytes(runOf(req).manifest)));
@@ -199,7 +228,7 @@ export function createApi(o: ApiOptions): express.Express {
       labelCols: run.dataset.labelCols,
       commitments: run.dataset.cx.map((cx, i) => ({ cx: toHex(g1ToBytes(cx)), cy: toHex(g1ToBytes(run.dataset.cy[i])) })),
     };
-    res.type("application/json").send(JSON.stringify(head).slice(0, -1) + `,"tree":${run.treeJson.trim()}}`);
+    sendText(req, res, datasetAnswer, JSON.stringify(head).slice(0, -1) + `,"tree":${run.treeJson.trim()}}`);
   });
   v1.get("/runs/:runId/bundle", (req, res) => {
     const run = runOf(req);
@@ -210,7 +239,7 @@ export function createApi(o: ApiOptions): express.Express {
     const index = z.coerce.number().int().min(0).safeParse(req.params.index);
     if (!index.success || !/^[0-9]+$/.test(String(req.params.index))) throw new ApiError(400, "bad_index", "the record index is a non-negative integer");
     if (index.data >= run.manifest.dataset.size) throw new ApiError(404, "unknown_record", `the run has ${run.manifest.dataset.size} records`);
-    res.json({ runId: run.stored.runId, root: run.manifest.dataset.root, index: index.data, ...leafOf(run, index.data) });
+    send(req, res, recordProofAnswer, { runId: run.stored.runId, root: run.manifest.dataset.root, index: index.data, ...leafOf(run, index.data) });
   });
   v1.post("/runs/:runId/membership", (req, res) => {
     const run = runOf(req);
@@ -223,13 +252,13 @@ export function createApi(o: ApiOptions): express.Express {
     const base = { runId: run.stored.runId, root: m.dataset.root, recordDigest: digest };
     if (index === undefined) {
       membership.inc({ answer: "not_member" });
-      res.json({ member: false, ...base });
+      send(req, res, membershipAnswer, { member: false, ...base });
       return;
     }
     const cx = run.dataset.cx[index];
     const opening = proveRecordOpening({ key: run.key, runId: run.stored.runId, index, cx, x, digest }, run.openings.xBlinds[index], o.engine);
     membership.inc({ answer: "member" });
-    res.json({ member: true, ...base, index, ...leafOf(run, index), commitment: toHex(g1ToBytes(cx)), opening, generators: { label: m.generators.label, id: m.generators.id } });
+    send(req, res, membershipAnswer, { member: true, ...base, index, ...leafOf(run, index), commitment: toHex(g1ToBytes(cx)), opening, generators: { label: m.generators.label, id: m.generators.id } });
   });
   app.use("/v1", v1);
 
@@ -238,6 +267,7 @@ export function createApi(o: ApiOptions): express.Express {
     const e = err as { status?: number; type?: string; message?: string };
     let out: ApiError;
     if (err instanceof ApiError) out = err;
+    else if (err instanceof RecordError) out = new ApiError(400, err.code, err.message);
     else if (e?.type === "entity.too.large") out = new ApiError(413, "body_too_large", `the body exceeds ${o.bodyLimit ?? "256kb"}`);
     else if (e?.type === "entity.parse.failed") out = new ApiError(400, "bad_json", "the body is not valid JSON");
     else if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) out = new ApiError(e.status, "bad_request", e.message ?? "bad request");
@@ -245,37 +275,38 @@ export function createApi(o: ApiOptions): express.Express {
       o.log.error({ err, path: req.path }, "internal error");
       out = new ApiError(500, "internal", "internal error");
     }
-    res.status(out.status).json({ error: { code: out.code, message: out.message } });
+    send(req, res.status(out.status), errorAnswer, { error: { code: out.code, message: out.message } });
   });
   return app;
 }
 
 /** The OpenAPI 3.1 description of the API. */
 export function openApiDocument(): Record<string, unknown> {
-  const error = { type: "object", properties: { error: { type: "object", properties: { code: { type: "string" }, message: { type: "string" } }, required: ["code", "message"] } } };
+  const schema = (s: z.ZodType) => z.toJSONSchema(s, { unrepresentable: "any" });
+  const error = schema(errorAnswer);
   const runId = { name: "runId", in: "path", required: true, schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } };
   const errors = { "400": { description: "bad input", content: { "application/json": { schema: error } } }, "404": { description: "unknown run or record", content: { "application/json": { schema: error } } }, "429": { description: "rate limited" } };
-  const json = (description: string) => ({ description, content: { "application/json": {} } });
+  const json = (description: string, answer?: z.ZodType) => ({ description, content: { "application/json": answer ? { schema: schema(answer) } : {} } });
   return {
     openapi: "3.1.0",
     info: { title: "zkdl-chain API", version: "1", description: "Run status, public proof bundles and record-membership proofs of zkDL training runs anchored in ProofRegistry." },
     paths: {
-      "/v1/runs": { get: { summary: "Runs served here with live on-chain status", responses: { "200": json("runs") } } },
-      "/v1/runs/{runId}": { get: { summary: "One run: manifest, figures and on-chain status", parameters: [runId], responses: { "200": json("run"), ...errors } } },
+      "/v1/runs": { get: { summary: "Runs served here with live on-chain status", responses: { "200": json("runs", runsAnswer) } } },
+      "/v1/runs/{runId}": { get: { summary: "One run: manifest, figures and on-chain status", parameters: [runId], responses: { "200": json("run", runAnswer), ...errors } } },
       "/v1/runs/{runId}/manifest": { get: { summary: "The canonical manifest.json (its keccak-256 is the registered manifest digest)", parameters: [runId], responses: { "200": json("manifest"), ...errors } } },
-      "/v1/runs/{runId}/dataset": { get: { summary: "Record commitments (Cx, Cy per record, 64-byte EVM encodings) and the OpenZeppelin StandardMerkleTree dump", parameters: [runId], responses: { "200": json("dataset"), ...errors } } },
+      "/v1/runs/{runId}/dataset": { get: { summary: "Record commitments (Cx, Cy per record, 64-byte EVM encodings) and the OpenZeppelin StandardMerkleTree dump", parameters: [runId], responses: { "200": json("dataset", datasetAnswer), ...errors } } },
       "/v1/runs/{runId}/bundle": { get: { summary: "The public bundle (ZKDLPUB1: manifest.json, dataset.bin, dataset-tree.json, proof.bin)", parameters: [runId], responses: { "200": { description: "bundle", content: { "application/octet-stream": {} } }, ...errors } } },
       "/v1/runs/{runId}/membership": {
         post: {
           summary: "Whether a record is in the run's training set; for a member: its leaf, OpenZeppelin Merkle proof, commitment and a Schnorr proof that the commitment opens to the record",
           parameters: [runId],
-          requestBody: { required: true, content: { "application/json": { schema: z.toJSONSchema(membershipRequest, { unrepresentable: "any" }) } } },
-          responses: { "200": json("member (index, leaf, leafHash, proof, root, commitment, opening) or not (member: false)"), "413": { description: "body too large" }, "415": { description: "not JSON" }, ...errors },
+          requestBody: { required: true, content: { "application/json": { schema: schema(membershipRequest) } } },
+          responses: { "200": json("member (index, leaf, leafHash, proof, root, commitment, opening) or not (member: false)", membershipAnswer), "413": { description: "body too large" }, "415": { description: "not JSON" }, ...errors },
         },
       },
-      "/v1/runs/{runId}/records/{index}/proof": { get: { summary: "The Merkle proof of one leaf", parameters: [runId, { name: "index", in: "path", required: true, schema: { type: "integer", minimum: 0 } }], responses: { "200": json("leaf and proof"), ...errors } } },
-      "/v1/config": { get: { summary: "The chain this server reports on (read-only RPC URL, chain id, ProofRegistry address), or null", responses: { "200": json("config") } } },
-      "/v1/examples/mnist": { get: { summary: "Public MNIST digits as 8-bit pixels (set=train|test, from, count ≤ 64), for trying membership", responses: { "200": json("examples"), "400": errors["400"] } } },
+      "/v1/runs/{runId}/records/{index}/proof": { get: { summary: "The Merkle proof of one leaf", parameters: [runId, { name: "index", in: "path", required: true, schema: { type: "integer", minimum: 0 } }], responses: { "200": json("leaf and proof", recordProofAnswer), ...errors } } },
+      "/v1/config": { get: { summary: "The chain this server reports on (read-only RPC URL, chain id, ProofRegistry address), or null", responses: { "200": json("config", configAnswer) } } },
+      "/v1/examples/mnist": { get: { summary: "Public MNIST digits as 8-bit pixels (set=train|test, from, count ≤ 64), for trying membership", responses: { "200": json("examples", examplesAnswer), "400": errors["400"] } } },
       "/healthz": { get: { summary: "Liveness", responses: { "200": json("ok") } } },
       "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "text exposition format" } } } },
     },

@@ -6,36 +6,25 @@
  * names, the manifest, root and proof against ProofRegistry over read-only JSON-RPC.
  */
 import { grayPixels } from "../core/data/quantize";
+import type { z } from "zod";
+import { type ConfigAnswer, type RunSummary, configAnswer, errorAnswer, examplesAnswer, firstIssue, runsAnswer } from "../client/api";
 import { MembershipCheckError, type MembershipResult, checkMembership } from "../client/sdk";
-
-interface RunSummary {
-  runId: string;
-  model: { layers: number[]; fracBits: number; batch: number };
-  steps: number;
-  data: { features: number; source?: string };
-  dataset: { size: number; root: string };
-  proofBytes: number;
-  chain: { status: string; validCount?: number; invalidCount?: number; error?: string };
-}
-interface Config {
-  chain: { rpcUrl: string; chainId: string; registry: string } | null;
-}
-interface Example {
-  set: "train" | "test";
-  index: number;
-  label: number;
-  pixels: number[];
-}
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const short = (hex: string) => `${hex.slice(0, 10)}…${hex.slice(-6)}`;
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
-async function getJson<T>(path: string): Promise<T> {
+/** GETs an API answer and parses it with the client's schema. */
+async function getJson<T>(path: string, schema: z.ZodType<T>): Promise<T> {
   const res = await fetch(path);
-  const body = await res.json();
-  if (!res.ok) throw new Error(body?.error?.message ?? `${path}: HTTP ${res.status}`);
-  return body as T;
+  const body: unknown = await res.json();
+  if (!res.ok) {
+    const e = errorAnswer.safeParse(body);
+    throw new Error(e.success ? e.data.error.message : `${path}: HTTP ${res.status}`);
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new Error(`${path}: malformed answer (${firstIssue(parsed.error)})`);
+  return parsed.data;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
@@ -65,7 +54,7 @@ async function imagePixels(file: File, side: number): Promise<number[]> {
   return grayPixels(ctx.getImageData(0, 0, side, side).data);
 }
 
-const state: { config?: Config; runs: RunSummary[]; run?: RunSummary } = { runs: [] };
+const state: { config?: ConfigAnswer; runs: RunSummary[]; run?: RunSummary } = { runs: [] };
 
 function imageSide(run: RunSummary): number | undefined {
   const side = Math.round(Math.sqrt(run.data.features));
@@ -107,7 +96,7 @@ async function selectRun(run: RunSummary) {
     ["train", "MNIST digits from the training range"],
     ["test", "MNIST test digits (never trained on)"],
   ] as const) {
-    const { examples } = await getJson<{ examples: Example[] }>(`/v1/examples/mnist?set=${set}&count=8&distinct=true`);
+    const { examples } = await getJson(`/v1/examples/mnist?set=${set}&count=8&distinct=true`, examplesAnswer);
     const gallery = el("div", { className: "gallery" });
     for (const ex of examples) {
       const button = el("button", { title: `${set} digit ${ex.index} (a ${ex.label})` }, digitCanvas(ex.pixels, side));
@@ -196,10 +185,10 @@ function wireDrop() {
 
 async function main() {
   wireDrop();
-  state.config = await getJson<Config>("/v1/config");
+  state.config = await getJson("/v1/config", configAnswer);
   const c = state.config.chain;
   $("chain").textContent = c ? `Chain ${c.chainId} at ${c.rpcUrl}, ProofRegistry ${c.registry}` : "No chain configured: statuses unknown, on-chain checks skipped.";
-  state.runs = (await getJson<{ runs: RunSummary[] }>("/v1/runs")).runs;
+  state.runs = (await getJson("/v1/runs", runsAnswer)).runs;
   renderRuns();
   if (state.runs[0]) await selectRun(state.runs[0]);
   document.body.dataset.ready = "true";

@@ -1,10 +1,11 @@
 /**
- * The membership request (relayer/membership-request.ts): the one-loop check of the usual pixels body
+ * The membership request (client/membership-request.ts): the one-loop check of the usual pixels body
  * accepts exactly what the zod schema accepts, and the three forms of one record quantize alike.
  */
 import { expect } from "chai";
 import { quantizePixel } from "../../core/data/quantize";
-import { ApiError, membershipRequest, parseMembershipRequest, quantizeRequest } from "../../client/membership-request";
+import { membershipRequest } from "../../client/api";
+import { RecordError, parseMembershipRequest, quantizeRequest } from "../../client/membership-request";
 import { rng } from "../helpers/random";
 
 describe("relayer: the membership request", () => {
@@ -35,8 +36,8 @@ describe("relayer: the membership request", () => {
       try {
         got = parseMembershipRequest(body);
       } catch (e) {
-        expect(e, JSON.stringify(body).slice(0, 200)).to.be.instanceOf(ApiError);
-        expect((e as ApiError).code).to.equal("bad_record");
+        expect(e, JSON.stringify(body).slice(0, 200)).to.be.instanceOf(RecordError);
+        expect((e as RecordError).code).to.equal("bad_record");
         expect(expected.success, JSON.stringify(body).slice(0, 200)).to.equal(false);
         continue;
       }
@@ -55,7 +56,7 @@ describe("relayer: the membership request", () => {
       try {
         f();
       } catch (e) {
-        return (e as ApiError).code;
+        return (e as RecordError).code;
       }
       return "accepted";
     };

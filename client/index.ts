@@ -1,0 +1,22 @@
+/**
+ * zkdl-chain's client, for Node and browsers alike: ask a zkdl API whether a record was trained on and
+ * check the answer without trusting the server (checkMembership), read a run's certification on chain
+ * (isCertified), and the API's wire format as zod schemas with their types. It imports only core/ and
+ * browser-safe packages (zod, ethers, @noble/*, @openzeppelin/merkle-tree).
+ */
+export { type ChainOptions, type CheckMembershipOptions, type MembershipResult, MembershipCheckError, checkMembership, isCertified } from "./sdk";
+export * from "./api";
+export { RecordError, parseMembershipRequest, quantizeRequest } from "./membership-request";
+export {
+  type RunRecord,
+  type RunStatusName,
+  type SignedRegistration,
+  REGISTER_RUN_TYPES,
+  RunStatus,
+  Verdict,
+  modelKeyOf,
+  registryDomain,
+  runIdOf,
+  signRegistration,
+} from "./registry";
+export { PROOF_REGISTRY_CLIENT_ABI, type RegistryReader, type RegistryRun, registryReader } from "./registry-abi";

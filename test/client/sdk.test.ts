@@ -1,0 +1,157 @@
+/**
+ * The SDK against a lying server: a real run served by the API (test/helpers/served.ts), with the
+ * answers rewritten on the way. Every malformed field, wrong length, missing or extra field, and every
+ * well-formed answer that contradicts the manifest must end in a MembershipCheckError that says what
+ * is wrong; the untouched answers must pass. And the API itself refuses to send an answer its clients
+ * would refuse (validateAnswers).
+ */
+import { expect } from "chai";
+import type { AddressInfo } from "node:net";
+import pino from "pino";
+import { MembershipCheckError, checkMembership } from "../../client";
+import { createApi } from "../../relayer/api";
+import type { RunCatalog } from "../../relayer/runs";
+import { mnistDigit } from "../../prover/records";
+import { type ServedRun, serveVerifiedRun } from "../helpers/served";
+
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const pixels = (set: "train" | "test", i: number) => Array.from(mnistDigit(set, i).pixels);
+const flip = (hex: string) => hex.slice(0, -1) + (hex.endsWith("0") ? "1" : "0");
+
+/** A fetch that passes everything through but hands the membership answer to `lie` first. */
+function lyingFetch(lie: (answer: Json, status: number) => { body: string; status?: number } | Json): typeof fetch {
+  return async (input, init) => {
+    const res = await fetch(input, init);
+    if (!String(input).endsWith("/membership")) return res;
+    const out = lie(await res.json(), res.status);
+    const { body, status } = typeof out?.body === "string" ? out : { body: JSON.stringify(out), status: undefined };
+    return new Response(body, { status: status ?? 200, headers: { "content-type": "application/json" } });
+  };
+}
+
+describe("client: the SDK against a lying server", function () {
+  this.timeout(600_000);
+  let served: ServedRun;
+  before(async () => {
+    served = await serveVerifiedRun();
+  });
+  after(async () => {
+    await served?.close();
+  });
+
+  async function outcome(record: number[], lie: Parameters<typeof lyingFetch>[0], chain = false): Promise<MembershipCheckError | "accepted"> {
+    try {
+      await checkMembership({ api: served.api, runId: served.runId, record: { pixels: record }, fetch: lyingFetch(lie), ...(chain ? { rpc: served.provider, registry: served.deployment.contracts.ProofRegistry.address } : {}) });
+      return "accepted";
+    } catch (e) {
+      expect(e).to.be.instanceOf(MembershipCheckError);
+      return e as MembershipCheckError;
+    }
+  }
+
+  it("accepts the true answers, member and not, with and without the chain", async () => {
+    expect(await outcome(pixels("train", 3), (a) => a, true)).to.equal("accepted");
+    expect(await outcome(pixels("train", 3), (a) => a)).to.equal("accepted");
+    expect(await outcome(pixels("test", 0), (a) => a)).to.equal("accepted");
+  });
+
+  it("rejects a member answer with a malformed, missing or extra field, naming it", async () => {
+    const cases: [string, (a: Json) => void, RegExp][] = [
+      ["commitment one digit short", (a) => (a.commitment = a.commitment.slice(0, -1)), /commitment/],
+      ["commitment one byte long", (a) => (a.commitment += "00"), /commitment/],
+      ["commitment in capitals", (a) => (a.commitment = "0x" + a.commitment.slice(2).toUpperCase()), /commitment/],
+      ["commitment without 0x", (a) => (a.commitment = a.commitment.slice(2)), /commitment/],
+      ["opening z of 31 bytes", (a) => (a.opening.z = a.opening.z.slice(0, -2)), /opening\.z/],
+      ["opening A missing", (a) => delete a.opening.A, /opening\.A/],
+      ["opening with a blinding", (a) => (a.opening.rho = a.opening.z), /opening/],
+      ["a Merkle sibling of 33 bytes", (a) => (a.proof[0] += "00"), /proof\.0/],
+      ["a Merkle sibling as a number", (a) => (a.proof[1] = 7), /proof\.1/],
+      ["the Merkle proof as a string", (a) => (a.proof = a.proof.join("")), /proof/],
+      ["cxHash of 31 bytes", (a) => (a.leaf.cxHash = a.leaf.cxHash.slice(0, -2)), /leaf\.cxHash/],
+      ["leaf index as a number", (a) => (a.leaf.index = Number(a.leaf.index)), /leaf\.index/],
+      ["leaf index with a leading zero", (a) => (a.leaf.index = "0" + a.leaf.index), /leaf\.index/],
+      ["index as a string", (a) => (a.index = String(a.index)), /index/],
+      ["negative index", (a) => (a.index = -1), /index/],
+      ["fractional index", (a) => (a.index = 2.5), /index/],
+      ["leafHash missing", (a) => delete a.leafHash, /leafHash/],
+      ["root of 31 bytes", (a) => (a.root = a.root.slice(0, -2)), /root/],
+      ["record digest missing", (a) => delete a.recordDigest, /recordDigest/],
+      ["run id of 20 bytes", (a) => (a.runId = a.runId.slice(0, 42)), /runId/],
+      ["an extra field", (a) => (a.blinding = "0x" + "11".repeat(32)), /blinding|unrecognized/i],
+      ["an extra leaf field", (a) => (a.leaf.x = [1, 2]), /leaf/],
+      ["generators missing", (a) => delete a.generators, /generators/],
+      ["member as a string", (a) => (a.member = "true"), /member/],
+      ["no member flag", (a) => delete a.member, /member/],
+    ];
+    const record = pixels("train", 3);
+    for (const [what, change, names] of cases) {
+      const e = await outcome(record, (a) => (change(a), a));
+      expect(e, what).to.not.equal("accepted");
+      expect((e as MembershipCheckError).check, what).to.equal("answer");
+      expect((e as MembershipCheckError).message, what).to.match(/malformed/).and.match(names);
+    }
+  });
+
+  it("rejects well-formed answers that contradict the manifest or themselves", async () => {
+    const cases: [string, (a: Json) => void, string, RegExp][] = [
+      ["another run", (a) => (a.runId = flip(a.runId)), "answer", /another run/],
+      ["another root", (a) => (a.root = flip(a.root)), "answer", /another root/],
+      ["another record", (a) => (a.recordDigest = flip(a.recordDigest)), "answer", /another record/],
+      ["a leaf for another index", (a) => (a.leaf.index = "4"), "answer", /leaf/],
+      ["an index past the run", (a) => ((a.index = 64), (a.leaf.index = "64")), "answer", /out of range/],
+      ["other generators", (a) => (a.generators.id = flip(a.generators.id)), "answer", /generators/],
+      ["a commitment not in the leaf", (a) => (a.commitment = flip(a.commitment)), "commitment", /cxHash/],
+      ["a leaf hash not the leaf's", (a) => (a.leafHash = flip(a.leafHash)), "leaf", /leaf hash/],
+      ["a Merkle proof off the root", (a) => (a.proof[0] = flip(a.proof[0])), "merkle proof", /root/],
+      ["an opening that does not open", (a) => (a.opening.z = flip(a.opening.z)), "opening proof", /./],
+    ];
+    for (const [what, change, check, says] of cases) {
+      const e = await outcome(pixels("train", 3), (a) => (change(a), a));
+      expect(e, what).to.not.equal("accepted");
+      expect([(e as MembershipCheckError).check, (e as MembershipCheckError).message], what).to.satisfy(([c, m]: [string, string]) => c === check && says.test(m));
+    }
+  });
+
+  it("rejects malformed not-member answers and bodies that are not answers", async () => {
+    const outsider = pixels("test", 0);
+    const cases: [string, (a: Json, status: number) => Json, string, RegExp][] = [
+      ["a not-member answer with a proof", (a) => ({ ...a, proof: [] }), "answer", /malformed/],
+      ["a not-member answer without its root", (a) => ({ member: false, runId: a.runId, recordDigest: a.recordDigest }), "answer", /root/],
+      ["an array", () => [], "answer", /malformed/],
+      ["null", () => null, "answer", /malformed/],
+      ["a string", () => "member", "answer", /malformed/],
+      ["not JSON", () => ({ body: "<html>" }), "api", /non-JSON/],
+      ["an error", () => ({ body: JSON.stringify({ error: { code: "busy", message: "try later" } }), status: 503 }), "api", /503: try later/],
+      ["a malformed error", () => ({ body: JSON.stringify({ oops: 1 }), status: 500 }), "api", /500/],
+    ];
+    for (const [what, lie, check, says] of cases) {
+      const e = await outcome(outsider, lie);
+      expect(e, what).to.not.equal("accepted");
+      expect([(e as MembershipCheckError).check, (e as MembershipCheckError).message], what).to.satisfy(([c, m]: [string, string]) => c === check && says.test(m));
+    }
+  });
+});
+
+describe("client: the API sends only answers its clients accept (validateAnswers)", () => {
+  const log = pino({ level: "silent" });
+  const catalog = { list: () => [], get: () => undefined } as unknown as RunCatalog;
+  // A configuration the schema refuses: the registry is not an address.
+  const publicChain = { rpcUrl: "http://127.0.0.1:8545", chainId: "31337", registry: "nope" };
+
+  async function config(validateAnswers: boolean): Promise<{ status: number; body: Json }> {
+    const server = createApi({ catalog, log, publicChain, validateAnswers, web: false }).listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/config`);
+      return { status: res.status, body: await res.json() };
+    } finally {
+      server.close();
+    }
+  }
+
+  it("answers 500 instead of an answer that does not match the client's schema, and sends it unchecked otherwise", async () => {
+    expect(await config(true)).to.deep.equal({ status: 500, body: { error: { code: "internal", message: "internal error" } } });
+    expect(await config(false)).to.deep.equal({ status: 200, body: { chain: publicChain } });
+  });
+});
