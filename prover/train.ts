@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { InputError } from "../core/errors";
 import { disposeTensors, tensorScope } from "../native";
 import { type Records, featureMatrix } from "../core/data/records";
 import { datasetTree } from "../core/dataset/commitments";
@@ -57,12 +58,12 @@ export interface RunReport {
 export function trainRun(o: TrainOptions): TrainResult {
   const c = o.config;
   checkConfig(c);
-  if (existsSync(o.out) && !o.overwrite) throw new RangeError(`${o.out} exists; choose another --out or pass --force`);
+  if (existsSync(o.out) && !o.overwrite) throw new InputError(`${o.out} exists; choose another --out or pass --force`);
   const L = c.layers.length - 1;
-  if (o.records.features !== c.layers[0]) throw new RangeError(`the records have ${o.records.features} features; the first layer is ${c.layers[0]} wide`);
-  if (o.records.classes > c.layers[L]) throw new RangeError(`the records have ${o.records.classes} classes; the last layer is ${c.layers[L]} wide`);
-  if (!Number.isInteger(o.steps) || o.steps < 1 || o.steps > RUN_LIMITS.steps) throw new RangeError(`steps must be an integer from 1 to ${RUN_LIMITS.steps}`);
-  if (o.records.count < c.batch || o.records.count > RUN_LIMITS.records) throw new RangeError(`a batch of ${c.batch} needs ${c.batch} to ${RUN_LIMITS.records} records (have ${o.records.count})`);
+  if (o.records.features !== c.layers[0]) throw new InputError(`the records have ${o.records.features} features; the first layer is ${c.layers[0]} wide`);
+  if (o.records.classes > c.layers[L]) throw new InputError(`the records have ${o.records.classes} classes; the last layer is ${c.layers[L]} wide`);
+  if (!Number.isInteger(o.steps) || o.steps < 1 || o.steps > RUN_LIMITS.steps) throw new InputError(`steps must be an integer from 1 to ${RUN_LIMITS.steps}`);
+  if (o.records.count < c.batch || o.records.count > RUN_LIMITS.records) throw new InputError(`a batch of ${c.batch} needs ${c.batch} to ${RUN_LIMITS.records} records (have ${o.records.count})`);
   publisherOf(o.publisher);
   return proveRun(o);
 }
