@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 // The `zkdl` command: runs the TypeScript CLI through tsx (no build step).
 require("tsx/cjs");
-require("../cli/chain-commands.ts");
+require("../cli/main.ts");

@@ -19,14 +19,14 @@ import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { HDNodeWallet, type JsonRpcProvider, Wallet, parseEther } from "ethers";
 import type pino from "pino";
-import { pct } from "./zkdl";
+import { pct } from "./format";
 import { mnistDigit, mnistRecords, mnistTestRecords } from "../prover/records";
 import { nativeEngine } from "../prover/native-engine";
 import { trainRun } from "../prover/train";
 import { CertifiedModelGate__factory, ProofRegistry__factory } from "../typechain-types";
 import { createApi } from "../relayer/api";
 import { runAttestor } from "../relayer/attestor";
-import { daemonProvider } from "../relayer/chain";
+import { daemonLogger, daemonProvider } from "../relayer/chain";
 import { deployZkdl, writeDeployment } from "../relayer/deployment";
 import { RunStatus } from "../relayer/registry";
 import { publishRun, runRelayer } from "../relayer/relay";
@@ -289,4 +289,22 @@ export function printDemoSummary(s: DemoSummary, print: (line: string) => void):
   for (const [k, v] of rows) if (v !== undefined) print(`  ${k.padEnd(15)} ${v}`);
   for (const c of s.checks.filter((c) => !c.ok)) print(`  FAILED          ${c.name}${c.detail ? `: ${c.detail}` : ""}`);
   print("");
+}
+
+export interface DemoFlags extends Omit<DemoOptions, "keep" | "print" | "log"> {
+  readonly keep?: boolean;
+  readonly json?: boolean;
+}
+
+/** `zkdl demo`: runs the story, prints the summary (JSON with --json), exits 0 if every check passed. */
+export async function demo(o: DemoFlags): Promise<void> {
+  const print = (line: string) => (o.json ? process.stderr : process.stdout).write(line + "\n");
+  const summary = await runDemo({ ...o, keep: !!o.keep, print, log: daemonLogger("demo", process.env.ZKDL_LOG_LEVEL ?? "warn") });
+  if (o.json) process.stdout.write(JSON.stringify({ ...summary, stopped: undefined }) + "\n");
+  else printDemoSummary(summary, print);
+  if (summary.stopped) {
+    print(`\nrunning: chain ${summary.rpcUrl}, API and web page ${summary.apiUrl} — Ctrl-C to stop`);
+    await summary.stopped;
+  }
+  process.exit(summary.ok ? 0 : 1);
 }

@@ -14,6 +14,7 @@
 import { readFileSync } from "node:fs";
 import type { Records } from "../core/data/records";
 import { quantizeFeature, quantizePixel } from "../core/data/quantize";
+import { InputError } from "../core/errors";
 
 
 const PIXELS = 784;
@@ -70,7 +71,7 @@ export const mnistCount = (set: "train" | "test"): number => split()[set === "tr
  */
 export function mnistDigit(set: "train" | "test", index: number): { label: number; pixels: Uint8Array } {
   const list = split()[set === "train" ? 0 : 1];
-  if (!Number.isInteger(index) || index < 0 || index >= list.length) throw new RangeError(`MNIST has ${list.length} ${set} digits; asked for digit ${index}`);
+  if (!Number.isInteger(index) || index < 0 || index >= list.length) throw new InputError(`MNIST has ${list.length} ${set} digits; asked for digit ${index}`);
   return { label: list[index].digit, pixels: pixelsOf(list[index]) };
 }
 
@@ -80,7 +81,7 @@ export const MNIST_TRAIN = 8995;
 /** The first `count` MNIST training records, in round-robin digit order (balanced prefixes). */
 export function mnistRecords(count: number, fracBits: number): Records {
   const [train] = split();
-  if (!Number.isInteger(count) || count < 1 || count > train.length) throw new RangeError(`MNIST has ${train.length} training records; asked for ${count}`);
+  if (!Number.isInteger(count) || count < 1 || count > train.length) throw new InputError(`MNIST has ${train.length} training records; asked for ${count}`);
   return quantize(train.slice(0, count), fracBits);
 }
 

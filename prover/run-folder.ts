@@ -6,6 +6,7 @@
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { InputError } from "../core/errors";
 import type { Records } from "../core/data/records";
 import type { DatasetCommitments, DatasetOpenings } from "../core/dataset/commitments";
 import { PRIVATE_DIR, RUN_FILES, type RunFileName, type RunFileRole, RunFileError } from "../core/run/files";
@@ -94,7 +95,7 @@ export type RunFolderContents = { readonly [K in Exclude<RunFileRole, "report">]
 
 /** Refuses to replace an existing `out` unless `overwrite` (`zkdl train --force`). */
 export function refuseOverwrite(out: string, overwrite?: boolean): void {
-  if (existsSync(out) && !overwrite) throw new RangeError(`${out} exists; choose another --out or pass --force`);
+  if (existsSync(out) && !overwrite) throw new InputError(`${out} exists; choose another --out or pass --force`);
 }
 
 /**

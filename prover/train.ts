@@ -4,6 +4,7 @@
  * DIR.partial, renamed at the end), so a crash never leaves a half-written run where a finished one is
  * expected.
  */
+import { InputError } from "../core/errors";
 import { disposeTensors, tensorScope } from "../native";
 import { type Records, featureMatrix } from "../core/data/records";
 import { datasetTree } from "../core/dataset/commitments";
@@ -60,10 +61,10 @@ export function trainRun(o: TrainOptions): TrainResult {
   checkConfig(c);
   refuseOverwrite(o.out, o.overwrite);
   const L = c.layers.length - 1;
-  if (o.records.features !== c.layers[0]) throw new RangeError(`the records have ${o.records.features} features; the first layer is ${c.layers[0]} wide`);
-  if (o.records.classes > c.layers[L]) throw new RangeError(`the records have ${o.records.classes} classes; the last layer is ${c.layers[L]} wide`);
-  if (!Number.isInteger(o.steps) || o.steps < 1 || o.steps > RUN_LIMITS.steps) throw new RangeError(`steps must be an integer from 1 to ${RUN_LIMITS.steps}`);
-  if (o.records.count < c.batch || o.records.count > RUN_LIMITS.records) throw new RangeError(`a batch of ${c.batch} needs ${c.batch} to ${RUN_LIMITS.records} records (have ${o.records.count})`);
+  if (o.records.features !== c.layers[0]) throw new InputError(`the records have ${o.records.features} features; the first layer is ${c.layers[0]} wide`);
+  if (o.records.classes > c.layers[L]) throw new InputError(`the records have ${o.records.classes} classes; the last layer is ${c.layers[L]} wide`);
+  if (!Number.isInteger(o.steps) || o.steps < 1 || o.steps > RUN_LIMITS.steps) throw new InputError(`steps must be an integer from 1 to ${RUN_LIMITS.steps}`);
+  if (o.records.count < c.batch || o.records.count > RUN_LIMITS.records) throw new InputError(`a batch of ${c.batch} needs ${c.batch} to ${RUN_LIMITS.records} records (have ${o.records.count})`);
   publisherOf(o.publisher);
   return proveRun(o);
 }

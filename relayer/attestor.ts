@@ -32,6 +32,7 @@ import { verifyRunFiles } from "../core/run/verify";
 import { ProofRegistry__factory } from "../typechain-types";
 import { type Backoff, Stopped, failpoint, sleep, withRetry } from "./chain";
 import { BundleFetchError, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_BUNDLE_BYTES, fetchBundle } from "./fetch-bundle";
+import { DEFAULT_FETCH_RETRY, type FetchRetry } from "./limits";
 import { type RunRecord, RunStatus, registryEffects } from "./registry";
 import { recordMismatch } from "./runs";
 import { type SenderOptions, TxSender } from "./sender";
@@ -68,12 +69,7 @@ export interface AttestorOptions {
 
 export const ATTESTATION_REPORT_FORMAT = "zkdl-attestation/1";
 
-export interface FetchRetry extends Backoff {
-  readonly tries: number;
-}
-
-/** 12 tries, 30 s apart at first and doubling up to 2 h: about 8 hours before a run is given up. */
-export const DEFAULT_FETCH_RETRY: FetchRetry = { tries: 12, baseMs: 30_000, maxMs: 2 * 3600_000 };
+export { DEFAULT_FETCH_RETRY, type FetchRetry };
 
 /** A run whose judging began this many times without an outcome (the process died in it) is skipped. */
 export const MAX_JUDGE_STARTS = 3;

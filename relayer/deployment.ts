@@ -7,6 +7,7 @@ import { dirname } from "node:path";
 import { getAddress, type Signer } from "ethers";
 import { z } from "zod";
 import { CertifiedModelGate__factory, ProofRegistry__factory } from "../typechain-types";
+import { InputError } from "../core/errors";
 
 export const DEPLOYMENT_FORMAT = "zkdl-deployment/1";
 
@@ -58,7 +59,7 @@ export async function deployZkdl(deployer: Signer, options: DeployOptions): Prom
     throw new Error("verifiers can be granted at deployment only when the deployer is the admin");
   }
   if (!Number.isInteger(options.quorum) || options.quorum < 1 || options.quorum > 65535) {
-    throw new RangeError(`quorum must be an integer in [1, 65535], got ${options.quorum}`);
+    throw new InputError(`quorum must be an integer in [1, 65535], got ${options.quorum}`);
   }
 
   const registry = await new ProofRegistry__factory(deployer).deploy(admin, options.quorum);

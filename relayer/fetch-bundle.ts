@@ -25,9 +25,9 @@ import { PUBLIC_FILES, type PublicFileName, RUN_FILES, RunFileError } from "../c
 import { type Manifest, RUN_LIMITS, digestHex, maxManifestBytes, parseManifest } from "../core/run/manifest";
 import { PUBLIC_BUNDLE_MAGIC } from "../core/run/public-bundle";
 import { Stopped } from "./chain";
+import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_BUNDLE_BYTES } from "./limits";
 
-export const DEFAULT_MAX_BUNDLE_BYTES = 2 ** 30;
-export const DEFAULT_FETCH_TIMEOUT_MS = 120_000;
+export { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_BUNDLE_BYTES };
 export const DEFAULT_MAX_REDIRECTS = 3;
 
 /** The largest manifest.json read for a run of `numSteps` registered steps (no larger than a canonical manifest can be). */

@@ -17,6 +17,7 @@ import { addRunToStore, bundleUriOf, defaultModelLabel, modelIdFrom, runRecordOf
 import { readManifest } from "../prover/run-folder";
 import { type SenderOptions, TxSender } from "./sender";
 import type { Job, Store } from "./store";
+import { InputError } from "../core/errors";
 
 export interface PublishOptions {
   readonly store: Store;
@@ -50,7 +51,7 @@ export async function publishRun(o: PublishOptions): Promise<Publication> {
   const publisher = o.publisher.address;
   // The proof names its publisher: registered by anyone else, every attestor would judge it invalid.
   if (manifest.publisher !== publisher.toLowerCase()) {
-    throw new RangeError(`the run is proven for publisher ${getAddress(manifest.publisher)}, not ${publisher}: publish it with that account's key, or train it again with --publisher ${publisher}`);
+    throw new InputError(`the run is proven for publisher ${getAddress(manifest.publisher)}, not ${publisher}: publish it with that account's key, or train it again with --publisher ${publisher}`);
   }
   const stored = addRunToStore(o.store, o.dir, publisher);
   const runId = stored.runId;

@@ -15,6 +15,7 @@
  * zero and stay zero, so the padded network computes the logical one.
  */
 import { SeededStream, seedBytes } from "./seeded";
+import { InputError } from "../errors";
 
 export interface ModelConfig {
   /** Logical layer widths d_0 … d_L (e.g. 784, 128, 10). */
@@ -75,7 +76,7 @@ export function configProblem(c: ModelConfig): string | null {
 
 export function checkConfig(c: ModelConfig): void {
   const problem = configProblem(c);
-  if (problem) throw new RangeError(problem);
+  if (problem) throw new InputError(problem);
 }
 
 /** A matrix: row-major, rows × cols. */

@@ -15,6 +15,7 @@ import { DEFAULT_LABEL, generatorSetId } from "../protocol/generators";
 import { FEATURE_RANGES, type FeatureRange, stepDims } from "../training/circuit";
 import { stepKeySize } from "../training/step";
 import { RUN_FILES, RunFileError } from "./files";
+import { InputError } from "../errors";
 
 export const MANIFEST_FORMAT = "zkdl-run/2";
 export const PROVER_VERSION = "zkdl-chain/0.2.0";
@@ -32,9 +33,9 @@ const address = z
   .regex(/^0x[0-9a-f]{40}$/, "a 0x-prefixed 20-byte lowercase hex address")
   .refine((a) => !/^0x0{40}$/.test(a), "the zero address");
 
-/** A publisher as the manifest names it (lowercase hex); throws RangeError for anything but a non-zero address. */
+/** A publisher as the manifest names it (lowercase hex); throws InputError for anything but a non-zero address. */
 export function publisherOf(address: string): string {
-  if (!/^0x[0-9a-fA-F]{40}$/.test(address) || /^0x0{40}$/.test(address)) throw new RangeError(`publisher ${JSON.stringify(address)} is not an address (0x + 40 hex digits, not zero)`);
+  if (!/^0x[0-9a-fA-F]{40}$/.test(address) || /^0x0{40}$/.test(address)) throw new InputError(`publisher ${JSON.stringify(address)} is not an address (0x + 40 hex digits, not zero)`);
   return address.toLowerCase();
 }
 const int = z.number().int().nonnegative();

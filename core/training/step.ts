@@ -24,6 +24,7 @@ import { sumcheckCodec } from "../protocol/sumcheck";
 import { Transcript } from "../protocol/transcript";
 import { type Matrix, type StepTrace, matrixInts } from "../model/fixed";
 import { type ColumnMask, FEATURE_RANGES, type StepDims, stepCircuit } from "./circuit";
+import { InputError } from "../errors";
 
 export const STEP_DOMAIN = "zkdl-chain/v1/train-step";
 const TABLE = { lo: 0n, bits: 16 };
@@ -73,7 +74,7 @@ function limbs(name: string, v: Matrix, offset: (i: number) => number): [Float64
   const l1 = new Float64Array(v.data.length);
   for (let i = 0; i < l0.length; i++) {
     const w = v.data[i] + offset(i);
-    if (!(w >= 0 && w < 2 ** 32)) throw new RangeError(`${name}: entry ${i} = ${v.data[i]} is outside the range the circuit proves`);
+    if (!(w >= 0 && w < 2 ** 32)) throw new InputError(`${name}: entry ${i} = ${v.data[i]} is outside the range the circuit proves`);
     l0[i] = w % TWO16;
     l1[i] = Math.floor(w / TWO16);
   }
@@ -113,7 +114,7 @@ export function witnessValues(d: StepDims, trace: StepTrace): Map<string, Float6
       m.set(`RG${l - 1}`, b.gaPrevRemainder!.data);
     }
     m.set(`U${l}`, b.update.data).set(`U${l}L0`, b.update.data.map((v, i) => {
-      if (!(v >= -(2 ** 15) && v < 2 ** 15)) throw new RangeError(`U${l}: entry ${i} = ${v} exceeds the per-step update range [−2^15, 2^15) (raise --lr-shift)`);
+      if (!(v >= -(2 ** 15) && v < 2 ** 15)) throw new InputError(`U${l}: entry ${i} = ${v} exceeds the per-step update range [−2^15, 2^15) (raise --lr-shift)`);
       return v + 2 ** 15;
     }));
     withLimbs(`RU${l}`, b.updateRemainder, () => 2 ** (d.fracBits + d.lrShift - 1));

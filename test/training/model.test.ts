@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { featureMatrix, labelMatrix } from "../../core/data/records";
 import { MNIST_TRAIN, RecordsFormatError, csvRecords, mnistRecords, mnistTestRecords } from "../../prover/records";
 import { BatchSchedule } from "../../core/dataset/schedule";
+import { InputError } from "../../core/errors";
 import { FixedPointOverflow, type ModelConfig, initialWeights, matmul, matrix, paddedLayers, predict, roundShift, trainStep } from "../../core/model/fixed";
 import { floatPredict, floatStep, toFloat } from "../../prover/float";
 import { SeededStream, permutation, seedBytes } from "../../core/model/seeded";
@@ -84,7 +85,7 @@ describe("training: fixed-point semantics and data", function () {
     expect(Math.min(...r.x)).to.equal(0);
     const test = mnistTestRecords(16);
     expect(test.count + MNIST_TRAIN).to.equal(10_000);
-    expect(() => mnistRecords(MNIST_TRAIN + 1, 16)).to.throw(RangeError);
+    expect(() => mnistRecords(MNIST_TRAIN + 1, 16)).to.throw(InputError, /MNIST has/);
   });
 
   it("reads a user's CSV, and names the file and line of a bad record", () => {

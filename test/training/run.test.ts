@@ -10,6 +10,7 @@ import { type Manifest, digestHex, manifestBytes, parseManifest, weightsDigest }
 import { proveRun, trainRun } from "../../prover/train";
 import { folderFiles, verifyRunFolder } from "../../prover/run-folder";
 import { verifyRunFiles } from "../../core/run/verify";
+import { InputError } from "../../core/errors";
 import { G1, toHex } from "../../core/crypto/bn254";
 import { datasetTree } from "../../core/dataset/commitments";
 import { paddedLayers } from "../../core/model/fixed";
@@ -240,7 +241,7 @@ describe("training: runs, their verification and the CLI", function () {
     expect(honest.manifest.model.paddedLayers).to.deep.equal([8, 8, 4]);
     expect(verifyRunFolder(join(root, "pad-honest"), fast).valid).to.equal(true);
     // A cheating publisher: records of 8 features and 4 classes committed for layers [6, 8, 3].
-    expect(() => trainRun({ config, publisher: PUBLISHER, steps: 2, records: syntheticRecords(16, 8, 4, 16, 5), source: "csv", out: join(root, "pad-x") })).to.throw(RangeError, /8 features/);
+    expect(() => trainRun({ config, publisher: PUBLISHER, steps: 2, records: syntheticRecords(16, 8, 4, 16, 5), source: "csv", out: join(root, "pad-x") })).to.throw(InputError, /8 features/);
     proveRun({ config, publisher: PUBLISHER, steps: 2, records: syntheticRecords(16, 8, 4, 16, 5), source: "csv", out: join(root, "pad-cheat") });
     const cheat = verifyRunFolder(join(root, "pad-cheat"), fast);
     expect(cheat.valid).to.equal(false);
