@@ -13,7 +13,7 @@ import { join } from "node:path";
 import type { Records } from "../core/data/records";
 import { MNIST_TRAIN, csvRecords, mnistRecords, mnistTestRecords, RecordsFormatError } from "../prover/records";
 import { FixedPointOverflow } from "../core/model/fixed";
-import { nativeEngine } from "../prover/native-engine";
+import { nativeAccelerators } from "../prover/native-engine";
 import { RunFileError } from "../core/run/formats";
 import { RUN_LIMITS, manifestDigest, parseManifest, publisherOf } from "../core/run/manifest";
 import { trainRun } from "../prover/train";
@@ -166,8 +166,7 @@ program
       if (!existsSync(join(dir, "manifest.json"))) die(`${dir}: not a run folder (no manifest.json)`);
       const v = verifyRunFolder(dir, {
         publisher,
-        engine: o.pure ? undefined : nativeEngine,
-        nativeGenerators: !o.pure,
+        ...(o.pure ? {} : nativeAccelerators),
         onStep: (r, total) => {
           if (!o.json) process.stderr.write(`step ${r.step + 1}/${total}: ${r.valid ? "valid" : "INVALID"} (${r.ms.toFixed(0)} ms)\n`);
         },

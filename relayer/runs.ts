@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { keccak256, toUtf8Bytes } from "ethers";
 import * as native from "../native";
+import { nativeGenerators, nativeKeccakRowsIfLoaded } from "../prover/native-engine";
 import { type DatasetCommitments, type DatasetOpenings, datasetLeaves } from "../core/dataset/commitments";
 import { recordDigest } from "../core/dataset/membership";
 import { CompactDatasetTree, type DatasetLeaf, loadDatasetTree } from "../core/dataset/tree";
@@ -143,9 +144,9 @@ export class RunCatalog {
     const treeJson = readRunFile(dir, manifest.dataset.tree).toString("utf8");
     if (loadDatasetTree(JSON.parse(treeJson)).root !== manifest.dataset.root) throw new RunFileError(join(dir, manifest.dataset.tree), "root differs from the manifest's");
     const leaves = datasetLeaves(dataset);
-    const tree = CompactDatasetTree.build(leaves);
+    const tree = CompactDatasetTree.build(leaves, nativeKeccakRowsIfLoaded());
     if (tree.root !== manifest.dataset.root) throw new RunFileError(join(dir, manifest.dataset.commitments), "the commitments' root differs from the manifest's");
-    const key = commitmentKey(dataset.featureCols, { label: manifest.generators.label, source: this.keySource });
+    const key = commitmentKey(dataset.featureCols, { label: manifest.generators.label, derive: this.keySource === "native" ? nativeGenerators : undefined });
     let bundle: Uint8Array | undefined;
     return { stored, manifest, dataset, openings, tree, leaves, treeJson, key, bundle: () => (bundle ??= packPublicBundle(folderFiles(dir))) };
   }

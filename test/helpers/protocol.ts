@@ -6,12 +6,12 @@ import { ProofFormatError, type ProofSlot } from "../../core/protocol/codec";
 import type { ProverContext, VerifierContext } from "../../core/protocol/context";
 import { type CommitmentKey, commitmentKey } from "../../core/protocol/generators";
 import { EquationSet, nobleEngine } from "../../core/protocol/group";
-import { nativeEngine } from "../../prover/native-engine";
-import type { Verdict } from "../../core/protocol/statements";
+import { nativeEngine, nativeGenerators } from "../../prover/native-engine";
+import type { StatementVerdict as Verdict } from "../../core/protocol/statements";
 import { Transcript } from "../../core/protocol/transcript";
 
 export function contexts(size: number, domain = "zkdl-chain/v1/test"): { key: CommitmentKey; prover: ProverContext; verifier: () => VerifierContext } {
-  const key = commitmentKey(size, { source: "native" });
+  const key = commitmentKey(size, { derive: nativeGenerators });
   return {
     key,
     prover: { key, transcript: new Transcript(domain), engine: nativeEngine },
