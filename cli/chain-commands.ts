@@ -30,6 +30,7 @@ import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_BUNDLE_BYTES } from "../relayer/f
 import { daemonLogger, daemonProvider } from "../relayer/chain";
 import { readDeployment } from "../relayer/deployment";
 import { grayPixels } from "../core/data/quantize";
+import { BYTES32_HEX } from "../core/crypto/hex";
 import { mnistDigit } from "../prover/records";
 import { publishRun, runRelayer } from "../relayer/relay";
 import { RunCatalog } from "../relayer/runs";
@@ -320,7 +321,7 @@ withChainFlags(program.command("check").description("is a record in a run's trai
   .option("--json", "print the result as JSON")
   .action(
     guard(async (runId: string, o: ChainFlags & { apiUrl: string; image?: string; pixels?: string; features?: string; mnist?: string }) => {
-      if (!/^0x[0-9a-fA-F]{64}$/.test(runId)) die(`${runId} is not a run id (0x + 64 hex digits)`);
+      if (!BYTES32_HEX.test(runId)) die(`${runId} is not a run id (0x + 64 hex digits)`);
       const record = recordFromFlags(o);
       const chain = await chainSettings(o, true);
       if (typeof chain === "string" && !o.json) process.stderr.write(`zkdl: no chain (${chain}); on-chain checks skipped\n`);

@@ -14,6 +14,7 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { JsonRpcProvider, type Provider, keccak256 } from "ethers";
 import { fromHex, g1FromBytes, toHex } from "../core/crypto/bn254";
+import { BYTES32_HEX_LOWER as HEX32 } from "../core/crypto/hex";
 import { type RecordOpeningProof, recordDigest, verifyRecordOpening } from "../core/dataset/membership";
 import { DATASET_LEAF_ENCODING, datasetLeafHash } from "../core/dataset/tree";
 import { commitmentKey, generatorSetId } from "../core/protocol/generators";
@@ -60,7 +61,6 @@ export interface MembershipResult {
   readonly checked: string[];
 }
 
-const HEX32 = /^0x[0-9a-f]{64}$/;
 
 function providerOf(rpc: string | Provider): { provider: Provider; own: boolean } {
   return typeof rpc === "string" ? { provider: new JsonRpcProvider(rpc, undefined, { staticNetwork: true }), own: true } : { provider: rpc, own: false };

@@ -28,8 +28,8 @@ export enum RunStatus {
   Revoked = 4,
 }
 
-/** IProofRegistry.Verdict. */
-export enum Verdict {
+/** An attestor's on-chain vote on a run (the contract's IProofRegistry.Verdict): none yet, valid or invalid. */
+export enum AttestationVote {
   None = 0,
   Valid = 1,
   Invalid = 2,
@@ -111,7 +111,7 @@ export function registryEffects(registry: ProofRegistry): Record<"register" | "a
     attest: {
       async alreadyDone(job) {
         const a = await registry.attestationOf(job.runId, job.sender);
-        return Number(a.verdict) === Verdict.None ? null : `already attested (${Verdict[Number(a.verdict)]})`;
+        return Number(a.verdict) === AttestationVote.None ? null : `already attested (${AttestationVote[Number(a.verdict)]})`;
       },
       meansDone: (r) => r.errorName === "AlreadyAttested",
     },

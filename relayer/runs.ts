@@ -10,6 +10,7 @@ import * as native from "../native";
 import { nativeGenerators, nativeKeccakRowsIfLoaded } from "../prover/native-engine";
 import { type DatasetCommitments, type DatasetOpenings, datasetLeaves } from "../core/dataset/commitments";
 import { recordDigest } from "../core/dataset/membership";
+import { BYTES32_HEX } from "../core/crypto/hex";
 import { CompactDatasetTree, type DatasetLeaf, loadDatasetTree } from "../core/dataset/tree";
 import type { Records } from "../core/data/records";
 import { PRIVATE_FILES, RunFileError, decodeDataset, decodeOpenings, decodeRecords } from "../core/run/formats";
@@ -36,7 +37,7 @@ export function readManifest(dir: string): { manifest: Manifest; manifestDigest:
 
 /** A model id from a label: the label's keccak-256, or the label itself if it is already 32 bytes of hex. */
 export function modelIdFrom(label: string): string {
-  return /^0x[0-9a-fA-F]{64}$/.test(label) ? label.toLowerCase() : keccak256(toUtf8Bytes(label));
+  return BYTES32_HEX.test(label) ? label.toLowerCase() : keccak256(toUtf8Bytes(label));
 }
 
 /** The default model label of a run: "<source>-mlp-<layers>". */

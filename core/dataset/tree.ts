@@ -11,6 +11,7 @@ import { standardLeafHash } from "@openzeppelin/merkle-tree/dist/hashes.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { fromHex, toHex as hex } from "../crypto/bn254";
 import type { KeccakRows } from "../protocol/backend";
+import { BYTES32_HEX as BYTES32 } from "../crypto/hex";
 
 /** Solidity types of a dataset leaf, in order. */
 export const DATASET_LEAF_ENCODING = ["uint256", "bytes32", "bytes32"] as const;
@@ -25,7 +26,6 @@ export interface DatasetLeaf {
 /** A leaf as the tree stores it: the index as a decimal string, so that `dump()` is plain JSON. */
 export type DatasetLeafTuple = [index: string, cxHash: string, cyHash: string];
 
-const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 
 function toTuple(leaf: DatasetLeaf): DatasetLeafTuple {
   if (leaf.index < 0n || leaf.index >= 1n << 256n) throw new RangeError(`leaf index ${leaf.index} is not a uint256`);
