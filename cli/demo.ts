@@ -21,7 +21,7 @@ import { HDNodeWallet, type JsonRpcProvider, Wallet, parseEther } from "ethers";
 import type pino from "pino";
 import { pct } from "./format";
 import { mnistDigit, mnistRecords, mnistTestRecords } from "../prover/records";
-import { nativeEngine } from "../prover/native-engine";
+import { nativeAccelerators, nativeEngine } from "../prover/native-engine";
 import { trainRun } from "../prover/train";
 import { CertifiedModelGate__factory, ProofRegistry__factory } from "../typechain-types";
 import { createApi } from "../relayer/api";
@@ -186,7 +186,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     });
 
     await stage("verify the run from its public files", () => {
-      const v = verifyRunFolder(trained.dir, { engine: nativeEngine, nativeGenerators: true });
+      const v = verifyRunFolder(trained.dir, nativeAccelerators);
       check("the run verifies from its public files", v.valid, v.reason);
       summary.verifySeconds = Math.round(v.ms / 10) / 100;
     });

@@ -13,7 +13,7 @@ export {
   type SignedRegistration,
   REGISTER_RUN_TYPES,
   RunStatus,
-  Verdict,
+  AttestationVote,
   modelKeyOf,
   registryDomain,
   runIdOf,

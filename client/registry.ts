@@ -30,8 +30,8 @@ export enum RunStatus {
 /** A status by name ("Verified", …). */
 export type RunStatusName = keyof typeof RunStatus;
 
-/** IProofRegistry.Verdict. */
-export enum Verdict {
+/** An attestor's vote on a run (IProofRegistry.Verdict; named apart from the verifiers' verdicts). */
+export enum AttestationVote {
   None = 0,
   Valid = 1,
   Invalid = 2,

@@ -15,6 +15,7 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { JsonRpcProvider, type Provider, keccak256 } from "ethers";
 import type { z } from "zod";
 import { fromHex, g1FromBytes, toHex } from "../core/crypto/bn254";
+import { BYTES32_HEX_LOWER as HEX32 } from "../core/crypto/hex";
 import { recordDigest, verifyRecordOpening } from "../core/dataset/membership";
 import { DATASET_LEAF_ENCODING, datasetLeafHash } from "../core/dataset/tree";
 import { commitmentKey, generatorSetId } from "../core/protocol/generators";
@@ -63,7 +64,6 @@ export interface MembershipResult {
   readonly checked: string[];
 }
 
-const HEX32 = /^0x[0-9a-f]{64}$/;
 
 function providerOf(rpc: string | Provider): { provider: Provider; own: boolean } {
   return typeof rpc === "string" ? { provider: new JsonRpcProvider(rpc, undefined, { staticNetwork: true }), own: true } : { provider: rpc, own: false };

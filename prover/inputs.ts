@@ -11,7 +11,7 @@ import { BatchSchedule } from "../core/dataset/schedule";
 import { type Matrix, type ModelConfig, initialWeights, matrixInts, paddedLayers } from "../core/model/fixed";
 import type { CommitmentKey } from "../core/protocol/generators";
 import { type CommittedTensor, commitTensor } from "../core/protocol/hyrax";
-import { nativeEngine } from "./native-engine";
+import { nativeEngine, nativeGenerators } from "./native-engine";
 import { Transcript } from "../core/protocol/transcript";
 import { featureRangeOf, stepDims, weightShape } from "../core/training/circuit";
 import { stepKey } from "../core/training/step";
@@ -47,7 +47,7 @@ export function batchInputs(records: Records, commitments: DatasetCommitments, o
 export function prepareTraining(config: ModelConfig, records: Records, featureRange = featureRangeOf(records, config.fracBits)) {
   const d = stepDims(config, featureRange);
   const p = paddedLayers(config);
-  const key = stepKey(d, "native");
+  const key = stepKey(d, nativeGenerators);
   const { commitments, openings } = commitDataset(key, records, p[0], p[p.length - 1], config.fracBits);
   const schedule = new BatchSchedule(records.count, config.batch, config.seed);
   const weights = initialWeights(config);

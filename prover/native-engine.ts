@@ -1,52 +1,85 @@
 /**
- * The native core's MSM as an engine for the protocols: the prover's default, and the verifier's
- * optional accelerator (it gives the same verdicts as the pure @noble/curves engine).
+ * The native core plugged into core/'s protocols (core/protocol/backend.ts): the prover's engine
+ * (MSMs and FrTensors), its generator derivation and its row-wise Keccak. The prover needs the
+ * engine; a verifier may pass any of them to accelerate (same verdicts as the pure TypeScript path).
  */
 import * as native from "../native";
-import { type G1Point, bigIntToBytes, bigIntsToBytes, g1FromBytes, g1ToBytes } from "../core/crypto/bn254";
-import type { MsmEngine } from "../core/protocol/group";
+import { FrTensor } from "../native";
+import { type G1Point, bigIntToBytes, bigIntsToBytes } from "../core/crypto/bn254";
+import { type GeneratorDeriver, type KeccakRows, type ProverEngine, type Tensor, concatPoints, pointBytes, pointFromBytes } from "../core/protocol/backend";
 
-const encoded = new WeakMap<G1Point, Uint8Array>();
-
-/** The 64-byte encoding, cached per point object (generators and commitments are reused often). */
-export function pointBytes(p: G1Point): Uint8Array {
-  let bytes = encoded.get(p);
-  if (!bytes) {
-    bytes = g1ToBytes(p);
-    encoded.set(p, bytes);
-  }
-  return bytes;
-}
+export { concatPoints, pointBytes };
 
 /** Decodes native output, remembering its encoding. */
-export function pointFromNative(bytes: Uint8Array): G1Point {
-  const p = g1FromBytes(bytes);
-  encoded.set(p, bytes);
-  return p;
-}
+export const pointFromNative = pointFromBytes;
 
-export function concatPoints(points: readonly G1Point[]): Uint8Array {
-  const out = new Uint8Array(64 * points.length);
-  points.forEach((p, i) => out.set(pointBytes(p), 64 * i));
-  return out;
-}
+/** Fixed-base tables by the point's encoding (so equal points from either derivation share one), and per object. */
+const fixedByValue = new Map<string, native.FixedBase>();
+const fixedByObject = new WeakMap<G1Point, native.FixedBase>();
+const hexOf = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
-const fixedBases = new WeakMap<G1Point, native.FixedBase>();
+function fixedBaseOf(p: G1Point): native.FixedBase | undefined {
+  let f = fixedByObject.get(p);
+  if (!f && fixedByValue.size > 0) {
+    f = fixedByValue.get(hexOf(pointBytes(p)));
+    if (f) fixedByObject.set(p, f);
+  }
+  return f;
+}
 
 /**
- * Precomputes a point's multiples, so that the engine's single-point multiplications by it take ~33
- * additions: for the blinding generator H, which every Σ-protocol commitment multiplies alone.
+ * Precomputes a point's multiples, so that the engine's single-point multiplications by it (or by an
+ * equal point) take ~33 additions: for the blinding generator H, which every Σ-protocol commitment
+ * multiplies alone.
  */
 export function precomputeFixedBase(p: G1Point): void {
-  if (!fixedBases.has(p)) fixedBases.set(p, native.fixedBase(pointBytes(p)));
+  const hex = hexOf(pointBytes(p));
+  if (!fixedByValue.has(hex)) fixedByValue.set(hex, native.fixedBase(pointBytes(p)));
+  fixedByObject.set(p, fixedByValue.get(hex)!);
 }
 
-export const nativeEngine: MsmEngine = {
+function frTensor(t: Tensor): FrTensor {
+  if (!(t instanceof FrTensor)) throw new TypeError("the native engine computes with its own tensors (FrTensor)");
+  return t;
+}
+
+export const nativeEngine: ProverEngine = {
   name: "native",
   msm(points, scalars) {
     if (points.length !== scalars.length) throw new RangeError("msm: points and scalars differ in length");
-    const fixed = points.length === 1 ? fixedBases.get(points[0]) : undefined;
+    const fixed = points.length === 1 ? fixedBaseOf(points[0]) : undefined;
     if (fixed) return pointFromNative(fixed.mul(bigIntToBytes(scalars[0])));
     return pointFromNative(native.msm(concatPoints(points), bigIntsToBytes(scalars)));
   },
+  fromBytes: (bytes, shape) => FrTensor.fromBytes(bytes, shape),
+  fromInts: (values, shape) => FrTensor.fromInts(values, shape),
+  eq: (point) => FrTensor.eq(point),
+  sumcheckRound: (factors) => FrTensor.sumcheckRound(factors.map(frTensor)),
 };
+
+/**
+ * Generator sets derived by the native core on all cores (the same points as core's TypeScript
+ * derivation; tests check it). H gets a fixed-base table: every Σ-protocol commitment multiplies it alone.
+ */
+export const nativeGenerators: GeneratorDeriver = (label, n) => {
+  const set = native.generators(label, n);
+  const H = pointFromNative(set.h);
+  precomputeFixedBase(H);
+  return { G: Array.from({ length: n }, (_, i) => pointFromNative(set.g.slice(64 * i, 64 * i + 64))), H, g: pointFromNative(set.base) };
+};
+
+/** Row-wise Keccak-256 on all cores (the dataset tree over 2^20 records in seconds). */
+export const nativeKeccakRows: KeccakRows = (data, row) => native.keccak256Rows(data, row);
+
+/** Every native accelerator a verifier takes (verifyRunFiles, verifyRunFolder, the attestor): same verdicts, faster. */
+export const nativeAccelerators = { engine: nativeEngine, generators: nativeGenerators, keccakRows: nativeKeccakRows } as const;
+
+/** nativeKeccakRows when the addon loads here, else undefined (the caller then hashes with @noble/hashes). */
+export function nativeKeccakRowsIfLoaded(): KeccakRows | undefined {
+  try {
+    native.keccak256Rows(new Uint8Array(32), 32);
+    return nativeKeccakRows;
+  } catch {
+    return undefined;
+  }
+}

@@ -11,6 +11,7 @@ import { datasetTree } from "../core/dataset/commitments";
 import { type ModelConfig, checkConfig, paddedLayers, predict, trainStep } from "../core/model/fixed";
 import { floatPredict, floatStep, toFloat } from "./float";
 import { batchInputs, prepareTraining } from "./inputs";
+import { nativeEngine } from "./native-engine";
 import { proveStep } from "../core/training/step";
 import { encodeBundle, encodeDataset, encodeOpenings, encodeRecords, encodeWeights } from "../core/run/formats";
 import { RUN_FILES } from "../core/run/files";
@@ -107,7 +108,7 @@ export function proveRun(o: TrainOptions): TrainResult {
     const trace = trainStep(c, weights, x, y);
     const started = performance.now();
     // The step's native tensors are freed when it is proven, all but the next weights it returns.
-    const proof = tensorScope(() => proveStep(key, d, run, t, { X, Y, W }, trace));
+    const proof = tensorScope(() => proveStep(key, d, run, t, { X, Y, W }, trace, nativeEngine));
     const ms = performance.now() - started;
     proveMs += ms;
     stepProofs.push(proof.bytes);

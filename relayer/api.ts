@@ -23,6 +23,7 @@ import type pino from "pino";
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { z } from "zod";
 import { g1ToBytes, toHex } from "../core/crypto/bn254";
+import { BYTES32_HEX, bytes32Hex } from "../core/crypto/hex";
 import { mnistCount, mnistDigit } from "../prover/records";
 import { proveRecordOpening } from "../core/dataset/membership";
 import type { MsmEngine } from "../core/protocol/group";
@@ -84,7 +85,7 @@ const exampleQuery = z
   })
   .strict();
 
-const RUN_ID = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a run id is a 0x-prefixed 32-byte hex string");
+const RUN_ID = bytes32Hex("a run id is a 0x-prefixed 32-byte hex string");
 
 function leafOf(run: LoadedRun, index: number) {
   const { cxHash, cyHash } = run.leaves[index];
@@ -284,7 +285,7 @@ export function createApi(o: ApiOptions): express.Express {
 export function openApiDocument(): Record<string, unknown> {
   const schema = (s: z.ZodType) => z.toJSONSchema(s, { unrepresentable: "any" });
   const error = schema(errorAnswer);
-  const runId = { name: "runId", in: "path", required: true, schema: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" } };
+  const runId = { name: "runId", in: "path", required: true, schema: { type: "string", pattern: BYTES32_HEX.source } };
   const errors = { "400": { description: "bad input", content: { "application/json": { schema: error } } }, "404": { description: "unknown run or record", content: { "application/json": { schema: error } } }, "429": { description: "rate limited" } };
   const json = (description: string, answer?: z.ZodType) => ({ description, content: { "application/json": answer ? { schema: schema(answer) } : {} } });
   return {

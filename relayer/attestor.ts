@@ -29,6 +29,7 @@ import { RunFileError } from "../core/run/files";
 import { PROVER_VERSION, digestHex } from "../core/run/manifest";
 import { unpackPublicBundle } from "../core/run/public-bundle";
 import { verifyRunFiles } from "../core/run/verify";
+import { nativeGenerators, nativeKeccakRows } from "../prover/native-engine";
 import { ProofRegistry__factory } from "../typechain-types";
 import { type Backoff, Stopped, failpoint, sleep, withRetry } from "./chain";
 import { BundleFetchError, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_BUNDLE_BYTES, fetchBundle } from "./fetch-bundle";
@@ -63,6 +64,7 @@ export interface AttestorOptions {
   readonly allowFileUris?: boolean;
   /** MSM engine for verification (native when available). */
   readonly engine?: MsmEngine;
+  /** Derive the generators and hash the dataset tree with the native core (same verdicts, faster). */
   readonly nativeGenerators?: boolean;
   readonly signal?: AbortSignal;
 }
@@ -103,7 +105,8 @@ export function judgeBundle(
     if (bundle.manifestDigest !== record.manifestDigest.toLowerCase()) return done(false, "the bundle's manifest is not the registered one (digest differs)");
     const mismatch = recordMismatch(record, bundle.manifest, bundle.manifestDigest);
     if (mismatch) return done(false, mismatch);
-    const verdict = verifyRunFiles(bundle, { engine: o.engine, nativeGenerators: o.nativeGenerators, publisher });
+    const native = o.nativeGenerators ? { generators: nativeGenerators, keccakRows: nativeKeccakRows } : {};
+    const verdict = verifyRunFiles(bundle, { engine: o.engine, ...native, publisher });
     return done(verdict.valid, verdict.reason ?? null, verdict.steps.length);
   } catch (e) {
     if (e instanceof RunFileError) return done(false, `malformed bundle: ${e.message}`);

@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { getAddress, type Signer } from "ethers";
 import { z } from "zod";
+import { bytes32Hex } from "../core/crypto/hex";
 import { CertifiedModelGate__factory, ProofRegistry__factory } from "../typechain-types";
 import { InputError } from "../core/errors";
 
@@ -19,7 +20,7 @@ const address = z.string().refine((s) => {
     return false;
   }
 }, "not an Ethereum address");
-const txHash = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "not a transaction hash");
+const txHash = bytes32Hex("not a transaction hash");
 const deployedContract = z.object({ address, transactionHash: txHash, blockNumber: z.number().int().nonnegative() });
 
 const deploymentSchema = z.object({

@@ -4,7 +4,7 @@
  * client/registry.ts, re-exported here.
  */
 import type { ProofRegistry } from "../typechain-types";
-import { RunStatus, Verdict } from "../client/registry";
+import { RunStatus, AttestationVote } from "../client/registry";
 import type { JobEffect } from "./sender";
 
 export {
@@ -13,7 +13,7 @@ export {
   type SignedRegistration,
   REGISTER_RUN_TYPES,
   RunStatus,
-  Verdict,
+  AttestationVote,
   modelKeyOf,
   registryDomain,
   runIdOf,
@@ -33,7 +33,7 @@ export function registryEffects(registry: ProofRegistry): Record<"register" | "a
     attest: {
       async alreadyDone(job) {
         const a = await registry.attestationOf(job.runId, job.sender);
-        return Number(a.verdict) === Verdict.None ? null : `already attested (${Verdict[Number(a.verdict)]})`;
+        return Number(a.verdict) === AttestationVote.None ? null : `already attested (${AttestationVote[Number(a.verdict)]})`;
       },
       meansDone: (r) => r.errorName === "AlreadyAttested",
     },

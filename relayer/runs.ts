@@ -6,8 +6,10 @@
 import { resolve } from "node:path";
 import { keccak256, toUtf8Bytes } from "ethers";
 import * as native from "../native";
+import { nativeGenerators, nativeKeccakRowsIfLoaded } from "../prover/native-engine";
 import { type DatasetCommitments, type DatasetOpenings, datasetLeaves } from "../core/dataset/commitments";
 import { recordDigest } from "../core/dataset/membership";
+import { BYTES32_HEX } from "../core/crypto/hex";
 import { CompactDatasetTree, type DatasetLeaf } from "../core/dataset/tree";
 import type { Records } from "../core/data/records";
 import { RUN_FILES, RunFileError } from "../core/run/files";
@@ -21,7 +23,7 @@ import type { Store, StoredRun } from "./store";
 
 /** A model id from a label: the label's keccak-256, or the label itself if it is already 32 bytes of hex. */
 export function modelIdFrom(label: string): string {
-  return /^0x[0-9a-fA-F]{64}$/.test(label) ? label.toLowerCase() : keccak256(toUtf8Bytes(label));
+  return BYTES32_HEX.test(label) ? label.toLowerCase() : keccak256(toUtf8Bytes(label));
 }
 
 /** The default model label of a run: "<source>-mlp-<layers>". */
@@ -130,9 +132,9 @@ export class RunCatalog {
     if (decodeDatasetTree(runFilePath(dir, manifest.dataset.tree), treeBytes).root !== manifest.dataset.root) throw new RunFileError(runFilePath(dir, manifest.dataset.tree), "root differs from the manifest's");
     const treeJson = treeBytes.toString("utf8");
     const leaves = datasetLeaves(dataset);
-    const tree = CompactDatasetTree.build(leaves);
+    const tree = CompactDatasetTree.build(leaves, nativeKeccakRowsIfLoaded());
     if (tree.root !== manifest.dataset.root) throw new RunFileError(runFilePath(dir, manifest.dataset.commitments), "the commitments' root differs from the manifest's");
-    const key = commitmentKey(dataset.featureCols, { label: manifest.generators.label, source: this.keySource });
+    const key = commitmentKey(dataset.featureCols, { label: manifest.generators.label, derive: this.keySource === "native" ? nativeGenerators : undefined });
     let bundle: Uint8Array | undefined;
     return { stored, manifest, dataset, openings, tree, leaves, treeJson, key, bundle: () => (bundle ??= packPublicBundle(folderFiles(dir))) };
   }

@@ -1,4 +1,5 @@
 /** `zkdl check`: is a record in a run's training set? Asks the API and checks every proof in the answer (the SDK's checkMembership). */
+import { BYTES32_HEX } from "../../core/crypto/hex";
 import { existsSync, readFileSync } from "node:fs";
 import { PNG } from "pngjs";
 import { grayPixels } from "../../core/data/quantize";
@@ -18,7 +19,7 @@ export interface CheckFlags extends ChainFlags {
 }
 
 export async function check(runId: string, o: CheckFlags): Promise<void> {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(runId)) die(`${runId} is not a run id (0x + 64 hex digits)`);
+  if (!BYTES32_HEX.test(runId)) die(`${runId} is not a run id (0x + 64 hex digits)`);
   const record = recordFromFlags(o);
   const chain = await chainSettings(o, true);
   if (typeof chain === "string" && !o.json) process.stderr.write(`zkdl: no chain (${chain}); on-chain checks skipped\n`);

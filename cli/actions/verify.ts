@@ -3,7 +3,7 @@
  * missing or malformed file. Loads the verifier and, unless --pure, the native addon; never the chain
  * library, the server or the store.
  */
-import { nativeEngine } from "../../prover/native-engine";
+import { nativeAccelerators } from "../../prover/native-engine";
 import { checkRunFolder, verifyRunFolder } from "../../prover/run-folder";
 import { EXIT, die } from "../exit";
 import { checksumAddress } from "../format";
@@ -20,8 +20,7 @@ export function verify(dir: string, o: VerifyFlags): void {
   checkRunFolder(dir);
   const v = verifyRunFolder(dir, {
     publisher,
-    engine: o.pure ? undefined : nativeEngine,
-    nativeGenerators: !o.pure,
+    ...(o.pure ? {} : nativeAccelerators),
     onStep: (r, total) => {
       if (!o.json) process.stderr.write(`step ${r.step + 1}/${total}: ${r.valid ? "valid" : "INVALID"} (${r.ms.toFixed(0)} ms)\n`);
     },

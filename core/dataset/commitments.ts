@@ -1,11 +1,11 @@
 /**
- * Dataset commitments (../shared/design/PROTOCOL.md, "Dataset binding"; docs/protocol.md §4.3).
+ * Dataset commitments (docs/protocol.md §4.3, "Dataset commitments"; the leaf: §1.4).
  * Record i's features x_i (padded to d_0 columns) and one-hot label y_i (scale 2^F, padded to d_L)
  * are committed as single Hyrax rows over the key's generators,
  *   Cx_i = Σ_j x_i[j]·G_j + ρx_i·H,   Cy_i = Σ_j y_i[j]·G_j + ρy_i·H,
  * which are exactly the rows of a batch matrix X (B × d_0, one row per record) and Y: a step proof
  * takes its batch commitments straight from here. Leaf i of the dataset tree is
- * (i, keccak256(Cx_i), keccak256(Cy_i)) (prover/dataset/tree.ts).
+ * (i, keccak256(Cx_i), keccak256(Cy_i)) (core/dataset/tree.ts).
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { type G1Point, g1ToBytes, toHex } from "../crypto/bn254";

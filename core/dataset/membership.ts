@@ -1,5 +1,5 @@
 /**
- * Record membership (../shared/design/PROTOCOL.md, "Dataset binding"; docs/protocol.md §5.2).
+ * Record membership (docs/protocol.md §5.2, "Record membership").
  *
  * A record's identity is its quantized feature vector x (at the run's scale 2^F). Its digest, the key of
  * the server's record index, is
@@ -13,7 +13,8 @@
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { type G1Point, bigIntToBytes, frFromBytes, fromHex, g1FromBytes, g1ToBytes, toHex } from "../crypto/bn254";
-import { R, neg } from "../crypto/fr";
+import { fr, neg } from "../crypto/fr";
+import { BYTES32_HEX } from "../crypto/hex";
 import type { CommitmentKey } from "../protocol/generators";
 import { EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group";
 import { proveZero, verifyZero } from "../protocol/sigma";
@@ -52,7 +53,7 @@ export interface RecordOpeningStatement {
 }
 
 function transcriptFor(s: RecordOpeningStatement): Transcript {
-  if (!/^0x[0-9a-fA-F]{64}$/.test(s.runId)) throw new TypeError("run id must be a 0x-prefixed 32-byte hex string");
+  if (!BYTES32_HEX.test(s.runId)) throw new TypeError("run id must be a 0x-prefixed 32-byte hex string");
   if (!Number.isInteger(s.index) || s.index < 0 || s.index > 0xffffffff) throw new RangeError(`record index ${s.index} is not a u32`);
   if (s.x.length > s.key.size) throw new RangeError(`a record of ${s.x.length} features needs ${s.x.length} generators; the key has ${s.key.size}`);
   return new Transcript(RECORD_OPENING_DOMAIN)
@@ -62,8 +63,6 @@ function transcriptFor(s: RecordOpeningStatement): Transcript {
     .absorbPoints("Cx", [s.cx])
     .absorb("record", fromHex(s.digest ?? recordDigest(s.x)));
 }
-
-const fr = (v: number): bigint => ((BigInt(v) % R) + R) % R;
 
 /** Proves Cx opens to x with blinding `blind` (the publisher's secret). */
 export function proveRecordOpening(s: RecordOpeningStatement, blind: bigint, engine: MsmEngine = nobleEngine): RecordOpeningProof {
@@ -77,7 +76,7 @@ export function proveRecordOpening(s: RecordOpeningStatement, blind: bigint, eng
  */
 export function verifyRecordOpening(s: RecordOpeningStatement, proof: RecordOpeningProof, engine: MsmEngine = nobleEngine): boolean {
   if (typeof proof?.A !== "string" || !/^0x[0-9a-fA-F]{128}$/.test(proof.A)) throw new TypeError("opening proof: A must be a 0x-prefixed 64-byte hex string");
-  if (typeof proof?.z !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(proof.z)) throw new TypeError("opening proof: z must be a 0x-prefixed 32-byte hex string");
+  if (typeof proof?.z !== "string" || !BYTES32_HEX.test(proof.z)) throw new TypeError("opening proof: z must be a 0x-prefixed 32-byte hex string");
   const A = g1FromBytes(fromHex(proof.A));
   const z = frFromBytes(fromHex(proof.z));
   // P = Cx − Σ_j x_j·G_j must be z-provably a multiple of H.

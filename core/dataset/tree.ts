@@ -10,6 +10,8 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { standardLeafHash } from "@openzeppelin/merkle-tree/dist/hashes.js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { fromHex, toHex as hex } from "../crypto/bn254";
+import type { KeccakRows } from "../protocol/backend";
+import { BYTES32_HEX as BYTES32 } from "../crypto/hex";
 
 /** Solidity types of a dataset leaf, in order. */
 export const DATASET_LEAF_ENCODING = ["uint256", "bytes32", "bytes32"] as const;
@@ -24,7 +26,6 @@ export interface DatasetLeaf {
 /** A leaf as the tree stores it: the index as a decimal string, so that `dump()` is plain JSON. */
 export type DatasetLeafTuple = [index: string, cxHash: string, cyHash: string];
 
-const BYTES32 = /^0x[0-9a-fA-F]{64}$/;
 
 function toTuple(leaf: DatasetLeaf): DatasetLeafTuple {
   if (leaf.index < 0n || leaf.index >= 1n << 256n) throw new RangeError(`leaf index ${leaf.index} is not a uint256`);
@@ -65,8 +66,9 @@ export function loadDatasetTree(dump: unknown): StandardMerkleTree<DatasetLeafTu
 
 /**
  * The same tree as `buildDatasetTree` (byte-identical root, leaf order and proofs: OpenZeppelin's
- * StandardMerkleTree with sorted leaves), built over flat buffers with the native keccak when the addon
- * is there: 2^20 leaves in seconds where `StandardMerkleTree.of` takes minutes. Stored compactly as
+ * StandardMerkleTree with sorted leaves), built over flat buffers, hashed by `keccakRows` when given
+ * (the native kernel, prover/native-engine.ts: 2^20 leaves in seconds where `StandardMerkleTree.of`
+ * takes minutes) or else by @noble/hashes row by row. Stored compactly as
  *   "ZKDLMT01" ‖ u32 n ‖ (2n−1) × 32-byte nodes (OpenZeppelin's array layout) ‖ n × u32 tree index of leaf i
  * for trees too large for OpenZeppelin's JSON dump (about 250 bytes a leaf).
  */
@@ -88,11 +90,11 @@ export class CompactDatasetTree {
     return hex(this.node(0));
   }
 
-  static build(leaves: readonly DatasetLeaf[]): CompactDatasetTree {
+  static build(leaves: readonly DatasetLeaf[], keccakRows: KeccakRows = nobleKeccakRows): CompactDatasetTree {
     const n = leaves.length;
     if (n === 0) throw new RangeError("a dataset tree needs at least one leaf");
     if (n > 2 ** 24) throw new RangeError("a compact dataset tree holds at most 2^24 leaves");
-    const hashRows = keccakRowsFunction();
+    const hashRows = keccakRows;
     // Leaf i = keccak(keccak(abi.encode(uint256 i, bytes32 cxHash, bytes32 cyHash))), all rows at once.
     const encoded = new Uint8Array(96 * n);
     leaves.forEach((leaf, i) => {
@@ -113,14 +115,13 @@ export class CompactDatasetTree {
       positions[leafIndex] = at;
     });
     // Internal nodes hi…lo whose children all lie beyond hi are hashed together (one batch per level).
-    const view = Buffer.from(nodes.buffer, nodes.byteOffset, nodes.byteLength);
     for (let hi = size - 1 - n; hi >= 0; ) {
       const lo = Math.floor((hi + 1) / 2);
       const pairs = new Uint8Array(64 * (hi - lo + 1));
       for (let i = lo; i <= hi; i++) {
         const a = 32 * (2 * i + 1);
         const b = a + 32;
-        const swap = view.compare(view, b, b + 32, a, a + 32) > 0; // source a vs target b: swap when a > b
+        const swap = compare32(nodes, a, b) > 0; // swap when a > b
         pairs.set(nodes.subarray(swap ? b : a, (swap ? b : a) + 32), 64 * (i - lo));
         pairs.set(nodes.subarray(swap ? a : b, (swap ? a : b) + 32), 64 * (i - lo) + 32);
       }
@@ -188,13 +189,12 @@ function sortedByHash(hashes: Uint8Array, n: number): Uint32Array {
   for (let i = 0; i < n; i++) keys[i] = ((BigInt(view.getUint32(32 * i)) << 32n) | (BigInt(hashes[32 * i + 4]) << 24n) | BigInt(i));
   keys.sort();
   const order = Uint32Array.from(keys, (k) => Number(k & 0xffffffn));
-  const buf = Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength);
   const prefix = (i: number) => keys[i] >> 24n;
   for (let start = 0; start < n; ) {
     let end = start + 1;
     while (end < n && prefix(end) === prefix(start)) end++;
     if (end - start > 1) {
-      const run = Array.from(order.subarray(start, end)).sort((a, b) => buf.compare(buf, 32 * b, 32 * b + 32, 32 * a, 32 * a + 32));
+      const run = Array.from(order.subarray(start, end)).sort((a, b) => compare32(hashes, 32 * a, 32 * b));
       order.set(run, start);
     }
     start = end;
@@ -202,18 +202,18 @@ function sortedByHash(hashes: Uint8Array, n: number): Uint32Array {
   return order;
 }
 
-/** Row-wise keccak-256: the native kernel when the addon loads, else @noble/hashes row by row. */
-function keccakRowsFunction(): (data: Uint8Array, row: number) => Uint8Array {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const native = require("../../native") as typeof import("../../native");
-    native.keccak256Rows(new Uint8Array(32), 32);
-    return native.keccak256Rows;
-  } catch {
-    return (data, row) => {
-      const out = new Uint8Array((data.length / row) * 32);
-      for (let i = 0; i < data.length / row; i++) out.set(keccak_256(data.subarray(i * row, (i + 1) * row)), 32 * i);
-      return out;
-    };
+/** The 32 bytes at i against those at j, as unsigned big-endian numbers: negative, zero or positive. */
+function compare32(bytes: Uint8Array, i: number, j: number): number {
+  for (let k = 0; k < 32; k++) {
+    const d = bytes[i + k] - bytes[j + k];
+    if (d !== 0) return d;
   }
+  return 0;
+}
+
+/** Row-wise keccak-256 with @noble/hashes (the default; a caller may inject the native kernel). */
+function nobleKeccakRows(data: Uint8Array, row: number): Uint8Array {
+  const out = new Uint8Array((data.length / row) * 32);
+  for (let i = 0; i < data.length / row; i++) out.set(keccak_256(data.subarray(i * row, (i + 1) * row)), 32 * i);
+  return out;
 }

@@ -1,6 +1,6 @@
 /**
- * Fixed-point MLP training, exactly the relation the step proofs prove (../shared/design/PROTOCOL.md,
- * "The training relation"; docs/protocol.md §4.1). Integers at scale 2^F held in Float64Arrays: every
+ * Fixed-point MLP training, exactly the relation the step proofs prove (docs/protocol.md §4.1,
+ * "Fixed-point semantics"). Integers at scale 2^F held in Float64Arrays: every
  * value and every partial sum stays below 2^53 in magnitude (checked before each product), so the
  * arithmetic is exact integer arithmetic on the fast path.
  *

@@ -11,7 +11,6 @@
  * So a proof has at most one reduction and one opening per distinct tensor shape. Prover and
  * verifier must add the same claims in the same order; the order fixes the proof layout.
  */
-import { FrTensor } from "../../native";
 import type { G1Point } from "../crypto/bn254";
 import { bigIntsToBytes } from "../crypto/bn254";
 import { add, eqEval, mul, powers } from "../crypto/fr";
@@ -19,6 +18,7 @@ import { ProofFormatError, type ProofReader, type ProofWriter } from "./codec";
 import { type OpenScalar, type ProverContext, Rejection, type VerifierContext } from "./context";
 import { Lin } from "./group";
 import { type CommittedTensor, type TensorCommitment, type TensorShape, hyraxCodec, numVars, proveEvaluations, sameShape, verifyEvaluations } from "./hyrax";
+import type { Tensor } from "./backend";
 import type { DotProductProof } from "./ipa";
 import { type SumcheckProof, type SumcheckStatement, proveSumcheck, sumcheckCodec, verifySumcheck } from "./sumcheck";
 
@@ -83,11 +83,11 @@ export class ProverClaims {
       const alpha = powers(ctx.transcript.challenge("claims/alpha"), total + 1).slice(1);
       let c = 0;
       let claim = { value: 0n, blind: 0n };
-      const factors: FrTensor[] = [];
+      const factors: Tensor[] = [];
       for (const e of g.tensors) {
-        let weights: FrTensor | undefined;
+        let weights: Tensor | undefined;
         for (const cl of e.claims) {
-          const eq = FrTensor.eq(bigIntsToBytes(cl.point));
+          const eq = ctx.engine.eq(bigIntsToBytes(cl.point));
           const term = eq.scale(bigIntsToBytes([alpha[c]]));
           eq.dispose();
           weights = weights ? weights.add(term) : term;

@@ -1,18 +1,25 @@
 /**
  * What every protocol step carries: the commitment key, the shared transcript, and for the prover
- * the MSM engine, for the verifier the pending equations. Also the committed-scalar type
+ * engine (MSMs and tensors), for the verifier the pending equations. Also the committed-scalar type
  * (Pedersen: v·g + ρ·H), the one place a scalar commitment is formed.
  */
 import type { G1Point } from "../crypto/bn254";
 import { randomFr } from "../crypto/fr";
 import type { CommitmentKey } from "./generators";
+import type { ProverEngine } from "./backend";
 import { EquationSet, Lin, type MsmEngine } from "./group";
 import type { Transcript } from "./transcript";
 
-export interface ProverContext {
+/** What the group-only provers (Σ-protocols, the dot-product argument, scalar commitments) need: MSMs. */
+export interface GroupProverContext {
   readonly key: CommitmentKey;
   readonly transcript: Transcript;
   readonly engine: MsmEngine;
+}
+
+export interface ProverContext extends GroupProverContext {
+  /** MSMs and tensors (core/protocol/backend.ts): the native core in the prover. */
+  readonly engine: ProverEngine;
 }
 
 export interface VerifierContext {
@@ -36,12 +43,12 @@ export interface CommittedScalar {
   readonly point: G1Point;
 }
 
-export function commitScalar(ctx: ProverContext, value: bigint, blind = randomFr()): CommittedScalar {
+export function commitScalar(ctx: GroupProverContext, value: bigint, blind = randomFr()): CommittedScalar {
   return { value, blind, point: ctx.engine.msm([ctx.key.g, ctx.key.H], [value, blind]) };
 }
 
 /** A Pedersen vector commitment ⟨x, G⟩ + blind·H over the key's first x.length generators. */
-export function commitVector(ctx: ProverContext, x: readonly bigint[], blind = randomFr()): { blind: bigint; point: G1Point } {
+export function commitVector(ctx: GroupProverContext, x: readonly bigint[], blind = randomFr()): { blind: bigint; point: G1Point } {
   if (x.length > ctx.key.size) throw new RangeError(`a vector of ${x.length} needs ${x.length} generators; the key has ${ctx.key.size}`);
   return { blind, point: ctx.engine.msm([...ctx.key.G.slice(0, x.length), ctx.key.H], [...x, blind]) };
 }

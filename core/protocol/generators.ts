@@ -1,14 +1,14 @@
 /**
  * Commitment keys: the generator sets of docs/protocol.md §2.3, derived in pure TypeScript (what the
- * stand-alone verifier uses) or by the native core (the prover's fast path; tests check both agree).
+ * verifier's default) or by an injected deriver (the prover's native core: prover/native-engine.ts;
+ * tests check both agree).
  *
  *   G_i = hashToG1("zkdl-chain/v1/generators", label ‖ 0x00 ‖ "G" ‖ u32be(i)),  H: tag "H",  g: tag "g"
  *   id(label, n) = keccak256(u8(len label) ‖ label ‖ u32be(n))
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import * as native from "../../native";
 import { type G1Point, hashToG1 } from "../crypto/bn254";
-import { pointFromNative, precomputeFixedBase } from "../../prover/native-engine";
+import type { GeneratorDeriver } from "./backend";
 
 export const DEFAULT_LABEL = "zkdl-chain/v1/hyrax";
 export const MAX_GENERATORS = 1 << 24;
@@ -62,22 +62,20 @@ interface Cached {
 const cache = new Map<string, Cached>();
 
 /**
- * The key with `size` vector generators. `source: "native"` derives with the native core (all
- * cores); the default derives in TypeScript, so a verifier needs no addon. Both cache per label.
+ * The key with `size` vector generators. `derive` derives them elsewhere (the native core on all
+ * cores: prover/native-engine.ts's nativeGenerators); the default derives in TypeScript, so a verifier
+ * needs no addon. Both cache per label.
  */
-export function commitmentKey(size: number, opts: { label?: string; source?: "ts" | "native" } = {}): CommitmentKey {
+export function commitmentKey(size: number, opts: { label?: string; derive?: GeneratorDeriver } = {}): CommitmentKey {
   const label = opts.label ?? DEFAULT_LABEL;
   const l = checkLabel(label);
   if (!Number.isInteger(size) || size < 1 || size > MAX_GENERATORS) throw new RangeError(`generator count must be 1 to 2^24, got ${size}`);
   let entry = cache.get(label);
   if (!entry || entry.G.length < size) {
-    if (opts.source === "native") {
-      const set = native.generators(label, size);
-      const G = Array.from({ length: size }, (_, i) => pointFromNative(set.g.slice(64 * i, 64 * i + 64)));
-      const H = entry?.H ?? pointFromNative(set.h);
-      // Every Σ-protocol commitment multiplies H alone: worth a table (native-engine.ts).
-      precomputeFixedBase(H);
-      entry = { G, H, g: entry?.g ?? pointFromNative(set.base) };
+    if (opts.derive) {
+      const set = opts.derive(label, size);
+      if (set.G.length < size) throw new RangeError(`the generator deriver gave ${set.G.length} generators, not ${size}`);
+      entry = { G: set.G.slice(0, size), H: entry?.H ?? set.H, g: entry?.g ?? set.g };
     } else {
       const G = entry?.G.slice() ?? [];
       for (let i = G.length; i < size; i++) G.push(hashToG1(DST, tagged(l, "G", i)));

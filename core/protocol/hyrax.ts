@@ -9,7 +9,6 @@
  * x = eq(z_row)ᵀ·T, and the dot-product argument shows ⟨x, eq(z_col)⟩ = the committed value.
  * Several tensors of one shape opened at one point share one argument through a random combination.
  */
-import { FrTensor } from "../../native";
 import { G1, type G1Point } from "../crypto/bn254";
 import { bigIntsToBytes, bytesToBigInts } from "../crypto/bn254";
 import { add, eqTable, fr, innerProduct, mul, powers, randomFr, sub } from "../crypto/fr";
@@ -18,7 +17,7 @@ import type { CommitmentKey } from "./generators";
 import { type OpenScalar, type ProverContext, Rejection, type VerifierContext } from "./context";
 import { Lin } from "./group";
 import { type DotProductProof, ipaCodec, proveDotProduct, verifyDotProduct } from "./ipa";
-import { concatPoints, pointFromNative } from "../../prover/native-engine";
+import { type ProverEngine, type Tensor, concatPoints, pointFromBytes } from "./backend";
 import type { Transcript } from "./transcript";
 
 /** At most 2^30 entries per committed tensor. */
@@ -37,7 +36,7 @@ export interface TensorCommitment extends TensorShape {
 
 /** The prover's side: the tensor (shaped rows × cols), its commitment and its row blindings. */
 export interface CommittedTensor {
-  readonly tensor: FrTensor;
+  readonly tensor: Tensor;
   readonly commitment: TensorCommitment;
   readonly blinds: readonly bigint[];
 }
@@ -47,8 +46,12 @@ export const numVars = (s: TensorShape): number => s.logRows + s.logCols;
 export const sameShape = (a: TensorShape, b: TensorShape): boolean => a.logRows === b.logRows && a.logCols === b.logCols;
 
 /** A tensor of n copies of one element (shifts by a constant: β before an inversion, a range's offset). */
-export function constantTensor(value: bigint, n: number, shape?: number[]): FrTensor {
-  return FrTensor.fromBytes(Buffer.alloc(32 * n, bigIntsToBytes([fr(value)])), shape);
+export function constantTensor(engine: ProverEngine, value: bigint, n: number, shape?: number[]): Tensor {
+  const one = bigIntsToBytes([fr(value)]);
+  const bytes = new Uint8Array(32 * n);
+  if (n > 0) bytes.set(one);
+  for (let filled = 32; filled < bytes.length; filled *= 2) bytes.copyWithin(filled, 0, Math.min(filled, bytes.length - filled));
+  return engine.fromBytes(bytes, shape);
 }
 
 /** The default split of n variables: ⌈n/2⌉ column variables. */
@@ -73,7 +76,7 @@ export function absorbCommitment(t: Transcript, name: string, c: TensorCommitmen
 /** Commits a tensor of 2^n entries row by row with fresh blindings (native MSMs over the key). */
 export function commitTensor(
   ctx: ProverContext,
-  tensor: FrTensor,
+  tensor: Tensor,
   shape: TensorShape = shapeFor(log2Length(tensor.length)),
   blinds: readonly bigint[] = Array.from({ length: 1 << shape.logRows }, randomFr),
 ): CommittedTensor {
@@ -88,13 +91,13 @@ export function commitTensor(
   return { tensor: matrix, commitment: { ...shape, rows: points }, blinds };
 }
 
-function hasShape(t: FrTensor, shape: number[]): boolean {
+function hasShape(t: Tensor, shape: number[]): boolean {
   const s = t.shape;
   return s.length === shape.length && s.every((v, i) => v === shape[i]);
 }
 
 function decodeRow(bytes: Uint8Array, j: number): G1Point {
-  return pointFromNative(bytes.slice(64 * j, 64 * j + 64));
+  return pointFromBytes(bytes.slice(64 * j, 64 * j + 64));
 }
 
 /**
@@ -112,7 +115,7 @@ export function shiftedCommitment(key: CommitmentKey, c: TensorCommitment, shift
 export function shiftCommitted(ctx: ProverContext, ct: CommittedTensor, shift: bigint): CommittedTensor {
   if (fr(shift) === 0n) return ct;
   const n = ct.tensor.length;
-  const constant = constantTensor(shift, n, ct.tensor.shape);
+  const constant = constantTensor(ctx.engine, shift, n, ct.tensor.shape);
   return { tensor: ct.tensor.add(constant), commitment: shiftedCommitment(ctx.key, ct.commitment, shift), blinds: ct.blinds };
 }
 
@@ -133,19 +136,19 @@ function checkPoint(shape: TensorShape, z: readonly bigint[], what: string): voi
 }
 
 /** x = eq(z_row)ᵀ·T: the row combination the verifier's folded commitment holds. */
-function foldRows(ct: CommittedTensor, zRow: readonly bigint[]): { x: bigint[]; blind: bigint } {
+function foldRows(engine: ProverEngine, ct: CommittedTensor, zRow: readonly bigint[]): { x: bigint[]; blind: bigint } {
   const eqRow = eqTable(zRow);
   const rows = eqRow.length;
   return {
-    x: bytesToBigInts(FrTensor.fromBytes(bigIntsToBytes(eqRow), [1, rows]).matmul(ct.tensor).toBytes()),
+    x: bytesToBigInts(engine.fromBytes(bigIntsToBytes(eqRow), [1, rows]).matmul(ct.tensor).toBytes()),
     blind: innerProduct(eqRow, ct.blinds as bigint[]),
   };
 }
 
 /** T~(z) for a committed tensor, through the same row fold the opening uses (no copy of T). */
-export function evaluateCommitted(ct: CommittedTensor, z: readonly bigint[]): bigint {
+export function evaluateCommitted(ctx: ProverContext, ct: CommittedTensor, z: readonly bigint[]): bigint {
   checkPoint(ct.commitment, z, "evaluation");
-  return innerProduct(foldRows(ct, z.slice(ct.commitment.logCols)).x, eqTable(z.slice(0, ct.commitment.logCols)));
+  return innerProduct(foldRows(ctx.engine, ct, z.slice(ct.commitment.logCols)).x, eqTable(z.slice(0, ct.commitment.logCols)));
 }
 
 /**
@@ -167,7 +170,7 @@ export function proveEvaluations(ctx: ProverContext, tensors: readonly Committed
   let yValue = 0n;
   let yBlind = 0n;
   tensors.forEach((ct, i) => {
-    const f = foldRows(ct, z.slice(shape.logCols));
+    const f = foldRows(ctx.engine, ct, z.slice(shape.logCols));
     for (let c = 0; c < cols; c++) x[c] = add(x[c], mul(rho[i], f.x[c]));
     xBlind = add(xBlind, mul(rho[i], f.blind));
     yValue = add(yValue, mul(rho[i], values[i].value));

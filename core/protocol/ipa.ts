@@ -16,7 +16,7 @@
 import type { G1Point } from "../crypto/bn254";
 import { add, batchInverse, innerProduct, mul, neg, randomFr } from "../crypto/fr";
 import { ProofFormatError, type ProofReader, type ProofWriter } from "./codec";
-import { type OpenScalar, type ProverContext, Rejection, type VerifierContext } from "./context";
+import { type OpenScalar, type GroupProverContext, Rejection, type VerifierContext } from "./context";
 import { Lin } from "./group";
 
 export interface DotProductProof {
@@ -34,7 +34,7 @@ function log2Exact(m: number): number {
 }
 
 export function proveDotProduct(
-  ctx: ProverContext,
+  ctx: GroupProverContext,
   x: readonly bigint[],
   xBlind: bigint,
   a: readonly bigint[],

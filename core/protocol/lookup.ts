@@ -18,9 +18,9 @@
  * Values wider than one table are split into limbs (`splitLimbs`): the limbs are committed and
  * range-checked, and their recomposition A = lo + Σ_k 2^(bits·k)·L_k is a linear relation.
  */
-import { FrTensor } from "../../native";
 import { type G1Point, bytesToBigInt } from "../crypto/bn254";
 import { add, fr, mul, neg, powers } from "../crypto/fr";
+import type { ProverEngine, Tensor } from "./backend";
 import type { ProofReader, ProofWriter } from "./codec";
 import { type CommittedScalar, type ProverContext, Rejection, type VerifierContext, commitScalar } from "./context";
 import type { ProverClaims, VerifierClaims } from "./claims";
@@ -128,14 +128,14 @@ export function tableValue(range: Range, r: readonly bigint[]): bigint {
   return acc;
 }
 
-function tableTensor(range: Range): FrTensor {
+function tableTensor(engine: ProverEngine, range: Range): Tensor {
   const lo = BigInt.asIntN(64, range.lo);
   if (lo !== range.lo) throw new RangeError("table start must fit in 64 bits");
-  return FrTensor.fromInts(BigInt64Array.from({ length: 1 << range.bits }, (_, j) => lo + BigInt(j)));
+  return engine.fromInts(BigInt64Array.from({ length: 1 << range.bits }, (_, j) => lo + BigInt(j)));
 }
 
 /** Multiplicities of lo + j among the entries; throws if an entry is outside the range. */
-export function multiplicities(tensors: readonly FrTensor[], range: Range): Int32Array {
+export function multiplicities(tensors: readonly Tensor[], range: Range): Int32Array {
   const counts = new Int32Array(1 << range.bits);
   const size = BigInt(counts.length);
   for (const t of tensors) {
@@ -161,19 +161,19 @@ export function multiplicities(tensors: readonly FrTensor[], range: Range): Int3
 export function proveRange(ctx: ProverContext, claims: ProverClaims, tensors: readonly CommittedTensor[], range: Range, counts?: Int32Array): LookupProof {
   checkRange(range);
   if (tensors.length === 0) throw new RangeError("range check of no tensors");
-  const m = commitTensor(ctx, FrTensor.fromInts(counts ?? multiplicities(tensors.map((t) => t.tensor), range)), tableShape(range.bits));
+  const m = commitTensor(ctx, ctx.engine.fromInts(counts ?? multiplicities(tensors.map((t) => t.tensor), range)), tableShape(range.bits));
   ctx.transcript.absorbU32s("lookup/range", [range.bits]).absorbScalars("lookup/lo", [fr(range.lo)]);
   absorbCommitment(ctx.transcript, "lookup/m", m.commitment);
   const beta = ctx.transcript.challenge("lookup/beta");
 
   const groups = lookupGroups(tensors.map((t) => t.commitment));
-  const shifted = tensors.map((t) => t.tensor.flat().add(constantTensor(beta, t.tensor.length)));
+  const shifted = tensors.map((t) => t.tensor.flat().add(constantTensor(ctx.engine, beta, t.tensor.length)));
   const inverses = groups.map((g) => {
     const denominator = g.length === 1 ? shifted[g[0]] : shifted[g[0]].mul(shifted[g[1]]);
     return commitTensor(ctx, denominator.batchInverse(), tensors[g[0]].commitment);
   });
-  const table = tableTensor(range);
-  const tableInv = commitTensor(ctx, table.add(constantTensor(beta, table.length)).batchInverse(), tableShape(range.bits));
+  const table = tableTensor(ctx.engine, range);
+  const tableInv = commitTensor(ctx, table.add(constantTensor(ctx.engine, beta, table.length)).batchInverse(), tableShape(range.bits));
   // S_g = Σ_x Σ_{i∈g} 1/(β + A_i(x)) = Σ_x u_g·(numerator): 1 for one tensor, (β + A_1) + (β + A_2) for two.
   const sums: CommittedScalar[] = groups.map((g, k) =>
     commitScalar(ctx, bytesToBigInt(g.length === 1 ? inverses[k].tensor.sum() : inverses[k].tensor.flat().innerProduct(shifted[g[0]].add(shifted[g[1]])))),

@@ -10,9 +10,9 @@
  *  - linear:    Σ_k c_k·T_k + c = 0 entry-wise, shown on the row commitments directly: with γ from
  *               the transcript, Σ_j γ^j·(Σ_k c_k·C_{k,j} + c·ΣG) = δ·H and a proof of knowledge of δ.
  */
-import { FrTensor } from "../../native";
 import { type G1Point, bigIntsToBytes } from "../crypto/bn254";
 import { add, fr, mul, powers } from "../crypto/fr";
+import type { ProverEngine, Tensor } from "./backend";
 import type { ProofReader, ProofWriter } from "./codec";
 import { type ProverContext, Rejection, type VerifierContext, commitScalar } from "./context";
 import type { ProverClaims, VerifierClaims } from "./claims";
@@ -57,7 +57,7 @@ function identityChallenges(t: { challenge(name: string): bigint; challenges(nam
   return { tau, alpha };
 }
 
-export function proveIdentities(ctx: ProverContext, claims: ProverClaims, tensors: readonly CommittedTensor[], identities: readonly Identity[], publics: readonly FrTensor[] = []): SumcheckProof {
+export function proveIdentities(ctx: ProverContext, claims: ProverClaims, tensors: readonly CommittedTensor[], identities: readonly Identity[], publics: readonly Tensor[] = []): SumcheckProof {
   const n = sameVars(tensors.map((t) => t.commitment), "identity");
   const { tau, alpha } = identityChallenges(ctx.transcript, n, identities.length);
   const statement = identityStatement(n, tensors.length, publics.length, identities, tau, alpha);
@@ -163,11 +163,11 @@ function checkContraction(innerVars: number, c: Contraction<TensorShape>): void 
   if (c.targets.length === 0 || c.targets.some((t) => numVars(t.tensor) !== c.left.outerVars + c.right.outerVars)) throw new RangeError("contraction: target sizes do not match");
 }
 
-/** The vector y ↦ M~ with its outer variables bound to r (a native matrix-vector product). */
-function partial(o: Operand<CommittedTensor>, innerVars: number, r: readonly bigint[]): FrTensor {
+/** The vector y ↦ M~ with its outer variables bound to r (the engine's matrix-vector product). */
+function partial(engine: ProverEngine, o: Operand<CommittedTensor>, innerVars: number, r: readonly bigint[]): Tensor {
   const outer = 2 ** o.outerVars;
   const inner = 2 ** innerVars;
-  const e = FrTensor.eq(bigIntsToBytes(r));
+  const e = engine.eq(bigIntsToBytes(r));
   return o.innerLow ? e.reshape([1, outer]).matmul(o.tensor.tensor.reshape([outer, inner])).flat() : o.tensor.tensor.reshape([inner, outer]).matmul(e.reshape([outer, 1])).flat();
 }
 
@@ -191,7 +191,7 @@ export function proveContractions(ctx: ProverContext, claims: ProverClaims, inne
     const ri = ctx.transcript.challenges("matmul/ri", c.left.outerVars);
     const rj = ctx.transcript.challenges("matmul/rj", c.right.outerVars);
     const point = [...rj, ...ri];
-    const values = c.targets.map((t) => commitScalar(ctx, evaluateCommitted(t.tensor, point)));
+    const values = c.targets.map((t) => commitScalar(ctx, evaluateCommitted(ctx, t.tensor, point)));
     ctx.transcript.absorbPoints("matmul/value", values.map((v) => v.point));
     return { c, ri, rj, point, values };
   });
@@ -203,7 +203,7 @@ export function proveContractions(ctx: ProverContext, claims: ProverClaims, inne
       claim = { value: add(claim.value, mul(w, v.value)), blind: add(claim.blind, mul(w, v.blind)) };
     }),
   );
-  const factors = prepared.flatMap(({ c, ri, rj }) => [partial(c.left, innerVars, ri), partial(c.right, innerVars, rj)]);
+  const factors = prepared.flatMap(({ c, ri, rj }) => [partial(ctx.engine, c.left, innerVars, ri), partial(ctx.engine, c.right, innerVars, rj)]);
   const res = proveSumcheck(ctx, contractionStatement(innerVars, alpha), factors, claim);
   prepared.forEach(({ c, ri, rj, point, values }, l) => {
     c.targets.forEach((t, k) => claims.add(t.tensor, point, values[k]));

@@ -8,7 +8,7 @@
 import { type G1Point } from "../crypto/bn254";
 import { add, mul, randomFr, sub, neg } from "../crypto/fr";
 import type { ProofReader, ProofWriter } from "./codec";
-import type { CommittedScalar, OpenScalar, ProverContext, VerifierContext } from "./context";
+import type { CommittedScalar, OpenScalar, GroupProverContext, VerifierContext } from "./context";
 import { Lin } from "./group";
 
 /** Knowledge of (v, ρ) with C = v·g + ρ·H. */
@@ -18,7 +18,7 @@ export interface OpeningProof {
   z2: bigint;
 }
 
-export function proveOpening(ctx: ProverContext, c: OpenScalar): OpeningProof {
+export function proveOpening(ctx: GroupProverContext, c: OpenScalar): OpeningProof {
   const k1 = randomFr();
   const k2 = randomFr();
   const A = ctx.engine.msm([ctx.key.g, ctx.key.H], [k1, k2]);
@@ -47,7 +47,7 @@ export interface ZeroProof {
   z: bigint;
 }
 
-export function proveZero(ctx: ProverContext, delta: bigint): ZeroProof {
+export function proveZero(ctx: GroupProverContext, delta: bigint): ZeroProof {
   const k = randomFr();
   const A = ctx.engine.msm([ctx.key.H], [k]);
   ctx.transcript.absorbPoints("sigma/zero/A", [A]);
@@ -63,7 +63,7 @@ export function verifyZero(ctx: VerifierContext, D: Lin, proof: ZeroProof, what 
 }
 
 /** C1 and C2 commit to the same value. */
-export function proveEquality(ctx: ProverContext, c1: OpenScalar, c2: OpenScalar): ZeroProof {
+export function proveEquality(ctx: GroupProverContext, c1: OpenScalar, c2: OpenScalar): ZeroProof {
   return proveZero(ctx, sub(c1.blind, c2.blind));
 }
 
@@ -83,7 +83,7 @@ export interface ProductProof {
   z5: bigint;
 }
 
-export function proveProduct(ctx: ProverContext, x: OpenScalar, y: CommittedScalar, z: OpenScalar): ProductProof {
+export function proveProduct(ctx: GroupProverContext, x: OpenScalar, y: CommittedScalar, z: OpenScalar): ProductProof {
   const { g, H } = ctx.key;
   const b = [randomFr(), randomFr(), randomFr(), randomFr(), randomFr()];
   const alpha = ctx.engine.msm([g, H], [b[0], b[1]]);

@@ -2,8 +2,9 @@
  * Stand-alone proofs of the argument layer's statements (docs/protocol.md §3.11): each one binds its
  * public statement into a fresh transcript (domain, generator-set id, shapes, commitments), runs the
  * protocol, discharges the claims it leaves, and encodes the proof canonically. The verifiers read
- * only public data, need no native addon (the default engine is @noble/curves; pass `nativeEngine`
- * to accelerate), and answer with a verdict; malformed bytes throw ProofFormatError.
+ * only public data, need no native addon (the default engine is @noble/curves; pass the prover's
+ * `nativeEngine` and `nativeGenerators` to accelerate), and answer with a verdict; malformed bytes
+ * throw ProofFormatError. The provers take their engine (core/protocol/backend.ts) in ProveOptions.
  *
  *   evaluation  T~(z) is the value inside a (sent) commitment
  *   matmul      C = A·B
@@ -13,9 +14,9 @@
  *   wideRange   every entry lies in [lo, lo + 2^(bits·limbs)): committed limbs, their recomposition,
  *               and one range check of all limbs
  */
-import { FrTensor } from "../../native";
 import type { G1Point } from "../crypto/bn254";
 import { fr } from "../crypto/fr";
+import type { GeneratorDeriver, ProverEngine, Tensor } from "./backend";
 import { ProofFormatError, ProofReader, type ProofSlot, ProofWriter } from "./codec";
 import { type CommittedScalar, type ProverContext, Rejection, type VerifierContext, commitScalar } from "./context";
 import { ProverClaims, VerifierClaims, claimsCodec } from "./claims";
@@ -23,23 +24,26 @@ import { type CommitmentKey, commitmentKey } from "./generators";
 import { EquationSet, Lin, type MsmEngine, nobleEngine } from "./group";
 import { type CommittedTensor, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, evaluateCommitted, hyraxCodec, numVars, proveEvaluations, shapeFor, verifyEvaluations } from "./hyrax";
 import { type Range, limbCoefficients, tableShape, lookupCodec, proveRange, splitLimbs, verifyRange } from "./lookup";
-import { nativeEngine } from "../../prover/native-engine";
 import { type HadamardInstance, type MatmulDims, linearCodec, matmulCodec, proveBinary, proveHadamard, proveLinear, proveMatmul, verifyBinary, verifyHadamard, verifyLinear, verifyMatmul, identityLayout, hadamardIdentities, binaryIdentities } from "./relations";
 import { sumcheckCodec } from "./sumcheck";
 import { Transcript } from "./transcript";
 
-export type Verdict = { readonly valid: true } | { readonly valid: false; readonly reason: string };
+export type StatementVerdict = { readonly valid: true } | { readonly valid: false; readonly reason: string };
 
 export interface VerifyOptions {
   /** MSM engine for the final check: @noble/curves by default; `nativeEngine` gives the same verdicts faster. */
   engine?: MsmEngine;
-  /** Derive generators with the native core (same points, faster); default pure TypeScript. */
-  nativeGenerators?: boolean;
+  /** Derives the generators elsewhere (e.g. `nativeGenerators`: same points, faster); default pure TypeScript. */
+  generators?: GeneratorDeriver;
   /** Generator label the proof was made with (default zkdl-chain/v1/hyrax). */
   label?: string;
 }
 
 export interface ProveOptions {
+  /** Where the prover computes: MSMs and tensors (`nativeEngine`). */
+  engine: ProverEngine;
+  /** Derives the generators elsewhere (`nativeGenerators`); default pure TypeScript. */
+  generators?: GeneratorDeriver;
   /** Generator label (default zkdl-chain/v1/hyrax). */
   label?: string;
 }
@@ -65,19 +69,19 @@ function keySize(shapes: readonly TensorShape[]): number {
   return Math.max(1, ...shapes.map((s) => 1 << s.logCols));
 }
 
-function proverContext(domain: string, shapes: readonly TensorShape[], label?: string): ProverContext {
-  const key = commitmentKey(keySize(shapes), { label, source: "native" });
+function proverContext(domain: string, shapes: readonly TensorShape[], opts: ProveOptions): ProverContext {
+  const key = commitmentKey(keySize(shapes), { label: opts.label, derive: opts.generators });
   const transcript = new Transcript(DOMAIN + domain).absorb("generators", key.id);
-  return { key, transcript, engine: nativeEngine };
+  return { key, transcript, engine: opts.engine };
 }
 
 function verifierContext(domain: string, shapes: readonly TensorShape[], opts: VerifyOptions): VerifierContext {
-  const key = commitmentKey(keySize(shapes), { label: opts.label, source: opts.nativeGenerators ? "native" : "ts" });
+  const key = commitmentKey(keySize(shapes), { label: opts.label, derive: opts.generators });
   const transcript = new Transcript(DOMAIN + domain).absorb("generators", key.id);
   return { key, transcript, equations: new EquationSet() };
 }
 
-function settle(ctx: VerifierContext, opts: VerifyOptions, body: () => void): Verdict {
+function settle(ctx: VerifierContext, opts: VerifyOptions, body: () => void): StatementVerdict {
   try {
     body();
   } catch (e) {
@@ -97,9 +101,9 @@ function checkShapeList(shapes: readonly TensorShape[]): void {
 }
 
 /** Commits a tensor for use in these statements (rows × cols by the default split). */
-export function commit(tensor: FrTensor, opts: ProveOptions = {}): CommittedTensor {
+export function commit(tensor: Tensor, opts: ProveOptions): CommittedTensor {
   const shape = shapeFor(Math.log2(tensor.length));
-  return commitTensor(proverContext("commit", [shape], opts.label), tensor, shape);
+  return commitTensor(proverContext("commit", [shape], opts), tensor, shape);
 }
 
 /** Runs the verifier's reading of a proof and insists every byte was used. */
@@ -119,17 +123,17 @@ export interface EvaluationProof {
   readonly value: G1Point;
 }
 
-export function proveEvaluation(t: CommittedTensor, z: readonly bigint[], opts: ProveOptions = {}): Uint8Array {
-  const ctx = proverContext("evaluation", [t.commitment], opts.label);
+export function proveEvaluation(t: CommittedTensor, z: readonly bigint[], opts: ProveOptions): Uint8Array {
+  const ctx = proverContext("evaluation", [t.commitment], opts);
   absorbCommitment(ctx.transcript, "tensor", t.commitment);
-  const value: CommittedScalar = commitScalar(ctx, evaluateCommitted(t, z));
+  const value: CommittedScalar = commitScalar(ctx, evaluateCommitted(ctx, t, z));
   ctx.transcript.absorbPoints("value", [value.point]);
   const w = new ProofWriter().point(value.point);
   hyraxCodec.writeOpening(w, proveEvaluations(ctx, [t], z, [value]));
   return finish(w);
 }
 
-export function verifyEvaluation(c: TensorCommitment, z: readonly bigint[], bytes: Uint8Array, opts: VerifyOptions = {}): Verdict {
+export function verifyEvaluation(c: TensorCommitment, z: readonly bigint[], bytes: Uint8Array, opts: VerifyOptions = {}): StatementVerdict {
   checkShapeList([c]);
   const ctx = verifierContext("evaluation", [c], opts);
   return settle(ctx, opts, reading(bytes, (r) => {
@@ -142,8 +146,8 @@ export function verifyEvaluation(c: TensorCommitment, z: readonly bigint[], byte
 
 // ------------------------------------------------------------------------------ matmul
 
-export function proveMatmulStatement(d: MatmulDims, A: CommittedTensor, B: CommittedTensor, C: CommittedTensor, opts: ProveOptions = {}): Uint8Array {
-  const ctx = proverContext("matmul", [A.commitment, B.commitment, C.commitment], opts.label);
+export function proveMatmulStatement(d: MatmulDims, A: CommittedTensor, B: CommittedTensor, C: CommittedTensor, opts: ProveOptions): Uint8Array {
+  const ctx = proverContext("matmul", [A.commitment, B.commitment, C.commitment], opts);
   ctx.transcript.absorbU32s("dims", [d.logM, d.logK, d.logN]);
   for (const [name, t] of [["A", A], ["B", B], ["C", C]] as const) absorbCommitment(ctx.transcript, name, t.commitment);
   const claims = new ProverClaims();
@@ -153,7 +157,7 @@ export function proveMatmulStatement(d: MatmulDims, A: CommittedTensor, B: Commi
   return finish(w);
 }
 
-export function verifyMatmulStatement(d: MatmulDims, A: TensorCommitment, B: TensorCommitment, C: TensorCommitment, bytes: Uint8Array, opts: VerifyOptions = {}): Verdict {
+export function verifyMatmulStatement(d: MatmulDims, A: TensorCommitment, B: TensorCommitment, C: TensorCommitment, bytes: Uint8Array, opts: VerifyOptions = {}): StatementVerdict {
   checkShapeList([A, B, C]);
   const ctx = verifierContext("matmul", [A, B, C], opts);
   return settle(ctx, opts, reading(bytes, (r) => {
@@ -167,9 +171,9 @@ export function verifyMatmulStatement(d: MatmulDims, A: TensorCommitment, B: Ten
 
 // ------------------------------------------------------------------------------ hadamard / binary
 
-export function proveHadamardStatement(instances: HadamardInstance<CommittedTensor>[], opts: ProveOptions = {}): Uint8Array {
+export function proveHadamardStatement(instances: HadamardInstance<CommittedTensor>[], opts: ProveOptions): Uint8Array {
   const all = instances.flatMap((i) => [i.a, i.b, i.c]);
-  const ctx = proverContext("hadamard", all.map((t) => t.commitment), opts.label);
+  const ctx = proverContext("hadamard", all.map((t) => t.commitment), opts);
   all.forEach((t, i) => absorbCommitment(ctx.transcript, `t${i}`, t.commitment));
   const claims = new ProverClaims();
   const w = new ProofWriter();
@@ -178,7 +182,7 @@ export function proveHadamardStatement(instances: HadamardInstance<CommittedTens
   return finish(w);
 }
 
-export function verifyHadamardStatement(instances: HadamardInstance<TensorCommitment>[], bytes: Uint8Array, opts: VerifyOptions = {}): Verdict {
+export function verifyHadamardStatement(instances: HadamardInstance<TensorCommitment>[], bytes: Uint8Array, opts: VerifyOptions = {}): StatementVerdict {
   const all = instances.flatMap((i) => [i.a, i.b, i.c]);
   checkShapeList(all);
   if (all.length === 0) throw new ProofFormatError("ZKDL_PROOF_SHAPE", "no instances");
@@ -192,8 +196,8 @@ export function verifyHadamardStatement(instances: HadamardInstance<TensorCommit
   }));
 }
 
-export function proveBinaryStatement(bits: CommittedTensor[], opts: ProveOptions = {}): Uint8Array {
-  const ctx = proverContext("binary", bits.map((t) => t.commitment), opts.label);
+export function proveBinaryStatement(bits: CommittedTensor[], opts: ProveOptions): Uint8Array {
+  const ctx = proverContext("binary", bits.map((t) => t.commitment), opts);
   bits.forEach((t, i) => absorbCommitment(ctx.transcript, `b${i}`, t.commitment));
   const claims = new ProverClaims();
   const w = new ProofWriter();
@@ -202,7 +206,7 @@ export function proveBinaryStatement(bits: CommittedTensor[], opts: ProveOptions
   return finish(w);
 }
 
-export function verifyBinaryStatement(bits: TensorCommitment[], bytes: Uint8Array, opts: VerifyOptions = {}): Verdict {
+export function verifyBinaryStatement(bits: TensorCommitment[], bytes: Uint8Array, opts: VerifyOptions = {}): StatementVerdict {
   checkShapeList(bits);
   if (bits.length === 0) throw new ProofFormatError("ZKDL_PROOF_SHAPE", "no tensors");
   const ctx = verifierContext("binary", bits, opts);
@@ -218,8 +222,8 @@ export function verifyBinaryStatement(bits: TensorCommitment[], bytes: Uint8Arra
 
 const rangeShapes = (tensors: readonly TensorShape[], bits: number) => [...tensors, tableShape(bits)];
 
-export function proveRangeStatement(tensors: CommittedTensor[], range: Range, opts: ProveOptions & { counts?: Int32Array } = {}): Uint8Array {
-  const ctx = proverContext("range", rangeShapes(tensors.map((t) => t.commitment), range.bits), opts.label);
+export function proveRangeStatement(tensors: CommittedTensor[], range: Range, opts: ProveOptions & { counts?: Int32Array }): Uint8Array {
+  const ctx = proverContext("range", rangeShapes(tensors.map((t) => t.commitment), range.bits), opts);
   tensors.forEach((t, i) => absorbCommitment(ctx.transcript, `t${i}`, t.commitment));
   const claims = new ProverClaims();
   const w = new ProofWriter();
@@ -228,7 +232,7 @@ export function proveRangeStatement(tensors: CommittedTensor[], range: Range, op
   return finish(w);
 }
 
-export function verifyRangeStatement(tensors: TensorCommitment[], range: Range, bytes: Uint8Array, opts: VerifyOptions = {}): Verdict {
+export function verifyRangeStatement(tensors: TensorCommitment[], range: Range, bytes: Uint8Array, opts: VerifyOptions = {}): StatementVerdict {
   checkShapeList(tensors);
   if (tensors.length === 0) throw new ProofFormatError("ZKDL_PROOF_SHAPE", "no tensors");
   const ctx = verifierContext("range", rangeShapes(tensors, range.bits), opts);
@@ -250,10 +254,10 @@ export interface WideRange {
 }
 
 /** `values` are the tensor's entries as signed integers (what the prover knows). */
-export function proveWideRangeStatement(t: CommittedTensor, values: BigInt64Array, range: WideRange, opts: ProveOptions = {}): Uint8Array {
-  const ctx = proverContext("wide-range", [t.commitment, tableShape(range.bits)], opts.label);
+export function proveWideRangeStatement(t: CommittedTensor, values: BigInt64Array, range: WideRange, opts: ProveOptions): Uint8Array {
+  const ctx = proverContext("wide-range", [t.commitment, tableShape(range.bits)], opts);
   absorbCommitment(ctx.transcript, "tensor", t.commitment);
-  const limbs = splitLimbs(values, { lo: range.lo, bits: range.bits, count: range.limbs }).map((l) => commitTensor(ctx, FrTensor.fromInts(l), t.commitment));
+  const limbs = splitLimbs(values, { lo: range.lo, bits: range.bits, count: range.limbs }).map((l) => commitTensor(ctx, ctx.engine.fromInts(l), t.commitment));
   limbs.forEach((l, k) => absorbCommitment(ctx.transcript, `limb${k}`, l.commitment));
   const w = new ProofWriter();
   limbs.forEach((l) => w.points(l.commitment.rows));
@@ -265,7 +269,7 @@ export function proveWideRangeStatement(t: CommittedTensor, values: BigInt64Arra
   return finish(w);
 }
 
-export function verifyWideRangeStatement(c: TensorCommitment, range: WideRange, bytes: Uint8Array, opts: VerifyOptions = {}): Verdict {
+export function verifyWideRangeStatement(c: TensorCommitment, range: WideRange, bytes: Uint8Array, opts: VerifyOptions = {}): StatementVerdict {
   checkShapeList([c]);
   if (!Number.isInteger(range.limbs) || range.limbs < 1 || range.limbs > 16) throw new ProofFormatError("ZKDL_PROOF_SHAPE", "1 to 16 limbs");
   const ctx = verifierContext("wide-range", [c, tableShape(range.bits)], opts);

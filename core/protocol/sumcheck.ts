@@ -16,10 +16,10 @@
  * proofs of product, and proves that the final claim equals Σ_t c_t·eq(τ, r)·Π M_j(r) with a proof
  * of equality. Public factors (closed forms the verifier evaluates itself) need no commitment.
  */
-import { FrTensor } from "../../native";
 import type { G1Point } from "../crypto/bn254";
 import { bigIntsToBytes, bytesToBigInt, bytesToBigInts } from "../crypto/bn254";
 import { add, eqEval, evalPoly, fr, interpolate, mul, neg, powers, sub } from "../crypto/fr";
+import type { Tensor } from "./backend";
 import type { ProofReader, ProofWriter } from "./codec";
 import { type CommittedScalar, type OpenScalar, type ProverContext, Rejection, type VerifierContext, commitScalar } from "./context";
 import { Lin } from "./group";
@@ -111,16 +111,16 @@ export interface SumcheckProverResult {
 
 /**
  * Proves Σ_x F(x) = claim.value, where `claim` is the opening of the claim's commitment. Factors are
- * native tensors of 2^numVars entries (public ones too: the prover needs their tables).
+ * the engine's tensors of 2^numVars entries (public ones too: the prover needs their tables).
  */
-export function proveSumcheck(ctx: ProverContext, s: SumcheckStatement, factors: readonly FrTensor[], claim: OpenScalar): SumcheckProverResult {
+export function proveSumcheck(ctx: ProverContext, s: SumcheckStatement, factors: readonly Tensor[], claim: OpenScalar): SumcheckProverResult {
   checkStatement(s);
   if (factors.length !== s.publicFactors.length) throw new RangeError("one tensor per factor");
   for (const f of factors) if (f.length !== 2 ** s.numVars) throw new RangeError(`factor of ${f.length} entries in a ${s.numVars}-variable sumcheck`);
   const d = degreeOf(s);
   ctx.transcript.absorbU32s("sumcheck/shape", [s.numVars, d, s.terms.length]);
   let tables = factors.map((f) => f.flat());
-  let eqTable = s.eqPoint ? FrTensor.eq(bigIntsToBytes(s.eqPoint)) : undefined;
+  let eqTable = s.eqPoint ? ctx.engine.eq(bigIntsToBytes(s.eqPoint)) : undefined;
   let current = claim;
   const rounds: G1Point[][] = [];
   const point: bigint[] = [];
@@ -129,7 +129,7 @@ export function proveSumcheck(ctx: ProverContext, s: SumcheckStatement, factors:
     for (const t of s.terms) {
       const list = t.factors.map((j) => tables[j]);
       if (t.eq) list.push(eqTable!);
-      const termCoeffs = interpolate(bytesToBigInts(FrTensor.sumcheckRound(list)));
+      const termCoeffs = interpolate(bytesToBigInts(ctx.engine.sumcheckRound(list)));
       termCoeffs.forEach((c, k) => (coeffs[k] = add(coeffs[k], mul(t.coeff, c))));
     }
     const sent = [0, ...Array.from({ length: d - 1 }, (_, k) => k + 2)].map((k) => commitScalar(ctx, coeffs[k]));

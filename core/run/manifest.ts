@@ -7,6 +7,7 @@
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { z } from "zod";
+import { bytes32HexLower } from "../crypto/hex";
 import { toHex } from "../crypto/bn254";
 import { ProofWriter } from "../protocol/codec";
 import { type TensorCommitment, hyraxCodec } from "../protocol/hyrax";
@@ -27,7 +28,7 @@ export const RUN_LIMITS = {
   records: 1 << 20,
 } as const;
 
-const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/, "a 0x-prefixed 32-byte lowercase hex string");
+const hex32 = bytes32HexLower();
 const address = z
   .string()
   .regex(/^0x[0-9a-f]{40}$/, "a 0x-prefixed 20-byte lowercase hex address")

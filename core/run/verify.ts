@@ -5,13 +5,14 @@
  * step proof on the batch the schedule picks, from the previous step's weights, each step's weights
  * digest; and, once step 0 has verified, the initial commitments against the seeded weights. Every
  * refusal is a verdict; only a bug or the machine (a RangeError when memory runs out) throws. Needs
- * no native addon (pass the native engine to accelerate).
+ * no native addon (pass prover/native-engine.ts's nativeAccelerators to accelerate).
  */
 import { fr, mul, neg, randomFr } from "../crypto/fr";
 import { batchCommitment, datasetLeaves } from "../dataset/commitments";
 import { BatchSchedule } from "../dataset/schedule";
 import { CompactDatasetTree } from "../dataset/tree";
 import { type ModelConfig, initialLayerWeights } from "../model/fixed";
+import type { GeneratorDeriver, KeccakRows } from "../protocol/backend";
 import { type CommitmentKey, commitmentKey } from "../protocol/generators";
 import { EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group";
 import { type TensorCommitment, sameShape } from "../protocol/hyrax";
@@ -44,8 +45,12 @@ export interface RunVerdict {
 }
 
 export interface VerifyRunOptions {
+  /** MSM engine of the final checks (default @noble/curves; e.g. nativeEngine: same verdicts, faster). */
   readonly engine?: MsmEngine;
-  readonly nativeGenerators?: boolean;
+  /** Derives the generator set (default TypeScript; e.g. nativeGenerators). */
+  readonly generators?: GeneratorDeriver;
+  /** Hashes the dataset tree's rows (default @noble/hashes; e.g. nativeKeccakRows). */
+  readonly keccakRows?: KeccakRows;
   /** The account the run is registered by (e.g. from the chain): the manifest must name it. */
   readonly publisher?: string;
   readonly onStep?: (r: StepReport, total: number) => void;
@@ -145,15 +150,15 @@ function checkRun(files: RunFiles, m: Manifest, steps: StepReport[], o: VerifyRu
   const unequal = bundle.steps.findIndex((s) => s.length !== bundle.steps[0].length);
   if (unequal > 0) return `step ${unequal}: its proof is ${bundle.steps[unequal].length} bytes, step 0's ${bundle.steps[0].length}`;
 
-  // The root over flat buffers (native keccak when the addon is there): seconds at 2^20 records.
-  const root = CompactDatasetTree.build(datasetLeaves(dataset)).root;
+  // The root over flat buffers (with the native keccak when given: seconds at 2^20 records).
+  const root = CompactDatasetTree.build(datasetLeaves(dataset), o.keccakRows).root;
   if (root !== m.dataset.root) return `the dataset commitments rebuild root ${root}, not the manifest's ${m.dataset.root}`;
   const treeRoot = decodeDatasetTree(files.path(m.dataset.tree), files.read(m.dataset.tree)).root;
   if (treeRoot !== m.dataset.root) return `dataset-tree.json has root ${treeRoot}, not the manifest's`;
   if (weightsDigest(bundle.initial) !== m.weights.initial) return "the initial weight commitments do not match the manifest's digest";
 
   // The schema checked the generator set's label, size and id; derive it only now.
-  const key = commitmentKey(m.generators.size, { label: m.generators.label, source: o.nativeGenerators ? "native" : "ts" });
+  const key = commitmentKey(m.generators.size, { label: m.generators.label, derive: o.generators });
 
   const run = runBinding(m);
   const schedule = new BatchSchedule(m.data.records, m.model.batch, m.training.seed);

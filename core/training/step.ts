@@ -8,8 +8,8 @@
  * proof: Wn<l> (public outputs), every witness commitment in circuit order, each relation's proof in
  * circuit order, the range lookup over all lookup tensors, and the claims' reductions and openings.
  */
-import { FrTensor } from "../../native";
 import { eqPrefixSum, fr, inv, mul, sub } from "../crypto/fr";
+import type { GeneratorDeriver, ProverEngine, Tensor } from "../protocol/backend";
 import { ProofReader, ProofWriter } from "../protocol/codec";
 import { type ProverContext, Rejection, type VerifierContext } from "../protocol/context";
 import { ProverClaims, VerifierClaims, claimsCodec } from "../protocol/claims";
@@ -17,9 +17,8 @@ import { type CommitmentKey, commitmentKey } from "../protocol/generators";
 import { EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group";
 import { type CommittedTensor, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, sameShape, shiftCommitted, shiftedCommitment } from "../protocol/hyrax";
 import { lookupCodec, proveRange, tableShape, verifyRange } from "../protocol/lookup";
-import { nativeEngine } from "../../prover/native-engine";
 import { contractionCodec, identityLayout, linearCodec, proveContractions, proveIdentities, proveLinear, verifyContractions, verifyIdentities, verifyLinear } from "../protocol/relations";
-import type { Verdict } from "../protocol/statements";
+import type { StatementVerdict } from "../protocol/statements";
 import { sumcheckCodec } from "../protocol/sumcheck";
 import { Transcript } from "../protocol/transcript";
 import { type Matrix, type StepTrace, matrixInts } from "../model/fixed";
@@ -35,9 +34,9 @@ export function stepKeySize(d: StepDims): number {
   return Math.max(...[...circuit.shapes.values(), tableShape(TABLE.bits)].map((s) => 1 << s.logCols));
 }
 
-/** The key a step of these dimensions needs. */
-export function stepKey(d: StepDims, source: "ts" | "native" = "ts"): CommitmentKey {
-  return commitmentKey(stepKeySize(d), { source });
+/** The key a step of these dimensions needs (`derive`: e.g. the prover's nativeGenerators; default TypeScript). */
+export function stepKey(d: StepDims, derive?: GeneratorDeriver): CommitmentKey {
+  return commitmentKey(stepKeySize(d), { derive });
 }
 
 function absorbStatement(t: Transcript, key: CommitmentKey, run: Uint8Array, step: number, d: StepDims): void {
@@ -46,9 +45,9 @@ function absorbStatement(t: Transcript, key: CommitmentKey, run: Uint8Array, ste
 }
 
 /** The public column mask of an identity check: 1 in every column ≥ from (a tensor of `shape`). */
-function maskTable(shape: TensorShape, mask: ColumnMask): FrTensor {
+function maskTable(engine: ProverEngine, shape: TensorShape, mask: ColumnMask): Tensor {
   const cols = 1 << shape.logCols;
-  return FrTensor.fromInts(Int32Array.from({ length: cols << shape.logRows }, (_, i) => (i % cols >= mask.from ? 1 : 0)));
+  return engine.fromInts(Int32Array.from({ length: cols << shape.logRows }, (_, i) => (i % cols >= mask.from ? 1 : 0)));
 }
 
 /** Its MLE at r: the column variables are r's low ones, and the row part of eq sums to 1. */
@@ -138,15 +137,15 @@ export interface StepProof {
   readonly next: CommittedTensor[];
 }
 
-export function proveStep(key: CommitmentKey, d: StepDims, run: Uint8Array, step: number, inputs: StepInputs, trace: StepTrace): StepProof {
-  return proveStepWitness(key, d, run, step, inputs, witnessValues(d, trace));
+export function proveStep(key: CommitmentKey, d: StepDims, run: Uint8Array, step: number, inputs: StepInputs, trace: StepTrace, engine: ProverEngine): StepProof {
+  return proveStepWitness(key, d, run, step, inputs, witnessValues(d, trace), engine);
 }
 
 /** The prover over explicit witness values (named as in the circuit); tests use it to play a cheating prover. */
-export function proveStepWitness(key: CommitmentKey, d: StepDims, run: Uint8Array, step: number, inputs: StepInputs, values: ReadonlyMap<string, Float64Array>): StepProof {
+export function proveStepWitness(key: CommitmentKey, d: StepDims, run: Uint8Array, step: number, inputs: StepInputs, values: ReadonlyMap<string, Float64Array>, engine: ProverEngine): StepProof {
   const circuit = stepCircuit(d);
   const transcript = new Transcript(STEP_DOMAIN);
-  const ctx: ProverContext = { key, transcript, engine: nativeEngine };
+  const ctx: ProverContext = { key, transcript, engine };
   absorbStatement(transcript, key, run, step, d);
   const tensors = new Map<string, CommittedTensor>();
   const L = d.logDims.length - 1;
@@ -155,7 +154,7 @@ export function proveStepWitness(key: CommitmentKey, d: StepDims, run: Uint8Arra
   for (const name of circuit.publicInputs) absorbCommitment(transcript, name, tensors.get(name)!.commitment);
   const w = new ProofWriter();
   const commit = (name: string) => {
-    const ct = commitTensor(ctx, FrTensor.fromInts(matrixInts(values.get(name)!)), circuit.shapes.get(name)!);
+    const ct = commitTensor(ctx, engine.fromInts(matrixInts(values.get(name)!)), circuit.shapes.get(name)!);
     tensors.set(name, ct);
     w.points(ct.commitment.rows);
     absorbCommitment(transcript, name, ct.commitment);
@@ -170,7 +169,7 @@ export function proveStepWitness(key: CommitmentKey, d: StepDims, run: Uint8Arra
       contractionCodec.write(w, proveContractions(ctx, claims, rel.innerVars, list));
     } else if (rel.kind === "identities") {
       const shape = circuit.shapes.get(rel.tensors[0])!;
-      sumcheckCodec.write(w, proveIdentities(ctx, claims, rel.tensors.map(get), rel.identities, rel.masks.map((mk) => maskTable(shape, mk))));
+      sumcheckCodec.write(w, proveIdentities(ctx, claims, rel.tensors.map(get), rel.identities, rel.masks.map((mk) => maskTable(engine, shape, mk))));
     } else if (rel.kind === "rowsums") {
       const t = get(rel.name);
       const { point, value } = rowSumClaim(transcript, t.commitment, rel.total);
@@ -194,7 +193,7 @@ export interface StepPublic {
 }
 
 export interface StepVerdict {
-  readonly verdict: Verdict;
+  readonly verdict: StatementVerdict;
   /** The Wn<l> commitments the proof carries (the next step's W). */
   readonly next: TensorCommitment[];
 }

@@ -16,7 +16,10 @@ import { cpus } from "node:os";
 import { FrTensor, backend } from "../../native";
 import { randomFr } from "../../core/crypto/fr";
 import { commitmentKey } from "../../core/protocol/generators";
-import { nativeEngine } from "../../prover/native-engine";
+import { nativeEngine, nativeGenerators } from "../../prover/native-engine";
+
+/** The prover's engine and generator derivation: the native core. */
+const P = { engine: nativeEngine, generators: nativeGenerators };
 import * as S from "../../core/protocol/statements";
 
 const program = new Command()
@@ -52,7 +55,7 @@ interface Row {
   bytes: number;
 }
 
-function measure(what: string, size: number, setup: () => { commit: () => unknown; prove: (c: unknown) => Uint8Array; verify: (c: unknown, p: Uint8Array, native: boolean) => S.Verdict }): Row {
+function measure(what: string, size: number, setup: () => { commit: () => unknown; prove: (c: unknown) => Uint8Array; verify: (c: unknown, p: Uint8Array, native: boolean) => S.StatementVerdict }): Row {
   const { commit, prove, verify } = setup();
   const commits: number[] = [];
   const proves: number[] = [];
@@ -99,8 +102,8 @@ for (const s of sizes) {
         const values = FrTensor.fromInts(randInts(1 << s, 16));
         const z = Array.from({ length: s }, randomFr);
         return {
-          commit: () => S.commit(values),
-          prove: (c) => S.proveEvaluation(c as S.CommittedTensor, z),
+          commit: () => S.commit(values, P),
+          prove: (c) => S.proveEvaluation(c as S.CommittedTensor, z, P),
           verify: (c, p, nat) => S.verifyEvaluation((c as S.CommittedTensor).commitment, z, p, nat ? { engine: nativeEngine } : {}),
         };
       }),
@@ -118,10 +121,10 @@ for (const s of sizes) {
         const C = A.matmul(B);
         const flat = (t: FrTensor) => FrTensor.fromBytes(t.toBytes());
         return {
-          commit: () => [S.commit(flat(A)), S.commit(flat(B)), S.commit(flat(C))],
+          commit: () => [S.commit(flat(A), P), S.commit(flat(B), P), S.commit(flat(C), P)],
           prove: (c) => {
             const [a, bb, cc] = c as S.CommittedTensor[];
-            return S.proveMatmulStatement(d, a, bb, cc);
+            return S.proveMatmulStatement(d, a, bb, cc, P);
           },
           verify: (c, p, nat) => {
             const [a, bb, cc] = (c as S.CommittedTensor[]).map((t) => t.commitment);
@@ -137,8 +140,8 @@ for (const s of sizes) {
         const values = FrTensor.fromInts(randInts(1 << s, 16));
         const range = { lo: -(1n << 15n), bits: 16 };
         return {
-          commit: () => S.commit(values),
-          prove: (c) => S.proveRangeStatement([c as S.CommittedTensor], range),
+          commit: () => S.commit(values, P),
+          prove: (c) => S.proveRangeStatement([c as S.CommittedTensor], range, P),
           verify: (c, p, nat) => S.verifyRangeStatement([(c as S.CommittedTensor).commitment], range, p, nat ? { engine: nativeEngine } : {}),
         };
       }),

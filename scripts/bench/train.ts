@@ -55,7 +55,7 @@ function bench(name: string, c: ModelConfig, records: Records) {
     const { x, y, X, Y } = batchInputs(records, commitments, openings, idx, c.fracBits);
     const trace = trainStep(c, weights, x, y);
     let started = performance.now();
-    const proof = tensorScope(() => proveStep(key, d, run, t, { X, Y, W }, trace));
+    const proof = tensorScope(() => proveStep(key, d, run, t, { X, Y, W }, trace, nativeEngine));
     prove.push(performance.now() - started);
     const pub = { X: X.commitment, Y: Y.commitment, W: W.map((w) => w.commitment) };
     started = performance.now();

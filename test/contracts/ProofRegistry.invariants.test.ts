@@ -8,7 +8,7 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { deployRegistryFixture, randomRecord } from "../helpers/registry";
 import { rng } from "../helpers/random";
-import { modelKeyOf, runIdOf, RunStatus, Verdict, type RunRecord } from "../../relayer/registry";
+import { modelKeyOf, runIdOf, RunStatus, AttestationVote, type RunRecord } from "../../relayer/registry";
 
 const ALLOWED_EDGES = new Set([
   `${RunStatus.None}->${RunStatus.Registered}`,
@@ -24,7 +24,7 @@ interface ModelRun {
   status: RunStatus;
   valid: number;
   invalid: number;
-  attested: Map<string, Verdict>;
+  attested: Map<string, AttestationVote>;
   order: number;
 }
 
@@ -92,7 +92,7 @@ describe("ProofRegistry: randomized lifecycle invariants", () => {
           else if (run.attested.has(who.address)) await expect(tx).to.be.revertedWithCustomError(registry, "AlreadyAttested");
           else {
             await tx;
-            run.attested.set(who.address, valid ? Verdict.Valid : Verdict.Invalid);
+            run.attested.set(who.address, valid ? AttestationVote.Valid : AttestationVote.Invalid);
             if (valid) run.valid++;
             else run.invalid++;
             if (run.valid >= quorum) {
@@ -155,7 +155,7 @@ describe("ProofRegistry: randomized lifecycle invariants", () => {
           expect(await registry.isCertified(id)).to.equal(run.status === RunStatus.Verified);
           for (const v of verifiers) {
             const a = await registry.attestationOf(id, v.address);
-            expect(a.verdict).to.equal(run.attested.get(v.address) ?? Verdict.None);
+            expect(a.verdict).to.equal(run.attested.get(v.address) ?? AttestationVote.None);
           }
         }
         for (const p of publishers) {

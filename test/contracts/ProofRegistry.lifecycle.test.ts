@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { deployRegistryFixture, randomRecord, gasOf, ZERO32 } from "../helpers/registry";
 import { rng } from "../helpers/random";
-import { modelKeyOf, runIdOf, RunStatus, Verdict } from "../../relayer/registry";
+import { modelKeyOf, runIdOf, RunStatus, AttestationVote } from "../../relayer/registry";
 
 describe("ProofRegistry: attestation, quorum and revocation", () => {
   const r = rng("lifecycle");
@@ -73,15 +73,15 @@ describe("ProofRegistry: attestation, quorum and revocation", () => {
       const report = r.bytes32();
       await expect(registry.connect(verifierA).attest(runId, true, report))
         .to.emit(registry, "Attested")
-        .withArgs(runId, verifierA.address, Verdict.Valid, report, 1, 0);
+        .withArgs(runId, verifierA.address, AttestationVote.Valid, report, 1, 0);
       const at = await time.latest();
-      expect(await registry.attestationOf(runId, verifierA.address)).to.deep.equal([BigInt(Verdict.Valid), BigInt(at)]);
-      expect(await registry.attestationOf(runId, verifierB.address)).to.deep.equal([BigInt(Verdict.None), 0n]);
+      expect(await registry.attestationOf(runId, verifierA.address)).to.deep.equal([BigInt(AttestationVote.Valid), BigInt(at)]);
+      expect(await registry.attestationOf(runId, verifierB.address)).to.deep.equal([BigInt(AttestationVote.None), 0n]);
       expect(await registry.statusOf(runId)).to.equal(RunStatus.Registered);
       const report2 = r.bytes32();
       await expect(registry.connect(verifierB).attest(runId, false, report2))
         .to.emit(registry, "Attested")
-        .withArgs(runId, verifierB.address, Verdict.Invalid, report2, 1, 1);
+        .withArgs(runId, verifierB.address, AttestationVote.Invalid, report2, 1, 1);
       const run = await registry.getRun(runId);
       expect([run.validCount, run.invalidCount, run.status]).to.deep.equal([1n, 1n, BigInt(RunStatus.Registered)]);
     });

@@ -6,12 +6,12 @@ import { ProofFormatError, type ProofSlot } from "../../core/protocol/codec";
 import type { ProverContext, VerifierContext } from "../../core/protocol/context";
 import { type CommitmentKey, commitmentKey } from "../../core/protocol/generators";
 import { EquationSet, nobleEngine } from "../../core/protocol/group";
-import { nativeEngine } from "../../prover/native-engine";
-import type { Verdict } from "../../core/protocol/statements";
+import { nativeEngine, nativeGenerators } from "../../prover/native-engine";
+import type { StatementVerdict } from "../../core/protocol/statements";
 import { Transcript } from "../../core/protocol/transcript";
 
 export function contexts(size: number, domain = "zkdl-chain/v1/test"): { key: CommitmentKey; prover: ProverContext; verifier: () => VerifierContext } {
-  const key = commitmentKey(size, { source: "native" });
+  const key = commitmentKey(size, { derive: nativeGenerators });
   return {
     key,
     prover: { key, transcript: new Transcript(domain), engine: nativeEngine },
@@ -38,12 +38,12 @@ export function tamper(bytes: Uint8Array, slot: ProofSlot): Uint8Array {
 }
 
 /** Every element of the proof, changed alone, must make the verifier reject (or refuse the bytes). */
-export function expectEveryTamperRejected(bytes: Uint8Array, layout: readonly ProofSlot[], verify: (b: Uint8Array) => Verdict): void {
+export function expectEveryTamperRejected(bytes: Uint8Array, layout: readonly ProofSlot[], verify: (b: Uint8Array) => StatementVerdict): void {
   expect(layout.length).to.be.greaterThan(0);
   const covered = layout.reduce((n, s) => n + (s.kind === "scalar" ? 32 : s.kind === "point" ? 64 : 4), 0);
   expect(covered, "layout covers every byte").to.equal(bytes.length);
   for (const slot of layout) {
-    let verdict: Verdict | undefined;
+    let verdict: StatementVerdict | undefined;
     try {
       verdict = verify(tamper(bytes, slot));
     } catch (e) {
@@ -87,8 +87,8 @@ export function expectFormatError(f: () => unknown, code?: string): void {
 }
 
 /** The verifier refuses: an invalid verdict, or bytes that do not even parse for this statement. */
-export function expectRefused(f: () => Verdict): void {
-  let verdict: Verdict;
+export function expectRefused(f: () => StatementVerdict): void {
+  let verdict: StatementVerdict;
   try {
     verdict = f();
   } catch (e) {

@@ -5,6 +5,9 @@ import { FrTensor } from "../../native";
 import { ProofWriter } from "../../core/protocol/codec";
 import { hyraxCodec } from "../../core/protocol/hyrax";
 import * as S from "../../core/protocol/statements";
+import { nativeEngine, nativeGenerators } from "../../prover/native-engine";
+
+const P = { engine: nativeEngine, generators: nativeGenerators };
 
 /** Verifies a range proof from hex JSON on stdin and prints the verdict (run with the addon disabled). */
 const VERIFY_OFFLINE = `
@@ -25,9 +28,9 @@ describe("protocol: stand-alone verifier", function () {
 
   it("verifies from public bytes in a process without the native addon, and rejects a tampered proof there", () => {
     const values = Int32Array.from({ length: 64 }, (_, i) => (i * 37) % 200 - 100);
-    const t = S.commit(FrTensor.fromInts(values));
+    const t = S.commit(FrTensor.fromInts(values), P);
     const range = { lo: -128n, bits: 8 };
-    const proof = S.proveRangeStatement([t], range);
+    const proof = S.proveRangeStatement([t], range, P);
     const w = new ProofWriter();
     hyraxCodec.writeCommitment(w, t.commitment);
     const run = (p: Uint8Array) => {
@@ -37,7 +40,7 @@ describe("protocol: stand-alone verifier", function () {
         encoding: "utf8",
       });
       expect(out.status, out.stderr).to.equal(0);
-      return JSON.parse(out.stdout) as S.Verdict;
+      return JSON.parse(out.stdout) as S.StatementVerdict;
     };
     expect(run(proof)).to.deep.equal({ valid: true });
     const tampered = proof.slice();

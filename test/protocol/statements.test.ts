@@ -2,13 +2,15 @@ import { expect } from "chai";
 import { FrTensor } from "../../native";
 import { bigIntsToBytes, bytesToBigInt } from "../../core/crypto/bn254";
 import { R, fr, mleEvaluate, randomFr } from "../../core/crypto/fr";
-import { nativeEngine } from "../../prover/native-engine";
+import { nativeEngine, nativeGenerators } from "../../prover/native-engine";
 import * as S from "../../core/protocol/statements";
 import { expectEveryTamperRejected, expectFormatError, expectNoSharedElement, expectNoWitnessScalar, expectRefused } from "../helpers/protocol";
 
 const ints = (values: number[]) => FrTensor.fromInts(Int32Array.from(values));
 const randInts = (n: number, lo: number, hi: number) => Array.from({ length: n }, () => lo + Math.floor(Math.random() * (hi - lo)));
 const fast = { engine: nativeEngine };
+/** The prover's engine and generator derivation: the native core. */
+const P = { engine: nativeEngine, generators: nativeGenerators };
 
 function matmul(a: number[], b: number[], m: number, k: number, n: number): number[] {
   return Array.from({ length: m * n }, (_, x) => {
@@ -27,9 +29,9 @@ describe("protocol: stand-alone statements", function () {
     for (const n of [0, 1, 4, 7]) {
       it(`is complete for 2^${n} entries, with both engines`, () => {
         const values = randInts(1 << n, -1000, 1000);
-        const t = S.commit(ints(values));
+        const t = S.commit(ints(values), P);
         const z = Array.from({ length: n }, randomFr);
-        const proof = S.proveEvaluation(t, z);
+        const proof = S.proveEvaluation(t, z, P);
         expect(S.verifyEvaluation(t.commitment, z, proof)).to.deep.equal({ valid: true });
         expect(S.verifyEvaluation(t.commitment, z, proof, fast)).to.deep.equal({ valid: true });
       });
@@ -37,10 +39,10 @@ describe("protocol: stand-alone statements", function () {
 
     it("rejects every tampered element, malformed bytes, other points and other commitments", () => {
       const values = randInts(64, -50, 50);
-      const t = S.commit(ints(values));
-      const other = S.commit(ints(values.map((v, i) => (i === 5 ? v + 1 : v))));
+      const t = S.commit(ints(values), P);
+      const other = S.commit(ints(values.map((v, i) => (i === 5 ? v + 1 : v))), P);
       const z = Array.from({ length: 6 }, randomFr);
-      const proof = S.proveEvaluation(t, z);
+      const proof = S.proveEvaluation(t, z, P);
       expectEveryTamperRejected(proof, S.proofLayout(proof), (b) => S.verifyEvaluation(t.commitment, z, b, fast));
       expect(S.verifyEvaluation(other.commitment, z, proof).valid).to.equal(false);
       // Another generator set (its id is bound into the transcript) refuses the proof.
@@ -59,10 +61,10 @@ describe("protocol: stand-alone statements", function () {
 
     it("hides the entries and the value: no witness scalar in the proof, no element shared by two proofs", () => {
       const values = randInts(64, 1 << 20, 1 << 30);
-      const t = S.commit(ints(values));
+      const t = S.commit(ints(values), P);
       const z = Array.from({ length: 6 }, randomFr);
-      const a = S.proveEvaluation(t, z);
-      const b = S.proveEvaluation(t, z);
+      const a = S.proveEvaluation(t, z, P);
+      const b = S.proveEvaluation(t, z, P);
       const y = mleEvaluate(values.map(BigInt), z);
       expectNoWitnessScalar(a, S.proofLayout(a), [...values.map(BigInt), y, ...t.blinds]);
       expectNoSharedElement(a, b, S.proofLayout(a));
@@ -81,8 +83,8 @@ describe("protocol: stand-alone statements", function () {
         const a = randInts(m * k, -300, 300);
         const b = randInts(k * n, -300, 300);
         const d = { logM: Math.log2(m), logK: Math.log2(k), logN: Math.log2(n) };
-        const [A, B, C] = [a, b, matmul(a, b, m, k, n)].map((v) => S.commit(ints(v)));
-        const proof = S.proveMatmulStatement(d, A, B, C);
+        const [A, B, C] = [a, b, matmul(a, b, m, k, n)].map((v) => S.commit(ints(v), P));
+        const proof = S.proveMatmulStatement(d, A, B, C, P);
         expect(S.verifyMatmulStatement(d, A.commitment, B.commitment, C.commitment, proof)).to.deep.equal({ valid: true });
       });
     }
@@ -93,17 +95,17 @@ describe("protocol: stand-alone statements", function () {
       const a = randInts(m * k, -300, 300);
       const b = randInts(k * n, -300, 300);
       const c = matmul(a, b, m, k, n);
-      const [A, B, C] = [a, b, c].map((v) => S.commit(ints(v)));
-      const proof = S.proveMatmulStatement(d, A, B, C);
+      const [A, B, C] = [a, b, c].map((v) => S.commit(ints(v), P));
+      const proof = S.proveMatmulStatement(d, A, B, C, P);
       expectEveryTamperRejected(proof, S.proofLayout(proof), (p) => S.verifyMatmulStatement(d, A.commitment, B.commitment, C.commitment, p, fast));
       for (let entry = 0; entry < c.length; entry += 3) {
-        const wrong = S.commit(ints(c.map((v, i) => (i === entry ? v + 1 : v))));
-        const p = S.proveMatmulStatement(d, A, B, wrong);
+        const wrong = S.commit(ints(c.map((v, i) => (i === entry ? v + 1 : v))), P);
+        const p = S.proveMatmulStatement(d, A, B, wrong, P);
         expect(S.verifyMatmulStatement(d, A.commitment, B.commitment, wrong.commitment, p, fast).valid, `entry ${entry}`).to.equal(false);
       }
       expect(S.verifyMatmulStatement(d, B.commitment, A.commitment, C.commitment, proof).valid).to.equal(false);
       expectRefused(() => S.verifyMatmulStatement({ logM: 1, logK: 4, logN: 1 }, A.commitment, B.commitment, C.commitment, proof));
-      const C2 = S.commit(ints(c));
+      const C2 = S.commit(ints(c), P);
       expect(S.verifyMatmulStatement(d, A.commitment, B.commitment, C2.commitment, proof).valid).to.equal(false);
     });
 
@@ -111,10 +113,10 @@ describe("protocol: stand-alone statements", function () {
       const a = randInts(32, 1 << 16, 1 << 20);
       const b = randInts(16, 1 << 8, 1 << 10);
       const c = matmul(a, b, 4, 8, 2);
-      const [A, B, C] = [a, b, c].map((v) => S.commit(FrTensor.fromInts(BigInt64Array.from(v.map(BigInt)))));
+      const [A, B, C] = [a, b, c].map((v) => S.commit(FrTensor.fromInts(BigInt64Array.from(v.map(BigInt))), P));
       const d = { logM: 2, logK: 3, logN: 1 };
-      const p1 = S.proveMatmulStatement(d, A, B, C);
-      const p2 = S.proveMatmulStatement(d, A, B, C);
+      const p1 = S.proveMatmulStatement(d, A, B, C, P);
+      const p2 = S.proveMatmulStatement(d, A, B, C, P);
       expectNoWitnessScalar(p1, S.proofLayout(p1), [...a, ...b, ...c].map(BigInt));
       expectNoSharedElement(p1, p2, S.proofLayout(p1));
     });
@@ -131,15 +133,15 @@ describe("protocol: stand-alone statements", function () {
           const b = randInts(size, -1000, 1000);
           return { a, b, c: a.map((v, i) => v * b[i]) };
         });
-        const committed = inst.map((i) => ({ a: S.commit(ints(i.a)), b: S.commit(ints(i.b)), c: S.commit(ints(i.c)) }));
+        const committed = inst.map((i) => ({ a: S.commit(ints(i.a), P), b: S.commit(ints(i.b), P), c: S.commit(ints(i.c), P) }));
         const pub = committed.map((i) => ({ a: i.a.commitment, b: i.b.commitment, c: i.c.commitment }));
-        const proof = S.proveHadamardStatement(committed);
+        const proof = S.proveHadamardStatement(committed, P);
         expect(S.verifyHadamardStatement(pub, proof)).to.deep.equal({ valid: true });
         if (count === 1) expectEveryTamperRejected(proof, S.proofLayout(proof), (p) => S.verifyHadamardStatement(pub, p, fast));
         const last = inst[count - 1];
-        const wrongC = S.commit(ints(last.c.map((v, i) => (i === size - 1 ? v + 1 : v))));
+        const wrongC = S.commit(ints(last.c.map((v, i) => (i === size - 1 ? v + 1 : v))), P);
         const bad = committed.map((c, i) => (i === count - 1 ? { ...c, c: wrongC } : c));
-        const badProof = S.proveHadamardStatement(bad);
+        const badProof = S.proveHadamardStatement(bad, P);
         expect(S.verifyHadamardStatement(bad.map((i) => ({ a: i.a.commitment, b: i.b.commitment, c: i.c.commitment })), badProof, fast).valid).to.equal(false);
       }
     });
@@ -148,14 +150,14 @@ describe("protocol: stand-alone statements", function () {
   describe("binary", () => {
     it("is complete, rejects a non-binary bit, every tampered element, and a replay on other bits", () => {
       const bits = [randInts(32, 0, 2), randInts(32, 0, 2)];
-      const committed = bits.map((b) => S.commit(ints(b)));
-      const proof = S.proveBinaryStatement(committed);
+      const committed = bits.map((b) => S.commit(ints(b), P));
+      const proof = S.proveBinaryStatement(committed, P);
       const pub = committed.map((c) => c.commitment);
       expect(S.verifyBinaryStatement(pub, proof)).to.deep.equal({ valid: true });
       expectEveryTamperRejected(proof, S.proofLayout(proof), (p) => S.verifyBinaryStatement(pub, p, fast));
       for (const bad of [2, -1]) {
-        const twos = S.commit(ints(bits[1].map((v, i) => (i === 7 ? bad : v))));
-        const p = S.proveBinaryStatement([committed[0], twos]);
+        const twos = S.commit(ints(bits[1].map((v, i) => (i === 7 ? bad : v))), P);
+        const p = S.proveBinaryStatement([committed[0], twos], P);
         expect(S.verifyBinaryStatement([pub[0], twos.commitment], p, fast).valid).to.equal(false);
       }
       expect(S.verifyBinaryStatement([pub[1], pub[0]], proof).valid).to.equal(false);
@@ -173,35 +175,35 @@ describe("protocol: stand-alone statements", function () {
         const values = randInts(1 << n, lo, hi);
         values[0] = lo;
         values[1] = hi - 1;
-        const t = S.commit(ints(values));
-        const proof = S.proveRangeStatement([t], range);
+        const t = S.commit(ints(values), P);
+        const proof = S.proveRangeStatement([t], range, P);
         expect(S.verifyRangeStatement([t.commitment], range, proof)).to.deep.equal({ valid: true });
       });
     }
 
     it("checks several tensors of different sizes in one proof, and rejects every tampered element", () => {
       const range = { lo: 0n, bits: 4 };
-      const ts = [S.commit(ints(randInts(8, 0, 16))), S.commit(ints(randInts(32, 0, 16)))];
+      const ts = [S.commit(ints(randInts(8, 0, 16)), P), S.commit(ints(randInts(32, 0, 16)), P)];
       const pub = ts.map((t) => t.commitment);
-      const proof = S.proveRangeStatement(ts, range);
+      const proof = S.proveRangeStatement(ts, range, P);
       expect(S.verifyRangeStatement(pub, range, proof)).to.deep.equal({ valid: true });
       expectEveryTamperRejected(proof, S.proofLayout(proof), (p) => S.verifyRangeStatement(pub, range, p, fast));
     });
 
     it("pairs same-shaped tensors under one inverse (three of one shape, one of another)", () => {
       const range = { lo: -8n, bits: 4 };
-      const ts = [16, 16, 8, 16].map((n) => S.commit(ints(randInts(n, -8, 8))));
+      const ts = [16, 16, 8, 16].map((n) => S.commit(ints(randInts(n, -8, 8)), P));
       const pub = ts.map((t) => t.commitment);
-      const proof = S.proveRangeStatement(ts, range);
+      const proof = S.proveRangeStatement(ts, range, P);
       expect(S.verifyRangeStatement(pub, range, proof)).to.deep.equal({ valid: true });
       expectEveryTamperRejected(proof, S.proofLayout(proof), (p) => S.verifyRangeStatement(pub, range, p, fast));
       // One entry outside the range in the second tensor of a pair, counted elsewhere by a cheater.
       const values = randInts(16, -8, 8);
       values[5] = 8;
-      const bad = [ts[0], S.commit(ints(values)), ts[2], ts[3]];
+      const bad = [ts[0], S.commit(ints(values), P), ts[2], ts[3]];
       const counts = new Int32Array(16);
       for (const t of bad) for (const v of t.tensor.toInts()) counts[Math.min(15, Number(v) + 8)]++;
-      const cheat = S.proveRangeStatement(bad, range, { counts });
+      const cheat = S.proveRangeStatement(bad, range, { ...P, counts });
       expect(S.verifyRangeStatement(bad.map((t) => t.commitment), range, cheat, fast).valid).to.equal(false);
     });
 
@@ -210,21 +212,21 @@ describe("protocol: stand-alone statements", function () {
       for (const outside of [8, -9]) {
         const values = randInts(16, -8, 8);
         values[3] = outside;
-        const t = S.commit(ints(values));
-        expect(() => S.proveRangeStatement([t], range)).to.throw(RangeError, /outside/);
+        const t = S.commit(ints(values), P);
+        expect(() => S.proveRangeStatement([t], range, P)).to.throw(RangeError, /outside/);
         // Counting the outside value as the nearest table entry instead does not help.
         const counts = new Int32Array(16);
         for (const v of values) counts[Math.min(15, Math.max(0, v + 8))]++;
-        const proof = S.proveRangeStatement([t], range, { counts });
+        const proof = S.proveRangeStatement([t], range, { ...P, counts });
         expect(S.verifyRangeStatement([t.commitment], range, proof, fast).valid).to.equal(false);
       }
     });
 
     it("binds the range and the tensors: a replay on another range or tensor is rejected", () => {
       const range = { lo: 0n, bits: 4 };
-      const t = S.commit(ints(randInts(16, 0, 16)));
-      const u = S.commit(ints(randInts(16, 0, 16)));
-      const proof = S.proveRangeStatement([t], range);
+      const t = S.commit(ints(randInts(16, 0, 16)), P);
+      const u = S.commit(ints(randInts(16, 0, 16)), P);
+      const proof = S.proveRangeStatement([t], range, P);
       expect(S.verifyRangeStatement([t.commitment], { lo: 1n, bits: 4 }, proof).valid).to.equal(false);
       expect(S.verifyRangeStatement([u.commitment], range, proof).valid).to.equal(false);
       expectRefused(() => S.verifyRangeStatement([t.commitment], { lo: 0n, bits: 6 }, proof));
@@ -233,9 +235,9 @@ describe("protocol: stand-alone statements", function () {
     it("hides the values and their multiplicities", () => {
       const range = { lo: 0n, bits: 8 };
       const values = randInts(64, 0, 256);
-      const t = S.commit(ints(values));
-      const a = S.proveRangeStatement([t], range);
-      const b = S.proveRangeStatement([t], range);
+      const t = S.commit(ints(values), P);
+      const a = S.proveRangeStatement([t], range, P);
+      const b = S.proveRangeStatement([t], range, P);
       expectNoWitnessScalar(a, S.proofLayout(a), values.map(BigInt).filter((v) => v > 1n));
       expectNoSharedElement(a, b, S.proofLayout(a));
     });
@@ -247,18 +249,18 @@ describe("protocol: stand-alone statements", function () {
       const values = BigInt64Array.from(randInts(16, -(1 << 23), 1 << 23).map(BigInt));
       values[0] = -(1n << 23n);
       values[1] = (1n << 23n) - 1n;
-      const t = S.commit(FrTensor.fromInts(values));
-      const proof = S.proveWideRangeStatement(t, values, range);
+      const t = S.commit(FrTensor.fromInts(values), P);
+      const proof = S.proveWideRangeStatement(t, values, range, P);
       expect(S.verifyWideRangeStatement(t.commitment, range, proof)).to.deep.equal({ valid: true });
       expectEveryTamperRejected(proof, S.proofLayout(proof), (p) => S.verifyWideRangeStatement(t.commitment, range, p, fast));
       const outside = values.slice();
       outside[2] = 1n << 23n;
-      expect(() => S.proveWideRangeStatement(S.commit(FrTensor.fromInts(outside)), outside, range)).to.throw(RangeError);
+      expect(() => S.proveWideRangeStatement(S.commit(FrTensor.fromInts(outside), P), outside, range, P)).to.throw(RangeError);
       // Limbs of other values than the committed ones break the recomposition.
       const other = values.slice();
       other[4] += 1n;
-      const u = S.commit(FrTensor.fromInts(values));
-      expect(S.verifyWideRangeStatement(u.commitment, range, S.proveWideRangeStatement(u, other, range), fast).valid).to.equal(false);
+      const u = S.commit(FrTensor.fromInts(values), P);
+      expect(S.verifyWideRangeStatement(u.commitment, range, S.proveWideRangeStatement(u, other, range, P), fast).valid).to.equal(false);
     });
   });
 

@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { nativeEngine } from "../../prover/native-engine";
+import { nativeAccelerators } from "../../prover/native-engine";
 import { decodeBundle, encodeBundle, encodeDataset } from "../../core/run/formats";
 import { type Manifest, digestHex, manifestBytes, parseManifest, weightsDigest } from "../../core/run/manifest";
 import { proveRun, trainRun } from "../../prover/train";
@@ -27,7 +27,7 @@ describe("training: runs, their verification and the CLI", function () {
   const root = mkdtempSync(join(tmpdir(), "zkdl-run-"));
   const dir = join(root, "run");
   const otherDir = join(root, "other");
-  const fast = { engine: nativeEngine, nativeGenerators: true };
+  const fast = nativeAccelerators;
   let manifest: Manifest;
 
   before(() => {

@@ -23,12 +23,12 @@ describe("training: the step proof", function () {
   const cheat = (edit: (v: Map<string, Float64Array>) => void, inputs = { X: b.X, Y: b.Y, W: s.W }) => {
     const v = new Map([...values].map(([k, a]) => [k, a.slice()]));
     edit(v);
-    return proveStepWitness(s.key, s.d, RUN, 0, inputs, v).bytes;
+    return proveStepWitness(s.key, s.d, RUN, 0, inputs, v, nativeEngine).bytes;
   };
   let honest: Uint8Array;
 
   it("proves an honest step; the proof verifies with both engines and hands on the next weights", () => {
-    const proof = proveStep(s.key, s.d, RUN, 0, { X: b.X, Y: b.Y, W: s.W }, trace);
+    const proof = proveStep(s.key, s.d, RUN, 0, { X: b.X, Y: b.Y, W: s.W }, trace, nativeEngine);
     honest = proof.bytes;
     expect(verify(honest)).to.deep.equal({ valid: true });
     const pure = verifyStep(s.key, s.d, RUN, 0, pub, honest);
@@ -64,7 +64,7 @@ describe("training: the step proof", function () {
 
   it("rejects a batch record swapped for another record, and a wrong label", () => {
     const other = s.batch(0, Int32Array.from([...b.indices.slice(0, 3), (b.indices[3] + 1) % s.records.count]));
-    const swapped = proveStep(s.key, s.d, RUN, 0, { X: other.X, Y: other.Y, W: s.W }, s.trace(other.x, other.y)).bytes;
+    const swapped = proveStep(s.key, s.d, RUN, 0, { X: other.X, Y: other.Y, W: s.W }, s.trace(other.x, other.y), nativeEngine).bytes;
     expect(verify(swapped).valid).to.equal(false); // the verifier takes the scheduled records' commitments
     const wrongLabel = b.y.data.slice();
     const row = 0;
@@ -72,7 +72,7 @@ describe("training: the step proof", function () {
     wrongLabel[row * 4 + cls] = 0;
     wrongLabel[row * 4 + ((cls + 1) % 4)] = 2 ** 16;
     const y2 = { ...b.y, data: wrongLabel };
-    const bytes = proveStep(s.key, s.d, RUN, 0, { X: b.X, Y: b.Y, W: s.W }, s.trace(b.x, y2)).bytes;
+    const bytes = proveStep(s.key, s.d, RUN, 0, { X: b.X, Y: b.Y, W: s.W }, s.trace(b.x, y2), nativeEngine).bytes;
     expect(verify(bytes).valid).to.equal(false);
   });
 
@@ -82,7 +82,7 @@ describe("training: the step proof", function () {
     const row = y2.data.subarray(0, 4);
     row[row.findIndex((v) => v === 0)] = 2 ** 16;
     const Y2 = commitTensor({ key: s.key, transcript: new Transcript("t"), engine: nativeEngine }, FrTensor.fromInts(matrixInts(y2)), b.Y.commitment);
-    const bytes = proveStep(s.key, s.d, RUN, 0, { X: b.X, Y: Y2, W: s.W }, s.trace(b.x, y2)).bytes;
+    const bytes = proveStep(s.key, s.d, RUN, 0, { X: b.X, Y: Y2, W: s.W }, s.trace(b.x, y2), nativeEngine).bytes;
     const v = verify(bytes, { ...pub, Y: Y2.commitment });
     expect(v.valid).to.equal(false);
     // A feature of 2^32 has no 32-bit two's-complement limbs.
@@ -100,7 +100,7 @@ describe("training: the step proof", function () {
       expect([t.d.features, t.d.classes]).to.deep.equal([6, 3]);
       const bb = t.batch(0);
       const tr = t.trace(bb.x, bb.y);
-      const proof = proveStep(t.key, t.d, RUN, 0, { X: bb.X, Y: bb.Y, W: t.W }, tr);
+      const proof = proveStep(t.key, t.d, RUN, 0, { X: bb.X, Y: bb.Y, W: t.W }, tr, nativeEngine);
       const p = { X: bb.X.commitment, Y: bb.Y.commitment, W: t.W.map((w) => w.commitment) };
       return { verdict: verifyStep(t.key, t.d, RUN, 0, p, proof.bytes, nativeEngine).verdict, next: tr.next, bb };
     };
@@ -130,7 +130,7 @@ describe("training: the step proof", function () {
     const tr = t.trace(bb.x, bb.y);
     const p = { X: bb.X.commitment, Y: bb.Y.commitment, W: t.W.map((w) => w.commitment) };
     const check = (bytes: Uint8Array) => verifyStep(t.key, t.d, RUN, 0, p, bytes, nativeEngine).verdict;
-    expect(check(proveStep(t.key, t.d, RUN, 0, { X: bb.X, Y: bb.Y, W: t.W }, tr).bytes)).to.deep.equal({ valid: true });
+    expect(check(proveStep(t.key, t.d, RUN, 0, { X: bb.X, Y: bb.Y, W: t.W }, tr, nativeEngine).bytes)).to.deep.equal({ valid: true });
     const over = { ...bb.x, data: bb.x.data.slice() };
     over.data[1] = 2 ** 16 + 1;
     expect(() => witnessValues(t.d, { ...tr, x: over })).to.throw(RangeError, /^X: entry 1 .* "unit"/);
@@ -144,7 +144,7 @@ describe("training: the step proof", function () {
     values.set("X", cb.x.data);
     values.get("XL0")![1] = 5;
     values.get("XL1")![1] = 1;
-    const bytes = proveStepWitness(c.key, c.d, RUN, 0, { X: cb.X, Y: cb.Y, W: c.W }, values).bytes;
+    const bytes = proveStepWitness(c.key, c.d, RUN, 0, { X: cb.X, Y: cb.Y, W: c.W }, values, nativeEngine).bytes;
     const cp = { X: cb.X.commitment, Y: cb.Y.commitment, W: c.W.map((w) => w.commitment) };
     expect(verifyStep(c.key, c.d, RUN, 0, cp, bytes, nativeEngine).verdict.valid).to.equal(false);
   });
@@ -185,12 +185,12 @@ describe("training: the step proof", function () {
     expect(contractions.length).to.be.lessThan(8);
     const bb = t.batch(0);
     const tr = t.trace(bb.x, bb.y);
-    const proof = proveStep(t.key, t.d, RUN, 0, { X: bb.X, Y: bb.Y, W: t.W }, tr);
+    const proof = proveStep(t.key, t.d, RUN, 0, { X: bb.X, Y: bb.Y, W: t.W }, tr, nativeEngine);
     const p3 = { X: bb.X.commitment, Y: bb.Y.commitment, W: t.W.map((w) => w.commitment) };
     expect(verifyStep(t.key, t.d, RUN, 0, p3, proof.bytes, nativeEngine).verdict).to.deep.equal({ valid: true });
     const v = witnessValues(t.d, tr);
     v.get("Wn2")![1] += 1;
-    const bad = proveStepWitness(t.key, t.d, RUN, 0, { X: bb.X, Y: bb.Y, W: t.W }, v).bytes;
+    const bad = proveStepWitness(t.key, t.d, RUN, 0, { X: bb.X, Y: bb.Y, W: t.W }, v, nativeEngine).bytes;
     expect(verifyStep(t.key, t.d, RUN, 0, p3, bad, nativeEngine).verdict.valid).to.equal(false);
   });
 });
