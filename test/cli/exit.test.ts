@@ -32,7 +32,7 @@ describe("zkdl exit codes: bad input is one line and exit 2, a bug is a stack an
       [["train", "--batch", "3", "--publisher", PUBLISHER, "--out", join(root, "a")], /^zkdl: batch must be a power of two/], // InputError (checkConfig)
       [["train", "--steps", "2000000", "--publisher", PUBLISHER, "--out", join(root, "b"), "--records", "64"], /^zkdl: steps must be an integer from 1 to 1048576/], // InputError (trainRun)
       [["train", "--data", csv, "--layers", "2,2", "--batch", "1", "--publisher", PUBLISHER, "--out", join(root, "c")], /^zkdl: .*bad\.csv/], // RecordsFormatError
-      [["verify", join(root, "nowhere")], /^zkdl: .*not a run folder/],
+      [["verify", join(root, "nowhere")], /^zkdl: .*nowhere: missing/],
       [["inspect", root], /^zkdl: .*not a run folder/],
     ];
     for (const [args, message] of cases) {

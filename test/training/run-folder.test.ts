@@ -2,6 +2,7 @@
  * The run folder module: its names (core/run/files.ts), every reader's wording for a missing,
  * unreadable or garbled file (prover/run-folder.ts), and the atomic writer.
  */
+import { InputError } from "../../core/errors";
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -205,7 +206,7 @@ describe("training: the run folder module", function () {
     it("refuses to overwrite without overwrite, and replaces with it", () => {
       const out = join(root, "w-over");
       writeRunFolder(out, contents("old"));
-      expect(() => writeRunFolder(out, contents("new"))).to.throw(RangeError, `${out} exists; choose another --out or pass --force`);
+      expect(() => writeRunFolder(out, contents("new"))).to.throw(InputError, `${out} exists; choose another --out or pass --force`);
       expect(readFileSync(join(out, RUN_FILES.manifest), "utf8")).to.equal("manifest old");
       writeFileSync(join(out, "stray"), "from the old run");
       writeRunFolder(out, contents("new"), { overwrite: true });
