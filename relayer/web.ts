@@ -3,7 +3,9 @@
  * esbuild when first asked for (no build step, nothing generated in the repository). The page checks
  * membership answers with the same SDK as everyone else (relayer/sdk.ts: @noble/curves,
  * @openzeppelin/merkle-tree and ethers, all in the browser); the native core and Node's modules it
- * cannot have are replaced by stand-ins that fail loudly if ever called.
+ * cannot have are replaced by stand-ins that fail loudly if ever called. The page's whole-run verifier
+ * (web/verify-worker.ts: core/run/verify.ts on pure @noble/curves) is a second bundle, a classic
+ * Web Worker script served at /verify-worker.js.
  */
 import { build, type Plugin } from "esbuild";
 import { readFileSync } from "node:fs";
@@ -27,27 +29,38 @@ const browserStandIns: Plugin = {
   },
 };
 
+/**
+ * Until core/ stops using Buffer (core/dataset/tree.ts compares hashes with Buffer#compare; the core
+ * purity change removes it, and this with it): Buffer.from(arrayBuffer, offset, length).compare only.
+ */
+const bufferStandIn = `globalThis.Buffer ??= { from(b, o, l) { const u = new Uint8Array(b, o, l); u.compare = (t, ts, te, ss, se) => { for (let k = 0; k < te - ts; k++) { const d = u[ss + k] - t[ts + k]; if (d) return d < 0 ? -1 : 1; } return 0; }; return u; } };`;
+
 export interface WebAssets {
   readonly html: string;
   readonly js: string;
+  /** The whole-run verification worker's script. */
+  readonly worker: string;
 }
 
 let assets: Promise<WebAssets> | undefined;
 
 /** The page and its script (bundled once per process). */
 export function webAssets(): Promise<WebAssets> {
-  assets ??= build({
-    entryPoints: [join(WEB, "app.ts")],
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    minify: true,
-    legalComments: "none",
-    logLevel: "silent",
-    plugins: [browserStandIns],
-  }).then((r) => ({ html: readFileSync(join(WEB, "index.html"), "utf8"), js: r.outputFiles[0].text }));
+  const bundle = (entry: string, format: "esm" | "iife") =>
+    build({
+      entryPoints: [join(WEB, entry)],
+      bundle: true,
+      write: false,
+      format,
+      platform: "browser",
+      target: "es2022",
+      minify: true,
+      legalComments: "none",
+      logLevel: "silent",
+      banner: { js: bufferStandIn },
+      plugins: [browserStandIns],
+    }).then((r) => r.outputFiles[0].text);
+  assets ??= Promise.all([bundle("app.ts", "esm"), bundle("verify-worker.ts", "iife")]).then(([js, worker]) => ({ html: readFileSync(join(WEB, "index.html"), "utf8"), js, worker }));
   assets.catch(() => (assets = undefined));
   return assets;
 }
