@@ -293,7 +293,7 @@ function showRunVerdict(panel: HTMLElement, r: VerifyResult, ui: { stage: HTMLEl
   ui.stage.textContent = `${kib(r.bundleBytes)} downloaded in ${(r.downloadMs / 1000).toFixed(2)} s; ${r.steps} of ${r.total} step proofs verified in ${seconds} (checks against the ${r.anchored ? "chain" : "run id"} included).`;
   ui.verdict.className = `verdict ${r.valid ? "member" : "rejected"}`;
   ui.verdict.textContent = r.valid
-    ? `Valid: all ${r.total} training steps, the chain of weights and the dataset root verify, in this browser`
+    ? `Valid: ${r.total === 1 ? "the training step" : `all ${r.total} training steps`}, the chain of weights and the dataset root verify, in this browser`
     : `Invalid: ${r.reason ?? "no reason given"}`;
   if (r.onChain && ui.chain) {
     const attested = r.onChain.status === "Verified" ? true : r.onChain.status === "Rejected" ? false : undefined;

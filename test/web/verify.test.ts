@@ -1,7 +1,7 @@
 /**
  * Whole-run verification in a real browser (Debian's Chromium via playwright-core): the page's "Verify
  * the whole run here" runs core/run/verify.ts on pure @noble/curves in a Web Worker, against the
- * chain, and shows its verdict next to the attestors'. Served: a 3-step MNIST run (Verified on chain)
+ * chain, and shows its verdict next to the attestors'. Served: a 2-step MNIST run (Verified on chain)
  * and a copy of it with one byte changed inside step 0's proof, its manifest made consistent and
  * registered like any other (Rejected by the attestors). The page must find the first valid, the
  * second invalid at step 0, and a bundle the server tampers with (one byte of proof.bin, or another
@@ -10,14 +10,16 @@
  * Chromium as in page.test.ts (ZKDL_CHROMIUM, skipped loudly without one outside CI).
  */
 import { expect } from "chai";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { type Browser, type Page, chromium } from "playwright-core";
 import { unpackPublicBundle } from "../../core/run/public-bundle";
 import type { LoadedRun } from "../../relayer/runs";
 import { type ServedRun, serveVerifiedRun } from "../helpers/served";
 
 const CHROMIUM = process.env.ZKDL_CHROMIUM ?? "/usr/bin/chromium";
-const STEPS = 3;
+const STEPS = 2;
+const SCREENSHOT = join(__dirname, "../../test-results/web-verify.png");
 
 describe("web page: whole-run verification in a real browser (Web Worker, @noble/curves)", function () {
   this.timeout(300_000);
@@ -31,7 +33,9 @@ describe("web page: whole-run verification in a real browser (Web Worker, @noble
       console.warn(`      (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium or set ZKDL_CHROMIUM)`);
       this.skip();
     }
+    const t = performance.now();
     served = await serveVerifiedRun({ steps: STEPS, records: 64, brokenRun: true });
+    console.log(`      (two ${STEPS}-step runs trained, published, relayed and attested in ${((performance.now() - t) / 1000).toFixed(1)} s)`);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     const errors: string[] = [];
@@ -92,6 +96,8 @@ describe("web page: whole-run verification in a real browser (Web Worker, @noble
     expect(r.progress).to.deep.equal({ value: STEPS, max: STEPS });
     expect(r.chain).to.match(/On chain \(read from http:\/\/127\.0\.0\.1:\d+\): Verified · 2 valid \/ 0 invalid/);
     expect(r.chain).to.match(/agrees with the attestors/);
+    mkdirSync(join(SCREENSHOT, ".."), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });
 
   it("finds a registered run with a broken step proof invalid at that step (the attestors rejected it too)", async () => {
