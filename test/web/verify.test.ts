@@ -79,12 +79,15 @@ describe("web page: whole-run verification in a real browser (Web Worker, @noble
     }
   }
 
-  it("lists both runs with their on-chain verdicts and a verify button each", async () => {
+  it("lists both runs with their on-chain verdicts and a verify button each; serves the worker as JavaScript", async () => {
     const rows = page.locator("[data-testid=run]");
     expect(await rows.count()).to.equal(2);
     expect(await page.locator(`[data-testid=run][title="${served.runId}"]`).innerText()).to.match(/Verified · 2 valid \/ 0 invalid/);
     expect(await page.locator(`[data-testid=run][title="${served.brokenRunId}"]`).innerText()).to.match(/Rejected · 0 valid \/ 2 invalid/);
     expect(await page.locator("[data-testid=verify-run]").count()).to.equal(2);
+    const worker = await fetch(`${served.api}/verify-worker.js`);
+    expect(worker.status).to.equal(200);
+    expect(worker.headers.get("content-type")).to.match(/^text\/javascript/);
   });
 
   it("verifies a valid run's every step in the browser, next to the attestors' verdict", async () => {
