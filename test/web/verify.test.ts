@@ -51,7 +51,16 @@ describe("web page: whole-run verification in a real browser (Web Worker, @noble
   });
 
   /** Clicks the run's "Verify the whole run here" and waits for the verdict. */
-  async function verifyInBrowser(runId: string): Promise<{ state: string; verdict: string; chain: string; text: string; ms: number; steps: number; progress: { value: number; max: number } }> {
+  async function verifyInBrowser(runId: string): Promise<{ state: string; verdict: string; chain: string; text: string; ms: number; steps: number; progress: { value: number; max: number }; seen: string[] }> {
+    // Every progress text the panel shows, as it shows it.
+    // (a string: the test's TypeScript has no DOM types)
+    await page.evaluate(`(() => {
+      const seen = (window.progressSeen = []);
+      new MutationObserver(() => {
+        const text = document.querySelector("[data-testid=verification][data-state=running] .bar span")?.textContent;
+        if (text && text !== seen[seen.length - 1]) seen.push(text);
+      }).observe(document.getElementById("verifications"), { subtree: true, childList: true, characterData: true, attributes: true });
+    })()`);
     await page.click(`[data-testid=run][title="${runId}"] [data-testid=verify-run]`);
     const panel = page.locator(`[data-testid=verification][data-run-id="${runId}"]`);
     await page.waitForSelector(`[data-testid=verification][data-run-id="${runId}"]:not([data-state=running])`, { timeout: 240_000 });
@@ -64,6 +73,7 @@ describe("web page: whole-run verification in a real browser (Web Worker, @noble
       ms: Number(await panel.getAttribute("data-ms")),
       steps: Number(await panel.getAttribute("data-steps")),
       progress: { value: Number(await progress.evaluate((p) => (p as unknown as { value: number }).value)), max: Number(await progress.evaluate((p) => (p as unknown as { max: number }).max)) },
+      seen: (await page.evaluate("window.progressSeen")) as string[],
     };
   }
 
@@ -97,6 +107,8 @@ describe("web page: whole-run verification in a real browser (Web Worker, @noble
     expect(r.verdict).to.match(new RegExp(`Valid: all ${STEPS} training steps`));
     expect(r.steps).to.equal(STEPS);
     expect(r.progress).to.deep.equal({ value: STEPS, max: STEPS });
+    // The bar moved step by step (the worker posts after every step).
+    expect(r.seen).to.include.members(Array.from({ length: STEPS }, (_, i) => `${i + 1} / ${STEPS} steps`));
     expect(r.chain).to.match(/On chain \(read from http:\/\/127\.0\.0\.1:\d+\): Verified · 2 valid \/ 0 invalid/);
     expect(r.chain).to.match(/agrees with the attestors/);
     mkdirSync(join(SCREENSHOT, ".."), { recursive: true });
