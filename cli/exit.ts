@@ -32,7 +32,7 @@ export function isInputError(e: unknown): e is Error {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const types = [
     (require("../core/errors") as typeof import("../core/errors")).InputError,
-    (require("../core/run/formats") as typeof import("../core/run/formats")).RunFileError,
+    (require("../core/run/files") as typeof import("../core/run/files")).RunFileError,
     (require("../prover/records") as typeof import("../prover/records")).RecordsFormatError,
     (require("../core/model/fixed") as typeof import("../core/model/fixed")).FixedPointOverflow,
   ];

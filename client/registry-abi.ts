@@ -16,9 +16,12 @@ export interface RegistryRun {
   readonly publisher: string;
   readonly status: bigint;
   readonly registeredAt: bigint;
+  readonly datasetSize: bigint;
+  readonly numSteps: bigint;
   readonly validCount: bigint;
   readonly invalidCount: bigint;
   readonly datasetRoot: string;
+  readonly finalWeightsDigest: string;
 }
 
 /** Read-only ProofRegistry calls, typed. */

@@ -10,7 +10,7 @@
  *   GET  /v1/runs/:runId/records/:index/proof  the Merkle proof of one leaf
  *   GET  /v1/config                            the chain reported on (for browsers and SDK users)
  *   GET  /v1/examples/mnist                    public MNIST digits to try membership with
- *   GET  /                                     the web page (web/), GET /healthz, GET /metrics (Prometheus)
+ *   GET  /                                     the web page (web/: /app.js, /verify-worker.js), GET /healthz, GET /metrics (Prometheus)
  *
  * Inputs are validated with zod; errors are JSON `{ error: { code, message } }` with a 4xx status;
  * bodies are size-limited and clients rate-limited. Nothing secret leaves: membership answers carry the
@@ -177,6 +177,9 @@ export function createApi(o: ApiOptions): express.Express {
     });
     app.get("/app.js", async (_req, res) => {
       res.type("text/javascript").set("Cache-Control", "no-cache").send((await webAssets()).js);
+    });
+    app.get("/verify-worker.js", async (_req, res) => {
+      res.type("text/javascript").set("Cache-Control", "no-cache").send((await webAssets()).worker);
     });
   }
 

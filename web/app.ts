@@ -3,12 +3,16 @@
  * runs with their on-chain status, turns a dropped image or a picked MNIST digit into the run's
  * record format, asks the API, and checks the answer with the SDK right here: the Schnorr opening
  * proof (@noble/curves), the Merkle proof (@openzeppelin/merkle-tree) and, with the chain the server
- * names, the manifest, root and proof against ProofRegistry over read-only JSON-RPC.
+ * names, the manifest, root and proof against ProofRegistry over read-only JSON-RPC. "Verify the whole
+ * run here" verifies a run's complete training proof in a Web Worker (web/verify-worker.ts), against
+ * the chain, next to the attestors' on-chain verdict.
  */
 import { grayPixels } from "../core/data/quantize";
 import type { z } from "zod";
 import { type ConfigAnswer, type RunSummary, configAnswer, errorAnswer, examplesAnswer, firstIssue, runsAnswer } from "../client/api";
 import { MembershipCheckError, type MembershipResult, checkMembership } from "../client/sdk";
+import type { VerifyMessage, VerifyResult, VerifyStart } from "./verify-messages";
+import type { OnChainRun } from "../client/verify-run";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const short = (hex: string) => `${hex.slice(0, 10)}…${hex.slice(-6)}`;
@@ -64,7 +68,7 @@ function imageSide(run: RunSummary): number | undefined {
 function renderRuns() {
   const body = $("runs");
   body.replaceChildren();
-  if (state.runs.length === 0) body.append(el("tr", {}, el("td", { colSpan: 6, textContent: "no runs served here yet (zkdl publish adds them)" })));
+  if (state.runs.length === 0) body.append(el("tr", {}, el("td", { colSpan: 7, textContent: "no runs served here yet (zkdl publish adds them)" })));
   for (const run of state.runs) {
     const chain = run.chain.error ? `${run.chain.status} (${run.chain.error})` : `${run.chain.status} · ${run.chain.validCount ?? 0} valid / ${run.chain.invalidCount ?? 0} invalid`;
     const row = el(
@@ -77,6 +81,7 @@ function renderRuns() {
       el("td", { textContent: kib(run.proofBytes) }),
       el("td", {}, el("span", { className: `status ${run.chain.status}`, textContent: chain })),
     );
+    row.append(verifyCell(run));
     row.dataset.testid = "run";
     row.onclick = () => selectRun(run);
     body.append(row);
@@ -183,6 +188,116 @@ function wireDrop() {
   };
 }
 
+// ---- Whole-run verification (web/verify-worker.ts): every step proof, in this browser ----
+
+const verifications = new Map<string, { panel: HTMLElement; worker?: Worker }>();
+
+/** The row's "Verify the whole run here" button. */
+function verifyCell(run: RunSummary): HTMLTableCellElement {
+  const button = el("button", { className: "verify", textContent: "Verify the whole run here", title: "Verify every step proof, the chain of weights and the dataset root in this browser" });
+  button.dataset.testid = "verify-run";
+  button.disabled = verifications.get(run.runId)?.worker !== undefined;
+  button.onclick = (e) => {
+    e.stopPropagation();
+    verifyWholeRun(run);
+    renderRuns();
+  };
+  return el("td", {}, button);
+}
+
+/** The verdict of the run's attestors, as the chain itself says it. */
+function chainVerdict(c: OnChainRun, rpcUrl: string): string {
+  return `On chain (read from ${rpcUrl}): ${c.status} · ${c.validCount} valid / ${c.invalidCount} invalid attestations`;
+}
+
+function verifyWholeRun(run: RunSummary) {
+  const old = verifications.get(run.runId);
+  old?.worker?.terminate();
+  const chain = state.config?.chain ?? null;
+  const progress = el("progress", { max: Math.max(run.steps, 1), value: 0 });
+  progress.dataset.testid = "verify-progress";
+  const count = el("span", { className: "small", textContent: `0 / ${run.steps} steps` });
+  const stage = el("p", { className: "small", textContent: "starting…" });
+  const verdict = el("p", { className: "verdict" });
+  verdict.dataset.testid = "verify-verdict";
+  const onChain = el("p", { className: "small", textContent: chain ? "On chain: reading…" : "No chain configured: the bundle is bound to the run id alone (keccak(publisher, manifest digest)); the attestors' verdict is unknown here." });
+  onChain.dataset.testid = "verify-chain";
+  const panel = old?.panel ?? el("div", { className: "verification" });
+  panel.dataset.testid = "verification";
+  panel.dataset.runId = run.runId;
+  panel.dataset.state = "running";
+  panel.replaceChildren(
+    el("p", {}, el("strong", { textContent: `Run ` }), el("code", { textContent: short(run.runId) }), ` · MLP ${run.model.layers.join("-")}, ${run.steps} steps, ${kib(run.proofBytes)} of proof`),
+    el("div", { className: "bar" }, progress, count),
+    stage,
+    verdict,
+    onChain,
+  );
+  if (!old) $("verifications").prepend(panel);
+  $("verify-none")?.remove();
+
+  const worker = new Worker("/verify-worker.js");
+  verifications.set(run.runId, { panel, worker });
+  const finish = () => {
+    worker.terminate();
+    verifications.set(run.runId, { panel });
+    renderRuns();
+  };
+  worker.onmessage = (e: MessageEvent<VerifyMessage>) => {
+    const m = e.data;
+    if (m.type === "stage") stage.textContent = m.text;
+    else if (m.type === "chain" && chain) onChain.textContent = chainVerdict(m.onChain, chain.rpcUrl);
+    else if (m.type === "progress") {
+      progress.max = Math.max(m.total, 1);
+      progress.value = m.done;
+      count.textContent = `${m.done} / ${m.total} steps`;
+      stage.textContent = m.done < m.total ? `verifying step ${m.done + 1} of ${m.total} with @noble/curves…` : "checked every step";
+    } else if (m.type === "result") {
+      showRunVerdict(panel, m, { stage, verdict, onChain, chain });
+      finish();
+    } else if (m.type === "error") {
+      panel.dataset.state = "error";
+      stage.textContent = "";
+      verdict.className = "verdict rejected";
+      verdict.textContent = `Could not verify: ${m.message}`;
+      finish();
+    }
+  };
+  worker.onerror = (e) => {
+    panel.dataset.state = "error";
+    verdict.className = "verdict rejected";
+    verdict.textContent = `Could not verify: ${e.message || "the verification worker failed"}`;
+    finish();
+  };
+  const start: VerifyStart = { type: "start", bundleUrl: new URL(`/v1/runs/${run.runId}/bundle`, location.origin).href, runId: run.runId, chain: chain ? { rpcUrl: chain.rpcUrl, registry: chain.registry } : null };
+  worker.postMessage(start);
+}
+
+function showRunVerdict(panel: HTMLElement, r: VerifyResult, ui: { stage: HTMLElement; verdict: HTMLElement; onChain: HTMLElement; chain: ConfigAnswer["chain"] }) {
+  panel.dataset.state = r.valid ? "valid" : "invalid";
+  panel.dataset.ms = String(Math.round(r.ms));
+  panel.dataset.steps = String(r.steps);
+  panel.dataset.stepMs = r.stepMs.map((ms) => Math.round(ms)).join(",");
+  const seconds = `${(r.ms / 1000).toFixed(2)} s`;
+  ui.stage.textContent = `${kib(r.bundleBytes)} downloaded in ${(r.downloadMs / 1000).toFixed(2)} s; ${r.steps} of ${r.total} step proofs verified in ${seconds} (checks against the ${r.anchored ? "chain" : "run id"} included).`;
+  ui.verdict.className = `verdict ${r.valid ? "member" : "rejected"}`;
+  ui.verdict.textContent = r.valid
+    ? `Valid: ${r.total === 1 ? "the training step" : `all ${r.total} training steps`}, the chain of weights and the dataset root verify, in this browser`
+    : `Invalid: ${r.reason ?? "no reason given"}`;
+  if (r.onChain && ui.chain) {
+    const attested = r.onChain.status === "Verified" ? true : r.onChain.status === "Rejected" ? false : undefined;
+    const agree =
+      attested === undefined
+        ? "The attestors have not decided yet."
+        : attested === r.valid
+          ? "This browser agrees with the attestors."
+          : !r.valid && r.steps === 0
+            ? "This browser disagrees with the attestors: the bundle served here fails before any step proof, so it is not the run they judged (fetch it from another source)."
+            : "This browser DISAGREES with the attestors.";
+    ui.onChain.textContent = `${chainVerdict(r.onChain, ui.chain.rpcUrl)}. ${agree}`;
+  }
+}
+
 async function main() {
   wireDrop();
   state.config = await getJson("/v1/config", configAnswer);
@@ -195,5 +310,5 @@ async function main() {
 }
 
 main().catch((err) => {
-  $("runs").replaceChildren(el("tr", {}, el("td", { colSpan: 6, textContent: `could not load: ${(err as Error).message}` })));
+  $("runs").replaceChildren(el("tr", {}, el("td", { colSpan: 7, textContent: `could not load: ${(err as Error).message}` })));
 });

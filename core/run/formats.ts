@@ -19,7 +19,6 @@ import { loadDatasetTree } from "../dataset/tree";
 import { RunFileError } from "./files";
 
 // Kept importable from here for existing callers; defined in ./files (the run folder's names and errors).
-export { PRIVATE_FILES, RunFileError } from "./files";
 
 const MAGIC = {
   dataset: "ZKDLDS01",

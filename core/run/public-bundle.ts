@@ -15,7 +15,6 @@ import type { RunFiles } from "./verify";
 
 export const PUBLIC_BUNDLE_MAGIC = "ZKDLPUB1";
 // The bundle's files and their order are the run format's public files (./files.ts).
-export { PUBLIC_FILES } from "./files";
 
 /** Packs a run's public files (from a run folder, or any other RunFiles). */
 export function packPublicBundle(files: RunFiles): Uint8Array {

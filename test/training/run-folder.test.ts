@@ -9,9 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { PRIVATE_DIR, PRIVATE_FILES, PUBLIC_FILES, RUN_FILES, RunFileError } from "../../core/run/files";
-import * as formats from "../../core/run/formats";
 import { decodeDatasetTree } from "../../core/run/formats";
-import * as bundle from "../../core/run/public-bundle";
 import { digestHex } from "../../core/run/manifest";
 import {
   type RunFolderContents,
@@ -70,10 +68,6 @@ describe("training: the run folder module", function () {
       });
       expect(PUBLIC_FILES).to.deep.equal(["manifest.json", "dataset.bin", "dataset-tree.json", "proof.bin"]);
       expect(Object.values(PRIVATE_FILES).every((f) => f.startsWith(`${PRIVATE_DIR}/`))).to.equal(true);
-      // The bundle and the formats re-export the same definitions, not copies.
-      expect(bundle.PUBLIC_FILES).to.equal(PUBLIC_FILES);
-      expect(formats.PRIVATE_FILES).to.equal(PRIVATE_FILES);
-      expect(formats.RunFileError).to.equal(RunFileError);
     });
 
     it("a trained run holds exactly these files, and its manifest names them", () => {

@@ -1,0 +1,159 @@
+/**
+ * Whole-run verification in a real browser (Debian's Chromium via playwright-core): the page's "Verify
+ * the whole run here" runs core/run/verify.ts on pure @noble/curves in a Web Worker, against the
+ * chain, and shows its verdict next to the attestors'. Served: a 2-step MNIST run (Verified on chain)
+ * and a copy of it with one byte changed inside step 0's proof, its manifest made consistent and
+ * registered like any other (Rejected by the attestors). The page must find the first valid, the
+ * second invalid at step 0, and a bundle the server tampers with (one byte of proof.bin, or another
+ * run's bundle under this run's id) invalid, each with its reason.
+ *
+ * Chromium as in page.test.ts (ZKDL_CHROMIUM, skipped loudly without one outside CI).
+ */
+import { expect } from "chai";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, type Page, chromium } from "playwright-core";
+import { unpackPublicBundle } from "../../core/run/public-bundle";
+import type { LoadedRun } from "../../relayer/runs";
+import { type ServedRun, serveVerifiedRun } from "../helpers/served";
+
+const CHROMIUM = process.env.ZKDL_CHROMIUM ?? "/usr/bin/chromium";
+const STEPS = 2;
+const SCREENSHOT = join(__dirname, "../../test-results/web-verify.png");
+
+describe("web page: whole-run verification in a real browser (Web Worker, @noble/curves)", function () {
+  this.timeout(300_000);
+  let served: ServedRun;
+  let browser: Browser;
+  let page: Page;
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) {
+      if (process.env.CI) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set ZKDL_CHROMIUM)`);
+      console.warn(`      (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium or set ZKDL_CHROMIUM)`);
+      this.skip();
+    }
+    const t = performance.now();
+    served = await serveVerifiedRun({ steps: STEPS, records: 64, brokenRun: true });
+    console.log(`      (two ${STEPS}-step runs trained, published, relayed and attested in ${((performance.now() - t) / 1000).toFixed(1)} s)`);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(served.api);
+    await page.waitForSelector("body[data-ready=true]", { timeout: 30_000 }).catch((e) => {
+      throw new Error(`the page did not load (${errors.join("; ") || (e as Error).message})`);
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await served?.close();
+  });
+
+  /** Clicks the run's "Verify the whole run here" and waits for the verdict. */
+  async function verifyInBrowser(runId: string): Promise<{ state: string; verdict: string; chain: string; text: string; ms: number; steps: number; progress: { value: number; max: number }; seen: string[] }> {
+    // Every progress text the panel shows, as it shows it.
+    // (a string: the test's TypeScript has no DOM types)
+    await page.evaluate(`(() => {
+      const seen = (window.progressSeen = []);
+      new MutationObserver(() => {
+        const text = document.querySelector("[data-testid=verification][data-state=running] .bar span")?.textContent;
+        if (text && text !== seen[seen.length - 1]) seen.push(text);
+      }).observe(document.getElementById("verifications"), { subtree: true, childList: true, characterData: true, attributes: true });
+    })()`);
+    await page.click(`[data-testid=run][title="${runId}"] [data-testid=verify-run]`);
+    const panel = page.locator(`[data-testid=verification][data-run-id="${runId}"]`);
+    await page.waitForSelector(`[data-testid=verification][data-run-id="${runId}"]:not([data-state=running])`, { timeout: 240_000 });
+    const progress = panel.locator("[data-testid=verify-progress]");
+    return {
+      state: (await panel.getAttribute("data-state"))!,
+      verdict: await panel.locator("[data-testid=verify-verdict]").innerText(),
+      chain: await panel.locator("[data-testid=verify-chain]").innerText(),
+      text: await panel.innerText(),
+      ms: Number(await panel.getAttribute("data-ms")),
+      steps: Number(await panel.getAttribute("data-steps")),
+      progress: { value: Number(await progress.evaluate((p) => (p as unknown as { value: number }).value)), max: Number(await progress.evaluate((p) => (p as unknown as { max: number }).max)) },
+      seen: (await page.evaluate("window.progressSeen")) as string[],
+    };
+  }
+
+  /** Makes the API serve `bytes` as the run's bundle while `work` runs. */
+  async function lyingServer(runId: string, bytes: Uint8Array, work: () => Promise<void>): Promise<void> {
+    const run = served.catalog.get(runId) as LoadedRun;
+    const honest = run.bundle;
+    Object.assign(run, { bundle: () => bytes });
+    try {
+      await work();
+    } finally {
+      Object.assign(run, { bundle: honest });
+    }
+  }
+
+  it("lists both runs with their on-chain verdicts and a verify button each; serves the worker as JavaScript", async () => {
+    const rows = page.locator("[data-testid=run]");
+    expect(await rows.count()).to.equal(2);
+    expect(await page.locator(`[data-testid=run][title="${served.runId}"]`).innerText()).to.match(/Verified · 2 valid \/ 0 invalid/);
+    expect(await page.locator(`[data-testid=run][title="${served.brokenRunId}"]`).innerText()).to.match(/Rejected · 0 valid \/ 2 invalid/);
+    expect(await page.locator("[data-testid=verify-run]").count()).to.equal(2);
+    const worker = await fetch(`${served.api}/verify-worker.js`);
+    expect(worker.status).to.equal(200);
+    expect(worker.headers.get("content-type")).to.match(/^text\/javascript/);
+  });
+
+  it("verifies a valid run's every step in the browser, next to the attestors' verdict", async () => {
+    const r = await verifyInBrowser(served.runId);
+    console.log(`      browser verified ${r.steps} steps (784-16-10, batch 16, 64 records) in ${(r.ms / 1000).toFixed(2)} s`);
+    expect(r.state, r.text).to.equal("valid");
+    expect(r.verdict).to.match(new RegExp(`Valid: all ${STEPS} training steps`));
+    expect(r.steps).to.equal(STEPS);
+    expect(r.progress).to.deep.equal({ value: STEPS, max: STEPS });
+    // The bar moved step by step (the worker posts after every step).
+    expect(r.seen).to.include.members(Array.from({ length: STEPS }, (_, i) => `${i + 1} / ${STEPS} steps`));
+    expect(r.chain).to.match(/On chain \(read from http:\/\/127\.0\.0\.1:\d+\): Verified · 2 valid \/ 0 invalid/);
+    expect(r.chain).to.match(/agrees with the attestors/);
+    mkdirSync(join(SCREENSHOT, ".."), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+
+  it("finds a registered run with a broken step proof invalid at that step (the attestors rejected it too)", async () => {
+    const r = await verifyInBrowser(served.brokenRunId!);
+    console.log(`      browser refused the broken run after ${r.steps} step in ${(r.ms / 1000).toFixed(2)} s: ${r.verdict}`);
+    expect(r.state, r.text).to.equal("invalid");
+    expect(r.verdict).to.match(/^Invalid: step 0: /);
+    expect(r.steps).to.equal(1);
+    expect(r.chain).to.match(/Rejected · 0 valid \/ 2 invalid/);
+    expect(r.chain).to.match(/agrees with the attestors/);
+  });
+
+  it("finds a bundle with one byte of proof.bin changed by the server invalid", async () => {
+    const honest = served.catalog.get(served.runId)!.bundle();
+    const tampered = honest.slice();
+    // proof.bin is the bundle's last file: a byte inside its first step proof.
+    const proofBytes = unpackPublicBundle("bundle", honest).read("proof.bin").length;
+    tampered[tampered.length - proofBytes + Math.floor(proofBytes / (2 * STEPS))] ^= 0x01;
+    await lyingServer(served.runId, tampered, async () => {
+      const r = await verifyInBrowser(served.runId);
+      expect(r.state, r.text).to.equal("invalid");
+      expect(r.verdict).to.equal("Invalid: proof.bin does not match the manifest's digest");
+      expect(r.steps).to.equal(0);
+      expect(r.chain).to.match(/Verified · 2 valid \/ 0 invalid.*disagrees with the attestors: the bundle served here fails before any step proof/);
+    });
+  });
+
+  it("finds another run's bundle served under this run's id invalid, before verifying anything", async () => {
+    const other = served.catalog.get(served.brokenRunId!)!.bundle();
+    await lyingServer(served.runId, other, async () => {
+      const r = await verifyInBrowser(served.runId);
+      expect(r.state, r.text).to.equal("invalid");
+      expect(r.verdict).to.match(/Invalid: the served bundle's manifest \(digest 0x[0-9a-f]{64}\) is not the one run 0x[0-9a-f]{64} was registered with by 0x[0-9a-f]{40}/);
+      expect(r.steps).to.equal(0);
+    });
+  });
+
+  it("keeps working for membership after verifying", async () => {
+    await page.click(`[data-testid=run][title="${served.runId}"]`);
+    await page.click("[data-testid=example-train-3]");
+    await page.waitForSelector("[data-testid=result]:not([data-state=checking])[data-state]", { timeout: 120_000 });
+    expect(await page.locator("[data-testid=result]").getAttribute("data-state")).to.equal("member");
+  });
+});

@@ -1,0 +1,35 @@
+/** The messages between the page (web/app.ts) and its whole-run verification worker (web/verify-worker.ts). */
+import type { OnChainRun } from "../client/verify-run";
+
+/** Page → worker: verify the run `runId` from the bundle at `bundleUrl` (against the chain, if given). */
+export interface VerifyStart {
+  readonly type: "start";
+  readonly bundleUrl: string;
+  readonly runId: string;
+  readonly chain: { readonly rpcUrl: string; readonly registry: string } | null;
+}
+
+export interface VerifyResult {
+  readonly type: "result";
+  readonly valid: boolean;
+  readonly reason?: string;
+  /** Checking against the chain and verifying, in ms (the download not included). */
+  readonly ms: number;
+  readonly downloadMs: number;
+  readonly bundleBytes: number;
+  /** Step proofs verified (and found valid, but for the last one of an invalid run). */
+  readonly steps: number;
+  /** Each verified step's time, in ms. */
+  readonly stepMs: number[];
+  readonly total: number;
+  readonly anchored: boolean;
+  readonly onChain?: OnChainRun;
+}
+
+/** Worker → page. */
+export type VerifyMessage =
+  | { readonly type: "stage"; readonly text: string }
+  | { readonly type: "chain"; readonly onChain: OnChainRun }
+  | { readonly type: "progress"; readonly done: number; readonly total: number }
+  | VerifyResult
+  | { readonly type: "error"; readonly message: string };

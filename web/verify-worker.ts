@@ -1,0 +1,47 @@
+/**
+ * The page's whole-run verifier, in a Web Worker (bundled by relayer/web.ts, served at
+ * /verify-worker.js): downloads the run's public bundle, checks it against the chain (the registered
+ * publisher and the manifest's digest must give the run id), then verifies every step proof, the chain
+ * of weights and the dataset root with pure @noble/curves (client/verify-run.ts), posting progress
+ * after every step. The server that sent the page and the bundle is trusted with nothing.
+ */
+import { verifyServedRun } from "../client/verify-run";
+import type { VerifyMessage, VerifyStart } from "./verify-messages";
+
+const worker = self as unknown as { onmessage: ((e: MessageEvent<VerifyStart>) => void) | null; postMessage(m: VerifyMessage): void };
+const post = (m: VerifyMessage) => worker.postMessage(m);
+
+async function run(o: VerifyStart): Promise<void> {
+  post({ type: "stage", text: "downloading the public bundle…" });
+  const t0 = performance.now();
+  const res = await fetch(o.bundleUrl);
+  if (!res.ok) throw new Error(`${o.bundleUrl} answered HTTP ${res.status}`);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const downloadMs = performance.now() - t0;
+  post({ type: "stage", text: o.chain ? "checking the bundle against the chain…" : "checking the bundle against the run id…" });
+  const v = await verifyServedRun({
+    bundle: bytes,
+    runId: o.runId,
+    ...(o.chain ? { chain: { rpc: o.chain.rpcUrl, registry: o.chain.registry } } : {}),
+    onChain: (onChain) => post({ type: "chain", onChain }),
+    onProgress: (done, total) => post({ type: "progress", done, total }),
+  });
+  post({
+    type: "result",
+    valid: v.valid,
+    ...(v.reason === undefined ? {} : { reason: v.reason }),
+    ms: v.ms,
+    downloadMs,
+    bundleBytes: bytes.length,
+    steps: v.steps.length,
+    stepMs: v.steps.map((s) => s.ms),
+    total: v.total,
+    anchored: v.anchored,
+    ...(v.onChain ? { onChain: v.onChain } : {}),
+  });
+}
+
+worker.onmessage = (e) => {
+  if (e.data?.type !== "start") return;
+  run(e.data).catch((err) => post({ type: "error", message: (err as Error)?.message ?? String(err) }));
+};
