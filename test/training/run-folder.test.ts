@@ -208,7 +208,7 @@ describe("training: the run folder module", function () {
       expect(existsSync(join(out, "stray"))).to.equal(false);
       expect(leftovers(out)).to.deep.equal([]);
       // trainRun refuses before any proving.
-      expect(() => trainRun({ config: tinyConfig, publisher: PUBLISHER, steps: 1, records: syntheticRecords(16, 8, 4, 16), source: "csv", out })).to.throw(RangeError, /exists; choose another --out or pass --force/);
+      expect(() => trainRun({ config: tinyConfig, publisher: PUBLISHER, steps: 1, records: syntheticRecords(16, 8, 4, 16), source: "csv", out })).to.throw(InputError, /exists; choose another --out or pass --force/);
     });
 
     it("a failure midway leaves no half-written folder, and an existing run as it was", () => {
