@@ -25,7 +25,7 @@ const ALLOWED = ["core/", "client/"];
  * loads lazily, the relayer modules come in through type imports). The build fails once an entry
  * here is no longer reached, so that the list is emptied as soon as that work is merged.
  */
-const TEMPORARY_LEAKS: readonly string[] = ["native/index.", "prover/native-engine.", "relayer/", "typechain-types/"];
+export const TEMPORARY_LEAKS: readonly string[] = ["native/index.", "prover/native-engine.", "relayer/", "typechain-types/"];
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
