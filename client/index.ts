@@ -20,3 +20,4 @@ export {
   signRegistration,
 } from "./registry";
 export { PROOF_REGISTRY_CLIENT_ABI, type RegistryReader, type RegistryRun, registryReader } from "./registry-abi";
+export { type OnChainRun, type ServedRunVerdict, bundleMismatch, readOnChainRun, verifyServedRun } from "./verify-run";
