@@ -28,7 +28,7 @@ import { createApi } from "../relayer/api";
 import { runAttestor } from "../relayer/attestor";
 import { daemonLogger, daemonProvider } from "../relayer/chain";
 import { deployZkdl, writeDeployment } from "../relayer/deployment";
-import { RunStatus } from "../relayer/registry";
+import { RunStatus } from "../client/registry";
 import { publishRun, runRelayer } from "../relayer/relay";
 import { RunCatalog } from "../relayer/runs";
 import { checkMembership } from "../client/sdk";

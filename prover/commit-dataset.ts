@@ -9,7 +9,8 @@ import type { Records } from "../core/data/records";
 import { type DatasetCommitments, type DatasetOpenings, batchCommitment } from "../core/dataset/commitments";
 import type { CommitmentKey } from "../core/protocol/generators";
 import type { CommittedTensor } from "../core/protocol/hyrax";
-import { concatPoints, pointFromNative } from "./native-engine";
+import { pointFromNative } from "./native-engine";
+import { concatPoints } from "../core/protocol/backend";
 
 function rowsOf(values: Int32Array, rows: number, width: number, cols: number): Int32Array {
   const out = new Int32Array(rows * cols);

@@ -29,7 +29,7 @@ import { proveRecordOpening } from "../core/dataset/membership";
 import type { MsmEngine } from "../core/protocol/group";
 import { manifestBytes } from "../core/run/manifest";
 import type { ProofRegistry } from "../typechain-types";
-import { RunStatus, type RunStatusName } from "./registry";
+import { RunStatus, type RunStatusName } from "../client/registry";
 import {
   type ChainStatus,
   type PublicChain,

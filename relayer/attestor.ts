@@ -31,10 +31,12 @@ import { unpackPublicBundle } from "../core/run/public-bundle";
 import { verifyRunFiles } from "../core/run/verify";
 import { nativeGenerators, nativeKeccakRows } from "../prover/native-engine";
 import { ProofRegistry__factory } from "../typechain-types";
-import { type Backoff, Stopped, failpoint, sleep, withRetry } from "./chain";
-import { BundleFetchError, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_BUNDLE_BYTES, fetchBundle } from "./fetch-bundle";
+import { Stopped, failpoint, sleep, withRetry } from "./chain";
+import { BundleFetchError, fetchBundle } from "./fetch-bundle";
+import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_BUNDLE_BYTES } from "./limits";
 import { DEFAULT_FETCH_RETRY, type FetchRetry } from "./limits";
-import { type RunRecord, RunStatus, registryEffects } from "./registry";
+import { registryEffects } from "./registry";
+import { type RunRecord, RunStatus } from "../client/registry";
 import { recordMismatch } from "./runs";
 import { type SenderOptions, TxSender } from "./sender";
 import type { AttestationRecord, Job, Store } from "./store";
@@ -71,7 +73,6 @@ export interface AttestorOptions {
 
 export const ATTESTATION_REPORT_FORMAT = "zkdl-attestation/1";
 
-export { DEFAULT_FETCH_RETRY, type FetchRetry };
 
 /** A run whose judging began this many times without an outcome (the process died in it) is skipped. */
 export const MAX_JUDGE_STARTS = 3;

@@ -27,7 +27,6 @@ import { PUBLIC_BUNDLE_MAGIC } from "../core/run/public-bundle";
 import { Stopped } from "./chain";
 import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_BUNDLE_BYTES } from "./limits";
 
-export { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_BUNDLE_BYTES };
 export const DEFAULT_MAX_REDIRECTS = 3;
 
 /** The largest manifest.json read for a run of `numSteps` registered steps (no larger than a canonical manifest can be). */

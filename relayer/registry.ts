@@ -1,24 +1,11 @@
 /**
  * Off-chain side of ProofRegistry for the relayer and attestors: what registration and attestation jobs
- * mean on chain. The shared vocabulary (run record, ids, statuses, EIP-712 registration) lives in
- * client/registry.ts, re-exported here.
+ * mean on chain. The shared vocabulary (run record, ids, statuses, EIP-712 registration) is
+ * client/registry.ts.
  */
 import type { ProofRegistry } from "../typechain-types";
 import { RunStatus, AttestationVote } from "../client/registry";
 import type { JobEffect } from "./sender";
-
-export {
-  type RunRecord,
-  type RunStatusName,
-  type SignedRegistration,
-  REGISTER_RUN_TYPES,
-  RunStatus,
-  AttestationVote,
-  modelKeyOf,
-  registryDomain,
-  runIdOf,
-  signRegistration,
-} from "../client/registry";
 
 /** What registration and attestation jobs mean on chain (for the outbox sender). */
 export function registryEffects(registry: ProofRegistry): Record<"register" | "attest", JobEffect> {

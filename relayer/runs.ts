@@ -18,7 +18,7 @@ import type { Manifest } from "../core/run/manifest";
 import { packPublicBundle } from "../core/run/public-bundle";
 import { folderFiles, readManifest, readRunDataset, readRunFile, readRunOpenings, readRunRecords, runFilePath } from "../prover/run-folder";
 import { type CommitmentKey, commitmentKey } from "../core/protocol/generators";
-import { type RunRecord, runIdOf } from "./registry";
+import { type RunRecord, runIdOf } from "../client/registry";
 import type { Store, StoredRun } from "./store";
 
 /** A model id from a label: the label's keccak-256, or the label itself if it is already 32 bytes of hex. */
@@ -101,7 +101,7 @@ export class RunCatalog {
     return this.store.listRuns();
   }
 
-  /** A record's digest (prover/dataset/membership.ts), with the native Keccak when the catalogue runs native. */
+  /** A record's digest (core/dataset/membership.ts), with the native Keccak when the catalogue runs native. */
   digestOf(x: ArrayLike<number>): string {
     return recordDigest(x, this.keySource === "native" ? native.keccak256 : undefined);
   }

@@ -9,7 +9,7 @@ import hre from "hardhat";
 import { standardNodeHash } from "@openzeppelin/merkle-tree/dist/hashes.js";
 import type { ContractTransactionResponse } from "ethers";
 import { buildDatasetTree, datasetLeafHash } from "../../core/dataset/tree";
-import { registryDomain, runIdOf, signRegistration, type RunRecord } from "../../relayer/registry";
+import { registryDomain, runIdOf, signRegistration, type RunRecord } from "../../client/registry";
 
 const { ethers } = hre;
 let counter = 0;

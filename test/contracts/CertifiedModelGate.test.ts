@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { deployRegistryFixture, randomRecord, ZERO32 } from "../helpers/registry";
 import { rng } from "../helpers/random";
-import { modelKeyOf, runIdOf } from "../../relayer/registry";
+import { modelKeyOf, runIdOf } from "../../client/registry";
 
 describe("CertifiedModelGate (example dApp)", () => {
   const r = rng("gate");

@@ -4,7 +4,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { TypedDataEncoder, id } from "ethers";
 import { deployRegistryFixture, randomRecord } from "../helpers/registry";
 import { rng } from "../helpers/random";
-import { REGISTER_RUN_TYPES, registryDomain, runIdOf, signRegistration, RunStatus } from "../../relayer/registry";
+import { REGISTER_RUN_TYPES, registryDomain, runIdOf, signRegistration, RunStatus } from "../../client/registry";
 
 describe("ProofRegistry: delegated registration (EIP-712)", () => {
   const r = rng("eip712");

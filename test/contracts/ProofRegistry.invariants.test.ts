@@ -8,7 +8,7 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { deployRegistryFixture, randomRecord } from "../helpers/registry";
 import { rng } from "../helpers/random";
-import { modelKeyOf, runIdOf, RunStatus, AttestationVote, type RunRecord } from "../../relayer/registry";
+import { modelKeyOf, runIdOf, RunStatus, AttestationVote, type RunRecord } from "../../client/registry";
 
 const ALLOWED_EDGES = new Set([
   `${RunStatus.None}->${RunStatus.Registered}`,

@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { deployRegistryFixture, randomRecord, gasOf, ZERO32 } from "../helpers/registry";
 import { rng } from "../helpers/random";
-import { modelKeyOf, runIdOf, RunStatus, AttestationVote } from "../../relayer/registry";
+import { modelKeyOf, runIdOf, RunStatus, AttestationVote } from "../../client/registry";
 
 describe("ProofRegistry: attestation, quorum and revocation", () => {
   const r = rng("lifecycle");

@@ -7,7 +7,7 @@ import { standardNodeHash } from "@openzeppelin/merkle-tree/dist/hashes.js";
 import { processMultiProof, processProof } from "@openzeppelin/merkle-tree/dist/core.js";
 import { deployRegistryFixture, randomRecord } from "../helpers/registry";
 import { rng, type Rng } from "../helpers/random";
-import { runIdOf } from "../../relayer/registry";
+import { runIdOf } from "../../client/registry";
 import { buildDatasetTree, datasetLeafHash, DATASET_LEAF_ENCODING, type DatasetLeaf } from "../../core/dataset/tree";
 import type { ProofRegistry } from "../../typechain-types";
 

@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { deployRegistryFixture, randomRecord, gasOf, ZERO32 } from "../helpers/registry";
 import { rng } from "../helpers/random";
-import { modelKeyOf, runIdOf, RunStatus } from "../../relayer/registry";
+import { modelKeyOf, runIdOf, RunStatus } from "../../client/registry";
 
 describe("ProofRegistry: registration", () => {
   const r = rng("registration");

@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { TypedDataEncoder } from "ethers";
 import { deployRegistryFixture } from "../helpers/registry";
-import { modelKeyOf, REGISTER_RUN_TYPES, registryDomain, runIdOf } from "../../relayer/registry";
+import { modelKeyOf, REGISTER_RUN_TYPES, registryDomain, runIdOf } from "../../client/registry";
 import { buildDatasetTree, datasetLeafHash } from "../../core/dataset/tree";
 
 const PUBLISHER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";

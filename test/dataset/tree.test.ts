@@ -3,7 +3,7 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { CompactDatasetTree, buildDatasetTree, datasetLeafHash, loadDatasetTree, DATASET_LEAF_ENCODING, type DatasetLeaf } from "../../core/dataset/tree";
 import { rng } from "../helpers/random";
 
-describe("dataset tree (prover/dataset/tree.ts)", () => {
+describe("dataset tree (core/dataset/tree.ts)", () => {
   const r = rng("dataset-tree");
   const leaves = (n: number): DatasetLeaf[] =>
     Array.from({ length: n }, (_, i) => ({ index: BigInt(i), cxHash: r.bytes32(), cyHash: r.bytes32() }));

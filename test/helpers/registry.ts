@@ -1,7 +1,7 @@
 /** Fixtures and record factories shared by the contract tests. */
 import { ethers } from "hardhat";
 import type { ContractTransactionResponse } from "ethers";
-import type { RunRecord } from "../../relayer/registry";
+import type { RunRecord } from "../../client/registry";
 import type { Rng } from "./random";
 
 export const ZERO32 = "0x" + "00".repeat(32);

@@ -6,7 +6,6 @@
  * like any other, Rejected by the attestors.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";

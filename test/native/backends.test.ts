@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import * as native from "../../native";
 import { type BackendMode, FrTensor } from "../../native";
-import { Fr, bigIntToBytes, frToBytes, g1ToBytes } from "../../core/crypto/bn254";
+import { Fr, bigIntToBytes, frToBytes } from "../../core/crypto/bn254";
 import { rng } from "../helpers/random";
 import { concat, encodeFr } from "../helpers/native";
 

@@ -1,7 +1,7 @@
 /**
  * The native BN254 core against independent implementations: @noble/curves (fields, G1, MSM),
  * @noble/hashes (Keccak), the EVM precompiles 0x06/0x07 on the Hardhat network, and the TypeScript
- * hash to G1 of prover/crypto/bn254.ts. Random inputs; the seed is printed.
+ * hash to G1 of core/crypto/bn254.ts. Random inputs; the seed is printed.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";

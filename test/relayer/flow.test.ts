@@ -11,7 +11,7 @@ import { decodeOpenings } from "../../core/run/formats";
 import { serveApi } from "../helpers/api";
 import { runAttestor } from "../../relayer/attestor";
 import { daemonProvider } from "../../relayer/chain";
-import { RunStatus } from "../../relayer/registry";
+import { RunStatus } from "../../client/registry";
 import { publishRun, runRelayer } from "../../relayer/relay";
 import { RunCatalog } from "../../relayer/runs";
 import { MembershipCheckError, checkMembership, isCertified } from "../../client/sdk";

@@ -21,7 +21,7 @@ import { serveApi } from "../helpers/api";
 import { MAX_JUDGE_STARTS, runAttestor } from "../../relayer/attestor";
 import { daemonProvider, sleep } from "../../relayer/chain";
 import type { Deployment } from "../../relayer/deployment";
-import { RunStatus, runIdOf } from "../../relayer/registry";
+import { RunStatus, runIdOf } from "../../client/registry";
 import { publishRun, runRelayer } from "../../relayer/relay";
 import { RunCatalog, runRecordOf } from "../../relayer/runs";
 import { SqliteStore } from "../../relayer/store";

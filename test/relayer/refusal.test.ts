@@ -15,7 +15,6 @@ import { join } from "node:path";
 import pino from "pino";
 import { Wallet, makeError, parseEther } from "ethers";
 import { serveApi } from "../helpers/api";
-import { runAttestor } from "../../relayer/attestor";
 import { daemonProvider, isUnavailable, sleep } from "../../relayer/chain";
 import type { Deployment } from "../../relayer/deployment";
 import { type RefusalKind, classifyRefusal } from "../../relayer/refusal";
