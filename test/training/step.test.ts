@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { InputError } from "../../core/errors";
 import { proveStep, proveStepWitness, verifyStep, witnessValues } from "../../core/training/step";
 import { nativeEngine } from "../../prover/native-engine";
 import { FrTensor } from "../../native";
@@ -88,7 +89,7 @@ describe("training: the step proof", function () {
     // A feature of 2^32 has no 32-bit two's-complement limbs.
     const x2 = { ...b.x, data: b.x.data.slice() };
     x2.data[0] = 2 ** 32;
-    expect(() => witnessValues(s.d, { ...trace, x: x2 })).to.throw(RangeError, /^X: entry 0/);
+    expect(() => witnessValues(s.d, { ...trace, x: x2 })).to.throw(InputError, /^X: entry 0/);
   });
 
   it("proves the records' padding is zero: hidden features past d_0's logical width and labels past the last class are rejected", () => {
