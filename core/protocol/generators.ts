@@ -75,7 +75,18 @@ export function commitmentKey(size: number, opts: { label?: string; derive?: Gen
     if (opts.derive) {
       const set = opts.derive(label, size);
       if (set.G.length < size) throw new RangeError(`the generator deriver gave ${set.G.length} generators, not ${size}`);
-      entry = { G: set.G.slice(0, size), H: entry?.H ?? set.H, g: entry?.g ?? set.g };
+      // The cache is shared by every caller in the process, the pure-TypeScript verifier included: a
+      // deriver that disagrees with the definition (a wrong label or domain) must not fill it. Spot
+      // checks against the TypeScript derivation: H, g, the first and the last new generator.
+      const from = entry?.G.length ?? 0;
+      const spot: [string, G1Point, G1Point][] = [
+        ["H", set.H, hashToG1(DST, tagged(l, "H"))],
+        ["g", set.g, hashToG1(DST, tagged(l, "g"))],
+        [`G_${from}`, set.G[from], hashToG1(DST, tagged(l, "G", from))],
+        [`G_${size - 1}`, set.G[size - 1], hashToG1(DST, tagged(l, "G", size - 1))],
+      ];
+      for (const [name, got, want] of spot) if (!got.equals(want)) throw new Error(`the generator deriver's ${name} for ${JSON.stringify(label)} is not the one docs/protocol.md §2.3 defines`);
+      entry = { G: [...(entry?.G ?? []), ...set.G.slice(from, size)], H: entry?.H ?? set.H, g: entry?.g ?? set.g };
     } else {
       const G = entry?.G.slice() ?? [];
       for (let i = G.length; i < size; i++) G.push(hashToG1(DST, tagged(l, "G", i)));

@@ -6,6 +6,8 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { Fr, G1, type G1Point, bigIntToBytes, frToBytes, g1FromBytes, g1ToBytes, hashToG1 } from "../../core/crypto/bn254";
 import { rng } from "../helpers/random";
 import { concat, expectCode } from "../helpers/native";
+import { commitmentKey } from "../../core/protocol/generators";
+import { nativeGenerators } from "../../prover/native-engine";
 
 /** Test generators: hash-to-curve points under a test-only domain tag. */
 function generators(n: number): Uint8Array[] {
@@ -106,6 +108,24 @@ describe("native Hyrax row commitments", () => {
       all.add(Buffer.from(big.h).toString("hex"));
       all.add(Buffer.from(big.base).toString("hex"));
       expect(all.size).to.equal(302);
+    });
+
+    it("commitmentKey takes injected generators only if they are the defined ones, and a refused deriver leaves the shared cache clean", () => {
+      const label = "zkdl-chain/test/injected";
+      // A deriver that answers for another label (a plausible bug): every point is a valid point, none is right.
+      const wrongLabel = (_: string, n: number) => nativeGenerators("zkdl-chain/test/elsewhere", n);
+      expect(() => commitmentKey(8, { label, derive: wrongLabel })).to.throw(Error, /generator deriver's H .* is not the one docs\/protocol.md §2.3 defines/);
+      // One that is right except for its last generator.
+      const lastWrong = (l: string, n: number) => {
+        const set = nativeGenerators(l, n);
+        return { ...set, G: [...set.G.slice(0, n - 1), set.G[0]] };
+      };
+      expect(() => commitmentKey(8, { label, derive: lastWrong })).to.throw(Error, /G_7/);
+      const pure = commitmentKey(8, { label });
+      for (let i = 0; i < 8; i++) expect(g1ToBytes(pure.G[i]), `G_${i}`).to.deep.equal(tsGenerator(label, "G", i));
+      // The native deriver extends the cached prefix and agrees with it.
+      const grown = commitmentKey(20, { label, derive: nativeGenerators });
+      for (const i of [0, 7, 8, 19]) expect(g1ToBytes(grown.G[i]), `G_${i}`).to.deep.equal(tsGenerator(label, "G", i));
     });
 
     it("rejects bad labels and sizes", () => {
