@@ -120,7 +120,7 @@ describe("client: the SDK against a lying server", function () {
       const url = String(input).replace(fake, served.runId);
       const res = await fetch(url, init);
       if (!url.endsWith("/membership")) return res;
-      const answer = await res.json();
+      const answer: Json = await res.json();
       return new Response(JSON.stringify({ ...answer, runId: fake }), { status: res.status, headers: { "content-type": "application/json" } });
     };
     for (const [what, record] of [
