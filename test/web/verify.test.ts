@@ -215,6 +215,18 @@ describe("web page: whole-run verification in a real browser (Web Worker, @noble
     expect(csp).to.match(/script-src 'self'/).and.match(/worker-src 'self'/).and.match(/connect-src \*/);
   });
 
+  it("says an HTML error page from the server is an HTTP error, not a JSON syntax error", async () => {
+    const p = await browser.newPage();
+    try {
+      await p.route("**/v1/runs", (r) => r.fulfill({ status: 502, contentType: "text/html", body: "<html><body>Bad Gateway</body></html>" }));
+      await p.goto(served.api);
+      await p.waitForSelector("[data-testid=runs] >> text=could not load", { timeout: 30_000 });
+      expect(await p.locator("[data-testid=runs]").innerText()).to.match(/could not load: \/v1\/runs: HTTP 502 \(text\/html/).and.not.match(/JSON/);
+    } finally {
+      await p.close();
+    }
+  });
+
   it("keeps working for membership after verifying", async () => {
     await page.click(`[data-testid=run][title="${served.runId}"]`);
     await page.click("[data-testid=example-train-3]");
