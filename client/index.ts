@@ -20,4 +20,4 @@ export {
   signRegistration,
 } from "./registry";
 export { PROOF_REGISTRY_CLIENT_ABI, type RegistryReader, type RegistryRun, registryReader } from "./registry-abi";
-export { type OnChainRun, type ServedRunVerdict, bundleMismatch, readOnChainRun, verifyServedRun } from "./verify-run";
+export { type ChainEndpoint, MAX_BUNDLE_BYTES, type OnChainRun, type ServedRunVerdict, WrongChainError, bundleMismatch, downloadBundle, readOnChainRun, verifyServedRun } from "./verify-run";

@@ -2,8 +2,9 @@
  * The client SDK, for a dApp backend or a copyright owner's script: ask a zkdl API whether a record
  * was trained on, and check every part of the answer without trusting the server.
  *
- * `checkMembership` fetches the run's canonical manifest (and, with an RPC, checks that its digest and
- * the on-chain publisher give the run id, and that its dataset root is the registered one), quantizes
+ * `checkMembership` fetches the run's canonical manifest, checks that its digest and its publisher give
+ * the run id (runIdOf) and, with an RPC, that the on-chain publisher does too and that its dataset root
+ * is the registered one, quantizes
  * the record locally exactly as the server and the trainer do, and for a member verifies
  *   - the Schnorr proof that the leaf's commitment opens to this record (@noble/curves),
  *   - the leaf hash and the Merkle proof against the root (@openzeppelin/merkle-tree),
@@ -113,6 +114,10 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
     return fail("manifest", (e as Error).message);
   }
   const manifestDigest = digestHex(manifestBytes);
+  // Without a chain, the run id is the only thing that binds the served manifest to the run asked
+  // about: it must be runIdOf(manifest.publisher, digest), or a server could answer for any run id
+  // with a run of its own.
+  if (runIdOf(manifest.publisher, manifestDigest).toLowerCase() !== runId) fail("manifest", `the served manifest (digest ${manifestDigest}, publisher ${manifest.publisher}) does not give run id ${runId}`);
 
   const chain = o.rpc && o.registry ? providerOf(o.rpc) : undefined;
   try {

@@ -1,10 +1,15 @@
 /**
- * Whole-run verification for anyone holding a run id, trusting no server: the run's public bundle
- * (from the API, or from anywhere) is checked against the chain first — its manifest's digest and the
- * registered publisher must give the run id (runIdOf), and the registered record must be the
- * manifest's — then every step proof, the chain of weights and the dataset root are verified with
- * core/run/verify.ts (pure @noble/curves unless an engine is passed). What the web page's worker
- * (web/verify-worker.ts) runs, and what a Node script can run the same way.
+ * Whole-run verification for anyone holding a run id, trusting the server that sends the bundle with
+ * nothing: the run's public bundle (from the API, or from anywhere) is checked against the chain
+ * first — its manifest's digest and the registered publisher must give the run id (runIdOf), and the
+ * registered record must be the manifest's — then every step proof, the chain of weights and the
+ * dataset root are verified with core/run/verify.ts (pure @noble/curves unless an engine is passed).
+ * What is trusted is the chain endpoint: the JSON-RPC URL and registry address the caller names (and,
+ * when the caller knows it, the chain id the RPC must report). Whoever chooses that endpoint decides
+ * what "the chain" says; the web page takes it from its server's /v1/config unless the user pins one
+ * (`?rpc=…&registry=…`). Without a chain only the run id binds the bundle (runIdOf(manifest.publisher,
+ * digest)): the verdict then says the proofs are valid for that run id, not that it is registered.
+ * What the web page's worker (web/verify-worker.ts) runs, and what a Node script can run the same way.
  */
 import { JsonRpcProvider, type Provider } from "ethers";
 import { RunFileError } from "../core/run/files";
@@ -27,11 +32,35 @@ export interface OnChainRun {
   readonly finalWeightsDigest: string;
 }
 
-/** Reads a run's record from the registry (read-only JSON-RPC). */
-export async function readOnChainRun(o: { rpc: string | Provider; registry: string; runId: string }): Promise<OnChainRun> {
+/** The most bytes a public bundle download may have (downloadBundle's default). */
+export const MAX_BUNDLE_BYTES = 1 << 30; // 1 GiB
+
+/** The chain endpoint reports another chain id than the one expected of it. */
+export class WrongChainError extends Error {
+  constructor(readonly expected: bigint, readonly actual: bigint) {
+    super(`the RPC endpoint is on chain ${actual}, not the expected chain ${expected}: refusing to read the run from it`);
+    this.name = "WrongChainError";
+  }
+}
+
+/** A chain endpoint: a JSON-RPC URL (or an ethers provider), the ProofRegistry address and, if known, the chain id it must report. */
+export interface ChainEndpoint {
+  readonly rpc: string | Provider;
+  readonly registry: string;
+  /** When given, the RPC's eth_chainId must equal it (WrongChainError otherwise). */
+  readonly chainId?: string | bigint;
+}
+
+/** Reads a run's record from the registry (read-only JSON-RPC), after checking the chain id if one is expected. */
+export async function readOnChainRun(o: ChainEndpoint & { runId: string }): Promise<OnChainRun> {
   const own = typeof o.rpc === "string";
   const provider = typeof o.rpc === "string" ? new JsonRpcProvider(o.rpc, undefined, { staticNetwork: true }) : o.rpc;
   try {
+    if (o.chainId !== undefined) {
+      const expected = BigInt(o.chainId);
+      const actual = (await provider.getNetwork()).chainId;
+      if (actual !== expected) throw new WrongChainError(expected, actual);
+    }
     const r = await registryReader(o.registry, provider).getRun(o.runId);
     return {
       publisher: r.publisher.toLowerCase(),
@@ -85,8 +114,8 @@ export interface VerifyServedRunOptions {
   /** The public bundle's bytes (ZKDLPUB1). */
   readonly bundle: Uint8Array;
   readonly runId: string;
-  /** With a chain, the bundle must be the registered run's. */
-  readonly chain?: { rpc: string | Provider; registry: string };
+  /** With a chain, the bundle must be the registered run's (and the RPC on `chainId`, when given). */
+  readonly chain?: ChainEndpoint;
   readonly engine?: MsmEngine;
   /** Called once the bundle is bound to the run (total steps known), then after every step. */
   readonly onProgress?: (done: number, total: number, step?: StepReport) => void;
@@ -123,4 +152,41 @@ export async function verifyServedRun(o: VerifyServedRunOptions): Promise<Served
     onStep: (r, n) => o.onProgress?.(r.step + 1, n, r),
   });
   return { valid: verdict.valid, ...(verdict.reason === undefined ? {} : { reason: verdict.reason }), steps: verdict.steps, ms: performance.now() - started, onChain, anchored, total };
+}
+
+/**
+ * Downloads a public bundle, refusing one larger than `maxBytes` (default MAX_BUNDLE_BYTES): by its
+ * Content-Length before reading, and while reading the stream (a missing or lying Content-Length).
+ */
+export async function downloadBundle(url: string, o: { maxBytes?: number; fetch?: typeof fetch } = {}): Promise<Uint8Array> {
+  const max = o.maxBytes ?? MAX_BUNDLE_BYTES;
+  const tooBig = (size: string) => new Error(`${url}: the bundle is ${size}, over the limit of ${max} bytes: refusing to download it`);
+  const res = await (o.fetch ?? fetch)(url);
+  if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}`);
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (Number.isFinite(declared) && declared > max) {
+    await res.body?.cancel().catch(() => undefined);
+    throw tooBig(`${declared} bytes (Content-Length)`);
+  }
+  if (!res.body) return new Uint8Array(await res.arrayBuffer());
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooBig(`more than ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }

@@ -93,6 +93,13 @@ function leafOf(run: LoadedRun, index: number) {
   return { leaf, leafHash: run.tree.leafHash(index), proof: run.tree.getProof(index) };
 }
 
+/**
+ * The page's Content-Security-Policy: scripts and the worker from this origin only, no plugins, no
+ * framing, no <base>. connect-src stays open (*): the page reads the chain over JSON-RPC from whatever
+ * endpoint the server names or the user pins (?rpc=…), which no fixed list can name.
+ */
+const WEB_CSP = "default-src 'self'; script-src 'self'; worker-src 'self'; connect-src *; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 export function createApi(o: ApiOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
@@ -172,14 +179,15 @@ export function createApi(o: ApiOptions): express.Express {
     res.json(openApiDocument());
   });
   if (o.web ?? true) {
+    const asset = (type: string, body: string, res: express.Response) => res.type(type).set({ "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff" }).send(body);
     app.get("/", async (_req, res) => {
-      res.type("html").set("Cache-Control", "no-cache").send((await webAssets()).html);
+      asset("html", (await webAssets()).html, res.set("Content-Security-Policy", WEB_CSP));
     });
     app.get("/app.js", async (_req, res) => {
-      res.type("text/javascript").set("Cache-Control", "no-cache").send((await webAssets()).js);
+      asset("text/javascript", (await webAssets()).js, res);
     });
     app.get("/verify-worker.js", async (_req, res) => {
-      res.type("text/javascript").set("Cache-Control", "no-cache").send((await webAssets()).worker);
+      asset("text/javascript", (await webAssets()).worker, res.set("Content-Security-Policy", WEB_CSP));
     });
   }
 

@@ -2,10 +2,15 @@
  * The copyright owner's page (served by `zkdl serve` at /, bundled by relayer/web.ts). It lists the
  * runs with their on-chain status, turns a dropped image or a picked MNIST digit into the run's
  * record format, asks the API, and checks the answer with the SDK right here: the Schnorr opening
- * proof (@noble/curves), the Merkle proof (@openzeppelin/merkle-tree) and, with the chain the server
- * names, the manifest, root and proof against ProofRegistry over read-only JSON-RPC. "Verify the whole
- * run here" verifies a run's complete training proof in a Web Worker (web/verify-worker.ts), against
- * the chain, next to the attestors' on-chain verdict.
+ * proof (@noble/curves), the Merkle proof (@openzeppelin/merkle-tree) and, with a chain, the
+ * manifest, root and proof against ProofRegistry over read-only JSON-RPC. "Verify the whole run here"
+ * verifies a run's complete training proof in a Web Worker (web/verify-worker.ts), against the chain,
+ * next to the attestors' on-chain verdict.
+ *
+ * The chain is the one thing trusted: by default the RPC URL, chain id and registry come from this
+ * server's /v1/config, so a server that lies about them can point the page at a chain of its own. The
+ * user can pin the chain in the page's address, `?rpc=<url>&registry=<address>` (and `&chainId=<id>`),
+ * which overrides the server's; the page says which chain it checks against and who named it.
  */
 import { grayPixels } from "../core/data/quantize";
 import type { z } from "zod";
@@ -18,14 +23,16 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getEleme
 const short = (hex: string) => `${hex.slice(0, 10)}…${hex.slice(-6)}`;
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
-/** GETs an API answer and parses it with the client's schema. */
+/** GETs an API answer and parses it with the client's schema (an error status or a body that is not JSON says so, not a JSON syntax error). */
 async function getJson<T>(path: string, schema: z.ZodType<T>): Promise<T> {
   const res = await fetch(path);
-  const body: unknown = await res.json();
+  const json = /^application\/([\w.+-]+\+)?json\b/i.test(res.headers.get("content-type") ?? "");
+  const body: unknown = json ? await res.json().catch(() => undefined) : undefined;
   if (!res.ok) {
     const e = errorAnswer.safeParse(body);
-    throw new Error(e.success ? e.data.error.message : `${path}: HTTP ${res.status}`);
+    throw new Error(e.success ? e.data.error.message : `${path}: HTTP ${res.status}${json ? "" : ` (${res.headers.get("content-type") ?? "no content type"})`}`);
   }
+  if (body === undefined) throw new Error(`${path}: the answer is not JSON (${res.headers.get("content-type") ?? "no content type"})`);
   const parsed = schema.safeParse(body);
   if (!parsed.success) throw new Error(`${path}: malformed answer (${firstIssue(parsed.error)})`);
   return parsed.data;
@@ -58,7 +65,54 @@ async function imagePixels(file: File, side: number): Promise<number[]> {
   return grayPixels(ctx.getImageData(0, 0, side, side).data);
 }
 
-const state: { config?: ConfigAnswer; runs: RunSummary[]; run?: RunSummary } = { runs: [] };
+/** The chain the page checks against, and who named it: the server's /v1/config, or the user in the page's address. */
+type Chain = { readonly rpcUrl: string; readonly registry: string; readonly chainId?: string; readonly source: "server" | "user" };
+
+const state: { config?: ConfigAnswer; chain?: Chain; runs: RunSummary[]; run?: RunSummary } = { runs: [] };
+
+/** The chain pinned in the page's address (?rpc=…&registry=…[&chainId=…]), checked; undefined when none is. */
+function pinnedChain(params: URLSearchParams): Chain | undefined {
+  const rpc = params.get("rpc");
+  const registry = params.get("registry");
+  const chainId = params.get("chainId");
+  if (rpc === null && registry === null && chainId === null) return undefined;
+  if (!rpc || !registry) throw new Error("to pin the chain, give both ?rpc=<JSON-RPC URL> and &registry=<ProofRegistry address>");
+  let url: URL;
+  try {
+    url = new URL(rpc);
+  } catch {
+    throw new Error(`?rpc=${rpc} is not a URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`?rpc=${rpc} is not an http(s) URL`);
+  if (!/^0x[0-9a-fA-F]{40}$/.test(registry)) throw new Error(`?registry=${registry} is not an address`);
+  if (chainId !== null && !/^[1-9][0-9]{0,77}$/.test(chainId)) throw new Error(`?chainId=${chainId} is not a chain id`);
+  return { rpcUrl: url.href, registry, ...(chainId ? { chainId } : {}), source: "user" };
+}
+
+/** What the page says about the chain it checks against. */
+function showChain(c: Chain | undefined) {
+  const box = $("chain");
+  box.dataset.source = c?.source ?? "none";
+  if (!c) {
+    box.replaceChildren(
+      el("strong", { textContent: "No chain: " }),
+      "statuses unknown, on-chain checks skipped; a proof verified here is valid for its run id, but nothing says the run is registered. Pin a chain with ?rpc=<url>&registry=<address> in this page's address.",
+    );
+    return;
+  }
+  box.replaceChildren(
+    el("strong", { textContent: "Checked against: " }),
+    `chain ${c.chainId ?? "(any id)"} at `,
+    el("code", { textContent: c.rpcUrl }),
+    ", ProofRegistry ",
+    el("code", { textContent: c.registry }),
+    " — ",
+    el("strong", {
+      textContent: c.source === "user" ? "pinned by you in this page's address" : "as named by this server (/v1/config)",
+    }),
+    c.source === "user" ? "." : ". Whoever names the chain decides what it says; to trust your own endpoint instead, open this page with ?rpc=<url>&registry=<address>.",
+  );
+}
 
 function imageSide(run: RunSummary): number | undefined {
   const side = Math.round(Math.sqrt(run.data.features));
@@ -121,7 +175,7 @@ async function check(pixels: number[], what: string) {
   const result = $("result");
   result.dataset.state = "checking";
   result.replaceChildren(el("p", { className: "note", textContent: "Asking the API and checking its proofs in this browser…" }));
-  const chain = state.config?.chain;
+  const chain = state.chain;
   try {
     const answer = await checkMembership({ api: location.origin, runId: run.runId, record: { pixels }, ...(chain ? { rpc: chain.rpcUrl, registry: chain.registry } : {}) });
     showAnswer(answer);
@@ -206,21 +260,40 @@ function verifyCell(run: RunSummary): HTMLTableCellElement {
 }
 
 /** The verdict of the run's attestors, as the chain itself says it. */
-function chainVerdict(c: OnChainRun, rpcUrl: string): string {
-  return `On chain (read from ${rpcUrl}): ${c.status} · ${c.validCount} valid / ${c.invalidCount} invalid attestations`;
+function chainVerdict(c: OnChainRun, chain: Chain): string {
+  return `On chain (read from ${chain.rpcUrl}, ${chain.source === "user" ? "pinned by you" : "named by this server"}): ${c.status} · ${c.validCount} valid / ${c.invalidCount} invalid attestations`;
+}
+
+/** What the attestors' on-chain verdict means next to this browser's. */
+function attestorsSay(c: OnChainRun, r: VerifyResult): string {
+  switch (c.status) {
+    case "Verified":
+    case "Rejected": {
+      const attested = c.status === "Verified";
+      if (attested === r.valid) return `This browser agrees with the attestors (${attested ? "they verified the run" : "they rejected the run"}).`;
+      if (!r.valid && r.steps === 0) return "This browser disagrees with the attestors: the bundle served here fails before any step proof, so it is not the run they judged (fetch it from another source).";
+      return `This browser DISAGREES with the attestors (they ${attested ? "verified" : "rejected"} the run).`;
+    }
+    case "Revoked":
+      return "The run was revoked (by its publisher or an admin): whatever its proofs say, it is withdrawn and not certified.";
+    case "Registered":
+      return "The attestors have not decided yet.";
+    default:
+      return "The run is not registered on this chain.";
+  }
 }
 
 function verifyWholeRun(run: RunSummary) {
   const old = verifications.get(run.runId);
   old?.worker?.terminate();
-  const chain = state.config?.chain ?? null;
+  const chain = state.chain ?? null;
   const progress = el("progress", { max: Math.max(run.steps, 1), value: 0 });
   progress.dataset.testid = "verify-progress";
   const count = el("span", { className: "small", textContent: `0 / ${run.steps} steps` });
   const stage = el("p", { className: "small", textContent: "starting…" });
   const verdict = el("p", { className: "verdict" });
   verdict.dataset.testid = "verify-verdict";
-  const onChain = el("p", { className: "small", textContent: chain ? "On chain: reading…" : "No chain configured: the bundle is bound to the run id alone (keccak(publisher, manifest digest)); the attestors' verdict is unknown here." });
+  const onChain = el("p", { className: "small", textContent: chain ? `On chain (${chain.rpcUrl}, ${chain.source === "user" ? "pinned by you" : "named by this server"}): reading…` : "No chain: the bundle is bound to the run id alone (keccak(publisher, manifest digest)); whether the run is registered, and the attestors' verdict, are unknown here." });
   onChain.dataset.testid = "verify-chain";
   const panel = old?.panel ?? el("div", { className: "verification" });
   panel.dataset.testid = "verification";
@@ -246,7 +319,7 @@ function verifyWholeRun(run: RunSummary) {
   worker.onmessage = (e: MessageEvent<VerifyMessage>) => {
     const m = e.data;
     if (m.type === "stage") stage.textContent = m.text;
-    else if (m.type === "chain" && chain) onChain.textContent = chainVerdict(m.onChain, chain.rpcUrl);
+    else if (m.type === "chain" && chain) onChain.textContent = chainVerdict(m.onChain, chain);
     else if (m.type === "progress") {
       progress.max = Math.max(m.total, 1);
       progress.value = m.done;
@@ -269,40 +342,35 @@ function verifyWholeRun(run: RunSummary) {
     verdict.textContent = `Could not verify: ${e.message || "the verification worker failed"}`;
     finish();
   };
-  const start: VerifyStart = { type: "start", bundleUrl: new URL(`/v1/runs/${run.runId}/bundle`, location.origin).href, runId: run.runId, chain: chain ? { rpcUrl: chain.rpcUrl, registry: chain.registry } : null };
+  const start: VerifyStart = { type: "start", bundleUrl: new URL(`/v1/runs/${run.runId}/bundle`, location.origin).href, runId: run.runId, chain: chain ? { rpcUrl: chain.rpcUrl, registry: chain.registry, ...(chain.chainId ? { chainId: chain.chainId } : {}) } : null };
   worker.postMessage(start);
 }
 
-function showRunVerdict(panel: HTMLElement, r: VerifyResult, ui: { stage: HTMLElement; verdict: HTMLElement; onChain: HTMLElement; chain: ConfigAnswer["chain"] }) {
-  panel.dataset.state = r.valid ? "valid" : "invalid";
+function showRunVerdict(panel: HTMLElement, r: VerifyResult, ui: { stage: HTMLElement; verdict: HTMLElement; onChain: HTMLElement; chain: Chain | null }) {
+  // Valid proofs not checked against a chain are valid for the run id, nothing more: no green "Valid".
+  panel.dataset.state = !r.valid ? "invalid" : r.anchored ? "valid" : "unanchored";
   panel.dataset.ms = String(Math.round(r.ms));
   panel.dataset.steps = String(r.steps);
   panel.dataset.stepMs = r.stepMs.map((ms) => Math.round(ms)).join(",");
   const seconds = `${(r.ms / 1000).toFixed(2)} s`;
   ui.stage.textContent = `${kib(r.bundleBytes)} downloaded in ${(r.downloadMs / 1000).toFixed(2)} s; ${r.steps} of ${r.total} step proofs verified in ${seconds} (checks against the ${r.anchored ? "chain" : "run id"} included).`;
-  ui.verdict.className = `verdict ${r.valid ? "member" : "rejected"}`;
-  ui.verdict.textContent = r.valid
-    ? `Valid: ${r.total === 1 ? "the training step" : `all ${r.total} training steps`}, the chain of weights and the dataset root verify, in this browser`
-    : `Invalid: ${r.reason ?? "no reason given"}`;
-  if (r.onChain && ui.chain) {
-    const attested = r.onChain.status === "Verified" ? true : r.onChain.status === "Rejected" ? false : undefined;
-    const agree =
-      attested === undefined
-        ? "The attestors have not decided yet."
-        : attested === r.valid
-          ? "This browser agrees with the attestors."
-          : !r.valid && r.steps === 0
-            ? "This browser disagrees with the attestors: the bundle served here fails before any step proof, so it is not the run they judged (fetch it from another source)."
-            : "This browser DISAGREES with the attestors.";
-    ui.onChain.textContent = `${chainVerdict(r.onChain, ui.chain.rpcUrl)}. ${agree}`;
-  }
+  const what = `${r.total === 1 ? "the training step" : `all ${r.total} training steps`}, the chain of weights and the dataset root verify, in this browser`;
+  ui.verdict.className = `verdict ${!r.valid ? "rejected" : r.anchored ? "member" : "unanchored"}`;
+  ui.verdict.textContent = !r.valid
+    ? `Invalid: ${r.reason ?? "no reason given"}`
+    : r.anchored
+      ? `Valid: ${what}`
+      : `Unanchored: the proof is valid for this run id (${what}), but it was not checked against any chain`;
+  if (r.onChain && ui.chain) ui.onChain.textContent = `${chainVerdict(r.onChain, ui.chain)}. ${attestorsSay(r.onChain, r)}`;
 }
 
 async function main() {
   wireDrop();
+  const pinned = pinnedChain(new URLSearchParams(location.search));
   state.config = await getJson("/v1/config", configAnswer);
   const c = state.config.chain;
-  $("chain").textContent = c ? `Chain ${c.chainId} at ${c.rpcUrl}, ProofRegistry ${c.registry}` : "No chain configured: statuses unknown, on-chain checks skipped.";
+  state.chain = pinned ?? (c ? { rpcUrl: c.rpcUrl, registry: c.registry, chainId: c.chainId, source: "server" } : undefined);
+  showChain(state.chain);
   state.runs = (await getJson("/v1/runs", runsAnswer)).runs;
   renderRuns();
   if (state.runs[0]) await selectRun(state.runs[0]);

@@ -6,7 +6,8 @@ export interface VerifyStart {
   readonly type: "start";
   readonly bundleUrl: string;
   readonly runId: string;
-  readonly chain: { readonly rpcUrl: string; readonly registry: string } | null;
+  /** The chain to check against; with `chainId`, the RPC must report it. */
+  readonly chain: { readonly rpcUrl: string; readonly registry: string; readonly chainId?: string } | null;
 }
 
 export interface VerifyResult {

@@ -1,11 +1,14 @@
 /**
  * The page's whole-run verifier, in a Web Worker (bundled by relayer/web.ts, served at
- * /verify-worker.js): downloads the run's public bundle, checks it against the chain (the registered
- * publisher and the manifest's digest must give the run id), then verifies every step proof, the chain
- * of weights and the dataset root with pure @noble/curves (client/verify-run.ts), posting progress
- * after every step. The server that sent the page and the bundle is trusted with nothing.
+ * /verify-worker.js): downloads the run's public bundle (at most MAX_BUNDLE_BYTES), checks it against
+ * the chain (the RPC must report the expected chain id; the registered publisher and the manifest's
+ * digest must give the run id), then verifies every step proof, the chain of weights and the dataset
+ * root with pure @noble/curves (client/verify-run.ts), posting progress after every step. The server
+ * that sends the bundle cannot swap it or its proofs; what is trusted is the chain endpoint the page
+ * hands over — named by the server's /v1/config unless the user pinned one in the page's address
+ * (?rpc=…&registry=…). Without a chain the bundle is bound to the run id alone, and the verdict says so.
  */
-import { verifyServedRun } from "../client/verify-run";
+import { MAX_BUNDLE_BYTES, downloadBundle, verifyServedRun } from "../client/verify-run";
 import type { VerifyMessage, VerifyStart } from "./verify-messages";
 
 const worker = self as unknown as { onmessage: ((e: MessageEvent<VerifyStart>) => void) | null; postMessage(m: VerifyMessage): void };
@@ -14,15 +17,13 @@ const post = (m: VerifyMessage) => worker.postMessage(m);
 async function run(o: VerifyStart): Promise<void> {
   post({ type: "stage", text: "downloading the public bundle…" });
   const t0 = performance.now();
-  const res = await fetch(o.bundleUrl);
-  if (!res.ok) throw new Error(`${o.bundleUrl} answered HTTP ${res.status}`);
-  const bytes = new Uint8Array(await res.arrayBuffer());
+  const bytes = await downloadBundle(o.bundleUrl, { maxBytes: MAX_BUNDLE_BYTES });
   const downloadMs = performance.now() - t0;
   post({ type: "stage", text: o.chain ? "checking the bundle against the chain…" : "checking the bundle against the run id…" });
   const v = await verifyServedRun({
     bundle: bytes,
     runId: o.runId,
-    ...(o.chain ? { chain: { rpc: o.chain.rpcUrl, registry: o.chain.registry } } : {}),
+    ...(o.chain ? { chain: { rpc: o.chain.rpcUrl, registry: o.chain.registry, ...(o.chain.chainId ? { chainId: o.chain.chainId } : {}) } } : {}),
     onChain: (onChain) => post({ type: "chain", onChain }),
     onProgress: (done, total) => post({ type: "progress", done, total }),
   });

@@ -88,7 +88,8 @@ async function main() {
         const wall = performance.now() - t;
         const el = page.locator(panel);
         const state = await el.getAttribute("data-state");
-        if (state !== "valid") throw new Error(`browser: ${state}: ${await el.innerText()}`);
+        // No chain here: valid proofs are "unanchored" (bound to the run id alone).
+        if (state !== "unanchored") throw new Error(`browser: ${state}: ${await el.innerText()}`);
         const stepMs = (await el.getAttribute("data-step-ms"))!.split(",").map(Number);
         console.log(`Chromium worker, @noble/curves (generators derived): ${s(Number(await el.getAttribute("data-ms")))} for ${stepMs.length} steps (per step: ${perStep(stepMs)} s); ${s(wall)} from the click, download included`);
       }

@@ -113,6 +113,32 @@ describe("client: the SDK against a lying server", function () {
     }
   });
 
+  it("without a chain, refuses a server that answers for an unrelated run id with a real run's manifest and answers", async () => {
+    const fake = "0x" + "ab".repeat(32);
+    // Everything asked about `fake` is answered from the real run, the answer's run id rewritten to match.
+    const impersonating: typeof fetch = async (input, init) => {
+      const url = String(input).replace(fake, served.runId);
+      const res = await fetch(url, init);
+      if (!url.endsWith("/membership")) return res;
+      const answer: Json = await res.json();
+      return new Response(JSON.stringify({ ...answer, runId: fake }), { status: res.status, headers: { "content-type": "application/json" } });
+    };
+    for (const [what, record] of [
+      // Before the check, "not a member" for any run id was accepted, and a member was refused only by
+      // the opening proof (its transcript binds the run id).
+      ["a non-member", pixels("test", 0)],
+      ["a member", pixels("train", 3)],
+    ] as const) {
+      const e = await checkMembership({ api: served.api, runId: fake, record: { pixels: record }, fetch: impersonating }).then(
+        () => "accepted" as const,
+        (err: unknown) => err,
+      );
+      expect(e, what).to.be.instanceOf(MembershipCheckError);
+      expect((e as MembershipCheckError).check, what).to.equal("manifest");
+      expect((e as MembershipCheckError).message, what).to.match(/does not give run id 0x(ab){32}/);
+    }
+  });
+
   it("rejects malformed not-member answers and bodies that are not answers", async () => {
     const outsider = pixels("test", 0);
     const cases: [string, (a: Json, status: number) => Json, string, RegExp][] = [

@@ -5,7 +5,10 @@
  * and a copy of it with one byte changed inside step 0's proof, its manifest made consistent and
  * registered like any other (Rejected by the attestors). The page must find the first valid, the
  * second invalid at step 0, and a bundle the server tampers with (one byte of proof.bin, or another
- * run's bundle under this run's id) invalid, each with its reason.
+ * run's bundle under this run's id) invalid, each with its reason. The chain is the one thing trusted:
+ * without one (a /v1/config naming none) a valid run is "unanchored", not "Valid"; a chain pinned in the
+ * page's address (?rpc=…&registry=…) overrides a server's lying /v1/config and is shown as the user's;
+ * a pinned chain id the RPC does not report is refused.
  *
  * Chromium as in page.test.ts (ZKDL_CHROMIUM, skipped loudly without one outside CI).
  */
@@ -16,6 +19,8 @@ import { type Browser, type Page, chromium } from "playwright-core";
 import { unpackPublicBundle } from "../../core/run/public-bundle";
 import type { LoadedRun } from "../../relayer/runs";
 import { type ServedRun, serveVerifiedRun } from "../helpers/served";
+import { ethers } from "hardhat";
+import { ProofRegistry__factory } from "../../typechain-types";
 
 const CHROMIUM = process.env.ZKDL_CHROMIUM ?? "/usr/bin/chromium";
 const STEPS = 2;
@@ -26,6 +31,16 @@ describe("web page: whole-run verification in a real browser (Web Worker, @noble
   let served: ServedRun;
   let browser: Browser;
   let page: Page;
+  const pageOf = () => page;
+
+  /** A second page in the same browser, opened at `query`, with /v1/config answered by `config` if given. */
+  async function openPage(query: string, config?: unknown): Promise<Page> {
+    const p = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    if (config !== undefined) await p.route("**/v1/config", (r) => r.fulfill({ status: 200, contentType: "application/json", body: JSON.stringify(config) }));
+    await p.goto(served.api + query);
+    await p.waitForSelector("body[data-ready=true]", { timeout: 30_000 });
+    return p;
+  }
 
   before(async function () {
     if (!existsSync(CHROMIUM)) {
@@ -51,7 +66,7 @@ describe("web page: whole-run verification in a real browser (Web Worker, @noble
   });
 
   /** Clicks the run's "Verify the whole run here" and waits for the verdict. */
-  async function verifyInBrowser(runId: string): Promise<{ state: string; verdict: string; chain: string; text: string; ms: number; steps: number; progress: { value: number; max: number }; seen: string[] }> {
+  async function verifyInBrowser(runId: string, page = pageOf()): Promise<{ state: string; verdict: string; chain: string; text: string; ms: number; steps: number; progress: { value: number; max: number }; seen: string[] }> {
     // Every progress text the panel shows, as it shows it.
     // (a string: the test's TypeScript has no DOM types)
     await page.evaluate(`(() => {
@@ -109,7 +124,7 @@ describe("web page: whole-run verification in a real browser (Web Worker, @noble
     expect(r.progress).to.deep.equal({ value: STEPS, max: STEPS });
     // The bar moved step by step (the worker posts after every step).
     expect(r.seen).to.include.members(Array.from({ length: STEPS }, (_, i) => `${i + 1} / ${STEPS} steps`));
-    expect(r.chain).to.match(/On chain \(read from http:\/\/127\.0\.0\.1:\d+\): Verified · 2 valid \/ 0 invalid/);
+    expect(r.chain).to.match(/On chain \(read from http:\/\/127\.0\.0\.1:\d+\/?, named by this server\): Verified · 2 valid \/ 0 invalid/);
     expect(r.chain).to.match(/agrees with the attestors/);
     mkdirSync(join(SCREENSHOT, ".."), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
@@ -150,10 +165,82 @@ describe("web page: whole-run verification in a real browser (Web Worker, @noble
     });
   });
 
+  it("calls a valid run checked against no chain 'unanchored', not 'Valid'", async () => {
+    const p = await openPage("", { chain: null });
+    try {
+      expect(await p.locator("[data-testid=chain]").getAttribute("data-source")).to.equal("none");
+      const r = await verifyInBrowser(served.runId, p);
+      expect(r.state, r.text).to.equal("unanchored");
+      expect(r.verdict).to.match(/^Unanchored: the proof is valid for this run id .*but it was not checked against any chain$/);
+      expect(r.verdict).to.not.match(/^Valid/);
+      expect(r.steps).to.equal(STEPS);
+      expect(r.chain).to.match(/^No chain/);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it("checks against the chain the user pins in the address, over the server's /v1/config, and refuses a wrong chain id", async () => {
+    const registry = served.deployment.contracts.ProofRegistry.address;
+    // The server names a registry of its own (here: an empty address) and a made-up RPC.
+    const lying = { chain: { rpcUrl: "http://127.0.0.1:9/", chainId: served.deployment.chainId, registry: "0x" + "66".repeat(20) } };
+    const pin = (extra = "") => `/?rpc=${encodeURIComponent(served.chain.url)}&registry=${registry}${extra}`;
+    const p = await openPage(pin(), lying);
+    try {
+      const chain = p.locator("[data-testid=chain]");
+      expect(await chain.getAttribute("data-source")).to.equal("user");
+      expect(await chain.innerText()).to.include(registry).and.match(/pinned by you/);
+      const r = await verifyInBrowser(served.runId, p);
+      expect(r.state, r.text).to.equal("valid");
+      expect(r.chain).to.match(/pinned by you\): Verified · 2 valid \/ 0 invalid.*agrees with the attestors/);
+    } finally {
+      await p.close();
+    }
+    const wrong = await openPage(pin("&chainId=1"), lying);
+    try {
+      const r = await verifyInBrowser(served.runId, wrong);
+      expect(r.state, r.text).to.equal("error");
+      expect(r.verdict).to.match(/Could not verify: the RPC endpoint is on chain \d+, not the expected chain 1/);
+    } finally {
+      await wrong.close();
+    }
+    // The server's own config, unpinned, is shown as the server's.
+    expect(await page.locator("[data-testid=chain]").getAttribute("data-source")).to.equal("server");
+    expect(await page.locator("[data-testid=chain]").innerText()).to.match(/as named by this server/);
+  });
+
+  it("serves the page and its scripts with nosniff, and the page with a CSP that lets it reach any RPC", async () => {
+    for (const path of ["/", "/app.js", "/verify-worker.js"]) expect((await fetch(served.api + path)).headers.get("x-content-type-options"), path).to.equal("nosniff");
+    const csp = (await fetch(served.api + "/")).headers.get("content-security-policy") ?? "";
+    expect(csp).to.match(/script-src 'self'/).and.match(/worker-src 'self'/).and.match(/connect-src \*/);
+  });
+
+  it("says an HTML error page from the server is an HTTP error, not a JSON syntax error", async () => {
+    const p = await browser.newPage();
+    try {
+      await p.route("**/v1/runs", (r) => r.fulfill({ status: 502, contentType: "text/html", body: "<html><body>Bad Gateway</body></html>" }));
+      await p.goto(served.api);
+      await p.waitForSelector("[data-testid=runs] >> text=could not load", { timeout: 30_000 });
+      expect(await p.locator("[data-testid=runs]").innerText()).to.match(/could not load: \/v1\/runs: HTTP 502 \(text\/html/).and.not.match(/JSON/);
+    } finally {
+      await p.close();
+    }
+  });
+
   it("keeps working for membership after verifying", async () => {
     await page.click(`[data-testid=run][title="${served.runId}"]`);
     await page.click("[data-testid=example-train-3]");
     await page.waitForSelector("[data-testid=result]:not([data-state=checking])[data-state]", { timeout: 120_000 });
     expect(await page.locator("[data-testid=result]").getAttribute("data-state")).to.equal("member");
+  });
+
+  // Last: it changes the run's status.
+  it("says a revoked run is revoked, not that the attestors have not decided", async () => {
+    const [admin] = await ethers.getSigners();
+    await (await ProofRegistry__factory.connect(served.deployment.contracts.ProofRegistry.address, admin).revoke(served.runId, "withdrawn by the test")).wait();
+    const r = await verifyInBrowser(served.runId);
+    expect(r.state, r.text).to.equal("valid");
+    expect(r.chain).to.match(/: Revoked · 2 valid \/ 0 invalid attestations\. The run was revoked/);
+    expect(r.chain).to.not.match(/not decided/);
   });
 });
