@@ -4,8 +4,9 @@
  * vocabulary ("<file>: missing", "<file>: cannot read (<code>)", "<file>: not …"); a run folder is
  * written only by writeRunFolder, which never leaves a half-written folder where a run is expected.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { InputError } from "../core/errors";
 import type { Records } from "../core/data/records";
 import type { DatasetCommitments, DatasetOpenings } from "../core/dataset/commitments";
@@ -93,23 +94,33 @@ export type RunFileContents = Uint8Array | string | (() => Uint8Array | string);
 /** Everything a run folder holds, by role (RUN_FILES); report.json is optional. */
 export type RunFolderContents = { readonly [K in Exclude<RunFileRole, "report">]: RunFileContents } & { readonly report?: RunFileContents };
 
-/** Refuses to replace an existing `out` unless `overwrite` (`zkdl train --force`). */
+/** Refuses to replace an existing `out` unless `overwrite` (`zkdl train --force`); `out` may end in a slash. */
 export function refuseOverwrite(out: string, overwrite?: boolean): void {
-  if (existsSync(out) && !overwrite) throw new InputError(`${out} exists; choose another --out or pass --force`);
+  if (existsSync(resolve(out)) && !overwrite) throw new InputError(`${out} exists; choose another --out or pass --force`);
 }
 
 /**
- * Writes a run folder atomically: every file into the sibling `<out>.partial` (each fsynced), then
- * renamed into place; an existing `out` is replaced only with `overwrite`, and is moved aside until
- * the new folder is in place. If anything fails (a file that cannot be written, a contents function
- * that throws), the partial folder is removed and `out` is as it was.
+ * Writes a run folder atomically: every file into a fresh sibling `<out>.partial-XXXXXX` (each fsynced),
+ * then renamed into place; an existing `out` is replaced only with `overwrite`, and is moved aside to a
+ * fresh `<out>.old-<random>` until the new folder is in place. If anything fails (a file that cannot be
+ * written, a contents function that throws), the partial folder is removed and `out` is as it was. Only
+ * paths this call created are ever removed: a stale `<out>.old…` (an earlier run, secrets included, left
+ * by a write interrupted between its two renames) is left where it is, and `warn` says so.
  */
-export function writeRunFolder(out: string, contents: RunFolderContents, o: { overwrite?: boolean } = {}): void {
+export function writeRunFolder(out: string, contents: RunFolderContents, o: { overwrite?: boolean; warn?: (message: string) => void } = {}): void {
   refuseOverwrite(out, o.overwrite);
-  const partial = `${out}.partial`;
-  rmSync(partial, { recursive: true, force: true });
+  const target = resolve(out); // "dir/" and "dir" alike: the suffixes below go on the folder's name
+  const parent = dirname(target);
+  mkdirSync(parent, { recursive: true });
+  const stale = readdirSync(parent).filter((n) => n === `${basename(target)}.old` || n.startsWith(`${basename(target)}.old-`));
+  if (stale.length > 0) {
+    (o.warn ?? ((m: string) => process.stderr.write(`zkdl: warning: ${m}\n`)))(
+      `${stale.map((n) => join(parent, n)).join(", ")} left by an interrupted overwrite of ${out}: an earlier run, private/ included; recover or remove it yourself`,
+    );
+  }
+  const partial = mkdtempSync(`${target}.partial-`);
   try {
-    mkdirSync(join(partial, PRIVATE_DIR), { recursive: true });
+    mkdirSync(join(partial, PRIVATE_DIR));
     for (const role of Object.keys(RUN_FILES) as RunFileRole[]) {
       const c = contents[role];
       if (c !== undefined) writeDurably(join(partial, RUN_FILES[role]), typeof c === "function" ? c() : c);
@@ -117,19 +128,20 @@ export function writeRunFolder(out: string, contents: RunFolderContents, o: { ov
     syncDir(join(partial, PRIVATE_DIR));
     syncDir(partial);
     refuseOverwrite(out, o.overwrite); // a folder that appeared while this one was written
-    replace(partial, out);
+    replace(partial, target);
   } catch (e) {
     rmSync(partial, { recursive: true, force: true });
     throw e;
   }
-  syncDir(dirname(out));
+  syncDir(parent);
 }
 
-/** Renames `from` to `to`, an existing `to` moved aside first and removed once `from` is in place. */
+/** Renames `from` to `to`, an existing `to` moved aside (to a name no one else uses) first and removed once `from` is in place. */
 function replace(from: string, to: string): void {
   if (!existsSync(to)) return renameSync(from, to);
-  const old = `${to}.old`;
-  rmSync(old, { recursive: true, force: true });
+  let old: string;
+  do old = `${to}.old-${randomBytes(6).toString("hex")}`;
+  while (existsSync(old));
   renameSync(to, old);
   try {
     renameSync(from, to);

@@ -1,7 +1,7 @@
 /**
  * Training a run: records → dataset commitments and tree → fixed-point SGD, every step proven →
  * the run folder (docs/protocol.md §4.5), written atomically by prover/run-folder.ts (under
- * DIR.partial, renamed at the end), so a crash never leaves a half-written run where a finished one is
+ * DIR.partial-XXXXXX, renamed at the end), so a crash never leaves a half-written run where a finished one is
  * expected.
  */
 import { InputError } from "../core/errors";

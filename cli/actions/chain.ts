@@ -39,32 +39,59 @@ export interface ChainSettings {
   fromBlock: number;
 }
 
-/** Where the chain is, from the flags; dies with a one-line reason (or, if `optional`, returns the reason). */
+/** The deployment file read when neither --registry/ZKDL_REGISTRY nor --deployment/ZKDL_DEPLOYMENT is given. */
+export const DEFAULT_DEPLOYMENT = "deployments/localhost.json";
+
+/**
+ * Where the chain is, from the flags, checked against the node (it answers, on the chain the deployment
+ * file names, with a contract at the registry address); dies with a one-line reason when the chain is
+ * not usable. With `optional`, returns null when no chain is configured at all (no --registry, no
+ * --deployment, no file at DEFAULT_DEPLOYMENT); a chain that is configured but unusable still dies.
+ */
 export async function chainSettings(o: ChainFlags): Promise<ChainSettings>;
-export async function chainSettings(o: ChainFlags, optional: true): Promise<ChainSettings | string>;
-export async function chainSettings(o: ChainFlags, optional = false): Promise<ChainSettings | string> {
-  const problem = (why: string) => (optional ? why : die(why));
+export async function chainSettings(o: ChainFlags, optional: true): Promise<ChainSettings | null>;
+export async function chainSettings(o: ChainFlags, optional = false): Promise<ChainSettings | null> {
   const rpc = o.rpc!;
+  let registry: string;
+  let expectedChainId: bigint | undefined;
+  let fromBlock: number;
+  let source: string;
   if (o.registry) {
-    if (!isAddress(o.registry)) return problem(`--registry ${o.registry} is not an address`);
-    const provider = daemonProvider(rpc, 0n);
-    try {
-      const chainId = BigInt(await provider.send("eth_chainId", []));
-      return { rpc, registry: getAddress(o.registry), chainId, fromBlock: o.fromBlock ?? 0 };
-    } catch (e) {
-      return problem(`cannot reach the RPC at ${rpc}: ${(e as Error).message}`);
-    } finally {
-      provider.destroy();
+    if (!isAddress(o.registry)) die(`--registry ${o.registry} is not an address`);
+    registry = getAddress(o.registry);
+    fromBlock = o.fromBlock ?? 0;
+    source = `--registry ${registry}`;
+  } else {
+    const file = o.deployment ?? DEFAULT_DEPLOYMENT;
+    if (!existsSync(file)) {
+      if (optional && o.deployment === undefined) return null;
+      die(`no deployment file ${file}: deploy first (npm run deploy) or pass --registry / ZKDL_REGISTRY`);
     }
+    let d;
+    try {
+      d = readDeployment(file);
+    } catch (e) {
+      die((e as Error).message);
+    }
+    registry = getAddress(d.contracts.ProofRegistry.address);
+    expectedChainId = BigInt(d.chainId);
+    fromBlock = o.fromBlock ?? d.contracts.ProofRegistry.blockNumber;
+    source = `the deployment file ${file}`;
   }
-  const file = o.deployment ?? "deployments/localhost.json";
-  if (!existsSync(file)) return problem(`no deployment file ${file}: deploy first (npm run deploy) or pass --registry / ZKDL_REGISTRY`);
+  const provider = daemonProvider(rpc, 0n);
+  let chainId: bigint;
+  let code: string;
   try {
-    const d = readDeployment(file);
-    return { rpc, registry: d.contracts.ProofRegistry.address, chainId: BigInt(d.chainId), fromBlock: o.fromBlock ?? d.contracts.ProofRegistry.blockNumber };
+    chainId = BigInt(await provider.send("eth_chainId", []));
+    code = (await provider.send("eth_getCode", [registry, "latest"])) as string;
   } catch (e) {
-    return problem((e as Error).message);
+    die(`cannot reach the RPC at ${rpc}: ${(e as Error).message}`);
+  } finally {
+    provider.destroy();
   }
+  if (expectedChainId !== undefined && chainId !== expectedChainId) die(`the RPC at ${rpc} is chain ${chainId}, but ${source} is for chain ${expectedChainId}`);
+  if (code === "0x") die(`no contract at the registry ${registry} (${source}) on the chain at ${rpc}`);
+  return { rpc, registry, chainId, fromBlock };
 }
 
 /** The wallet of a private key in the environment variable `name`; dies with a reason if it is unset or not a key. */

@@ -8,7 +8,7 @@ import { MembershipCheckError, checkMembership } from "../../client/sdk";
 import { mnistDigit } from "../../prover/records";
 import { daemonProvider } from "../../relayer/chain";
 import { EXIT, die } from "../exit";
-import { type ChainFlags, chainSettings } from "./chain";
+import { type ChainFlags, DEFAULT_DEPLOYMENT, chainSettings } from "./chain";
 
 export interface CheckFlags extends ChainFlags {
   apiUrl: string;
@@ -21,16 +21,18 @@ export interface CheckFlags extends ChainFlags {
 export async function check(runId: string, o: CheckFlags): Promise<void> {
   if (!BYTES32_HEX.test(runId)) die(`${runId} is not a run id (0x + 64 hex digits)`);
   const record = recordFromFlags(o);
+  // A chain that is configured (flag, environment or deployment file) but unusable ends here, exit 2;
+  // on-chain checks are skipped only when no chain is configured at all, and the answer says so.
   const chain = await chainSettings(o, true);
-  if (typeof chain === "string" && !o.json) process.stderr.write(`zkdl: no chain (${chain}); on-chain checks skipped\n`);
-  const onChain = typeof chain === "string" ? {} : { rpc: daemonProvider(chain.rpc, chain.chainId), registry: chain.registry };
+  const onChain = chain === null ? {} : { rpc: daemonProvider(chain.rpc, chain.chainId), registry: chain.registry };
   try {
     const r = await checkMembership({ api: o.apiUrl, runId, record, ...onChain });
-    if (o.json) process.stdout.write(JSON.stringify(r) + "\n");
+    if (o.json) process.stdout.write(JSON.stringify({ ...r, anchored: chain !== null }) + "\n");
     else {
       const status = r.status ? ` (the run is ${r.status} on chain)` : "";
       process.stdout.write(r.member ? `member: record #${r.index} of run ${r.runId}${status}\n` : `not a member of run ${r.runId}${status} (the server's word: absence cannot be proven)\n`);
       for (const c of r.checked) process.stdout.write(`  ✓ ${c}\n`);
+      if (chain === null) process.stdout.write(`  ✗ not checked on chain: no chain configured (no --registry, ZKDL_REGISTRY, --deployment or ${DEFAULT_DEPLOYMENT}); the run's registration and status are unknown\n`);
     }
   } catch (e) {
     if (e instanceof MembershipCheckError) die(`the answer does not check out: ${e.message}`, EXIT.failed);

@@ -1,13 +1,13 @@
 /** `zkdl outbox`: every registration and attestation job, and the runs an attestor has not attested (the store alone). */
 import type { JobStatus } from "../../relayer/store";
 import { die } from "../exit";
-import { openStore } from "./store";
+import { openExistingStore } from "./store";
 
 export function outbox(o: { data?: string; status?: string; json?: boolean }): void {
   const jobStates = ["pending", "confirmed", "failed"];
   const runStates = { skipped: "skipped", waiting: "fetching" } as const;
   if (o.status && !jobStates.includes(o.status) && !(o.status in runStates)) die("--status is pending, confirmed, failed, skipped or waiting");
-  const store = openStore(o.data!);
+  const store = openExistingStore(o.data!);
   try {
     const jobs = (!o.status || jobStates.includes(o.status) ? store.jobs({ status: o.status as JobStatus | undefined }) : []).map((j) => ({
       ...j,

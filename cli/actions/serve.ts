@@ -4,7 +4,7 @@ import { createApi } from "../../relayer/api";
 import { daemonLogger, daemonProvider } from "../../relayer/chain";
 import { RunCatalog } from "../../relayer/runs";
 import { die } from "../exit";
-import { type ChainFlags, chainSettings, fastEngine, shutdownSignal } from "./chain";
+import { type ChainFlags, DEFAULT_DEPLOYMENT, chainSettings, fastEngine, shutdownSignal } from "./chain";
 import { openStore } from "./store";
 
 export interface ServeFlags extends ChainFlags {
@@ -20,8 +20,9 @@ export async function serve(o: ServeFlags): Promise<void> {
   let registry;
   let provider;
   let publicChain;
+  // A chain that is configured but unusable is a startup error (exit 2); none configured: statuses Unknown.
   const chain = await chainSettings(o, true);
-  if (typeof chain === "string") log.warn({ reason: chain }, "no chain: on-chain statuses will be Unknown");
+  if (chain === null) log.warn({ reason: `no --registry, ZKDL_REGISTRY, --deployment or ${DEFAULT_DEPLOYMENT}` }, "no chain configured: on-chain statuses will be Unknown");
   else {
     provider = daemonProvider(chain.rpc, chain.chainId);
     registry = ProofRegistry__factory.connect(chain.registry, provider);

@@ -17,9 +17,9 @@ import { type ServedRun, digitPng, serveVerifiedRun } from "../helpers/served";
 
 const ZKDL = join(__dirname, "../../bin/zkdl.js");
 
-function zkdl(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function zkdl(args: string[], env: Record<string, string | undefined> = {}, cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [ZKDL, ...args], { env: { ...process.env, ZKDL_LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [ZKDL, ...args], { cwd, env: { ...process.env, ZKDL_LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let [stdout, stderr] = ["", ""];
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
@@ -96,6 +96,34 @@ describe("the zkdl program: demo, deploy, check", function () {
       const untrained = await zkdl(["check", runId, ...chainFlags(), "--mnist", "test:0", "--json"]);
       expect(untrained.code).to.equal(0);
       expect(JSON.parse(untrained.stdout).member).to.equal(false);
+    });
+
+    it("zkdl check: with no chain configured it says so (anchored: false); a chain configured but unusable is exit 2", async () => {
+      const noChain = { ZKDL_REGISTRY: undefined, ZKDL_DEPLOYMENT: undefined };
+      const human = await zkdl(["check", runId, "--api-url", served.api, "--mnist", "train:3", "--rpc", chain.url], noChain, root);
+      expect(human.code, human.stderr).to.equal(0);
+      expect(human.stdout).to.match(/^member: record #3 of run/);
+      expect(human.stdout).to.match(/not checked on chain: no chain configured/);
+      const json = await zkdl(["check", runId, "--api-url", served.api, "--mnist", "train:3", "--json"], noChain, root);
+      expect(json.code, json.stderr).to.equal(0);
+      expect([JSON.parse(json.stdout).member, JSON.parse(json.stdout).anchored]).to.deep.equal([true, false]);
+      const anchored = await zkdl(["check", runId, ...chainFlags(), "--mnist", "train:3", "--json"]);
+      expect(JSON.parse(anchored.stdout).anchored).to.equal(true);
+
+      // Configured but unusable: no contract at the registry address; a deployment file for another chain.
+      const wrongChain = join(root, "wrong-chain.json");
+      writeFileSync(wrongChain, JSON.stringify({ ...served.deployment, chainId: "999999" }));
+      const cases: [string[], RegExp][] = [
+        [["--registry", Wallet.createRandom().address], /^zkdl: no contract at the registry 0x[0-9a-fA-F]{40} \(--registry .*\) on the chain at/],
+        [["--deployment", wrongChain], /^zkdl: the RPC at .* is chain \d+, but the deployment file .*wrong-chain\.json is for chain 999999/],
+      ];
+      for (const [flags, message] of cases) {
+        const r = await zkdl(["check", runId, "--api-url", served.api, "--mnist", "train:3", "--rpc", chain.url, "--json", ...flags], noChain, root);
+        expect(r.code, `${flags.join(" ")}: ${r.stderr}`).to.equal(2);
+        expect(r.stderr.trim().split("\n")).to.have.length(1);
+        expect(r.stderr).to.match(message);
+        expect(r.stdout).to.equal("");
+      }
     });
 
     it("zkdl check fails with a one-line reason on bad input and unknown runs", async () => {

@@ -77,7 +77,7 @@ describe("training: the run folder module", function () {
       expect(manifest.dataset.tree).to.equal(RUN_FILES.tree);
       expect(manifest.bundle.file).to.equal(RUN_FILES.proof);
       expect(manifestDigest).to.equal(digestHex(readFileSync(join(run, RUN_FILES.manifest))));
-      expect(existsSync(`${run}.partial`)).to.equal(false);
+      expect(readdirSync(root).filter((n) => n.startsWith("run."))).to.deep.equal([]); // no run.partial-…, no run.old-…
       expect(verifyRunFolder(run).valid).to.equal(true);
     });
   });
@@ -227,6 +227,40 @@ describe("training: the run folder module", function () {
       expect(readFileSync(join(existing, RUN_FILES.manifest), "utf8")).to.equal("manifest kept");
       expect(statSync(join(existing, RUN_FILES.manifest)).mtimeMs).to.equal(before);
       expect(leftovers(existing)).to.deep.equal([]);
+    });
+
+    it("--out with a trailing slash writes the folder itself, fresh or over an existing one (no dir/.partial)", () => {
+      const out = join(root, "w-slash");
+      writeRunFolder(`${out}/`, contents("a"));
+      expect(readFileSync(join(out, RUN_FILES.manifest), "utf8")).to.equal("manifest a");
+      expect(readdirSync(out).sort()).to.deep.equal([...PUBLIC_FILES, PRIVATE_DIR].sort());
+      expect(() => writeRunFolder(`${out}/`, contents("b"))).to.throw(InputError, /exists; choose another --out or pass --force/);
+      writeRunFolder(`${out}/`, contents("b"), { overwrite: true });
+      expect(readFileSync(join(out, RUN_FILES.manifest), "utf8")).to.equal("manifest b");
+      expect(leftovers(out)).to.deep.equal([]);
+      // zkdl train --out dir/: trainRun proves and writes there (it used to prove, then fail "exists").
+      const trained = join(root, "t-slash");
+      trainRun({ config: tinyConfig, publisher: PUBLISHER, steps: 1, records: syntheticRecords(16, 8, 4, 16), source: "csv", out: `${trained}/` });
+      expect(verifyRunFolder(trained).valid).to.equal(true);
+      trainRun({ config: tinyConfig, publisher: PUBLISHER, steps: 1, records: syntheticRecords(16, 8, 4, 16), source: "csv", out: `${trained}/`, overwrite: true });
+      expect(verifyRunFolder(trained).valid).to.equal(true);
+      expect(leftovers(trained)).to.deep.equal([]);
+    });
+
+    it("never removes what it did not create: an unrelated <out>.partial survives; a stale <out>.old… is kept and warned about", () => {
+      const out = join(root, "w-theirs");
+      for (const n of [".partial", ".old", ".old-abc"]) {
+        mkdirSync(`${out}${n}`);
+        writeFileSync(join(`${out}${n}`, "keep"), n);
+      }
+      const warnings: string[] = [];
+      writeRunFolder(out, contents("a"), { warn: (m) => warnings.push(m) });
+      writeRunFolder(out, contents("b"), { overwrite: true, warn: (m) => warnings.push(m) });
+      expect(readFileSync(join(out, RUN_FILES.manifest), "utf8")).to.equal("manifest b");
+      for (const n of [".partial", ".old", ".old-abc"]) expect(readFileSync(join(`${out}${n}`, "keep"), "utf8"), n).to.equal(n);
+      expect(leftovers(out).sort()).to.deep.equal(["w-theirs.old", "w-theirs.old-abc", "w-theirs.partial"]);
+      expect(warnings).to.have.length(2);
+      expect(warnings[0]).to.include(`${out}.old`).and.include(`${out}.old-abc`).and.match(/interrupted overwrite/);
     });
 
     it("an unwritable target fails without leaving anything behind", () => {
