@@ -11,11 +11,11 @@
 import { expect } from "chai";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, type Page, chromium } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, openReadyPage, requireChromium } from "../helpers/browser";
 import { mnistDigit } from "../../prover/records";
 import { type ServedRun, digitPng, serveVerifiedRun } from "../helpers/served";
 
-const CHROMIUM = process.env.ZKDL_CHROMIUM ?? "/usr/bin/chromium";
 const SCREENSHOT = join(__dirname, "../../test-results/web-page.png");
 
 describe("web page: membership checked in a real browser (Chromium via playwright-core)", function () {
@@ -25,20 +25,10 @@ describe("web page: membership checked in a real browser (Chromium via playwrigh
   let page: Page;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set ZKDL_CHROMIUM)`);
-      console.warn(`      (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium or set ZKDL_CHROMIUM)`);
-      this.skip();
-    }
+    requireChromium(this);
     served = await serveVerifiedRun();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(served.api);
-    await page.waitForSelector("body[data-ready=true]", { timeout: 30_000 }).catch((e) => {
-      throw new Error(`the page did not load (${errors.join("; ") || (e as Error).message})`);
-    });
+    browser = await launchChromium();
+    page = await openReadyPage(browser, served.api);
   });
   after(async () => {
     await browser?.close();

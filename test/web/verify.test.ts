@@ -10,19 +10,19 @@
  * page's address (?rpc=…&registry=…) overrides a server's lying /v1/config and is shown as the user's;
  * a pinned chain id the RPC does not report is refused.
  *
- * Chromium as in page.test.ts (ZKDL_CHROMIUM, skipped loudly without one outside CI).
+ * Chromium as in test/helpers/browser.ts (ZKDL_CHROMIUM, skipped loudly without one outside CI).
  */
 import { expect } from "chai";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, type Page, chromium } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, openReadyPage, requireChromium } from "../helpers/browser";
 import { unpackPublicBundle } from "../../core/run/public-bundle";
 import type { LoadedRun } from "../../relayer/runs";
 import { type ServedRun, serveVerifiedRun } from "../helpers/served";
 import { ethers } from "hardhat";
 import { ProofRegistry__factory } from "../../typechain-types";
 
-const CHROMIUM = process.env.ZKDL_CHROMIUM ?? "/usr/bin/chromium";
 const STEPS = 2;
 const SCREENSHOT = join(__dirname, "../../test-results/web-verify.png");
 
@@ -43,22 +43,12 @@ describe("web page: whole-run verification in a real browser (Web Worker, @noble
   }
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set ZKDL_CHROMIUM)`);
-      console.warn(`      (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium or set ZKDL_CHROMIUM)`);
-      this.skip();
-    }
+    requireChromium(this);
     const t = performance.now();
     served = await serveVerifiedRun({ steps: STEPS, records: 64, brokenRun: true });
     console.log(`      (two ${STEPS}-step runs trained, published, relayed and attested in ${((performance.now() - t) / 1000).toFixed(1)} s)`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-    page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
-    const errors: string[] = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(served.api);
-    await page.waitForSelector("body[data-ready=true]", { timeout: 30_000 }).catch((e) => {
-      throw new Error(`the page did not load (${errors.join("; ") || (e as Error).message})`);
-    });
+    browser = await launchChromium();
+    page = await openReadyPage(browser, served.api);
   });
   after(async () => {
     await browser?.close();
