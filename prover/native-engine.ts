@@ -8,7 +8,6 @@ import { FrTensor } from "../native";
 import { type G1Point, bigIntToBytes, bigIntsToBytes } from "../core/crypto/bn254";
 import { type GeneratorDeriver, type KeccakRows, type ProverEngine, type Tensor, concatPoints, pointBytes, pointFromBytes } from "../core/protocol/backend";
 
-
 /** Decodes native output, remembering its encoding. */
 export const pointFromNative = pointFromBytes;
 
