@@ -4,7 +4,7 @@
  * (isCertified), and the API's wire format as zod schemas with their types. It imports only core/ and
  * browser-safe packages (zod, ethers, @noble/*, @openzeppelin/merkle-tree).
  */
-export { type ChainOptions, type CheckMembershipOptions, type MembershipResult, MembershipCheckError, checkMembership, isCertified } from "./sdk";
+export { type CheckMembershipOptions, type MembershipResult, MembershipCheckError, checkMembership, isCertified } from "./sdk";
 export * from "./api";
 export { RecordError, parseMembershipRequest, quantizeRequest } from "./membership-request";
 export {
@@ -19,5 +19,5 @@ export {
   runIdOf,
   signRegistration,
 } from "./registry";
-export { PROOF_REGISTRY_CLIENT_ABI, type RegistryReader, type RegistryRun, registryReader } from "./registry-abi";
-export { type ChainEndpoint, MAX_BUNDLE_BYTES, type OnChainRun, type ServedRunVerdict, WrongChainError, bundleMismatch, downloadBundle, readOnChainRun, verifyServedRun } from "./verify-run";
+export { type ChainEndpoint, PROOF_REGISTRY_CLIENT_ABI, type RegistryReader, type RegistryRun, WrongChainError, openRegistry, registryReader } from "./registry-abi";
+export { MAX_BUNDLE_BYTES, type OnChainRun, type ServedRunVerdict, bundleMismatch, downloadBundle, readOnChainRun, verifyServedRun } from "./verify-run";

@@ -3,7 +3,7 @@
  * client ships without typechain output), and a typed read-only view over them. test/client checks
  * each fragment against the compiled contract's ABI.
  */
-import { Contract, type ContractRunner } from "ethers";
+import { Contract, type ContractRunner, JsonRpcProvider, type Provider } from "ethers";
 
 export const PROOF_REGISTRY_CLIENT_ABI = [
   "function getRun(bytes32 runId) view returns (tuple(address publisher, uint8 status, uint40 registeredAt, uint40 updatedAt, uint64 datasetSize, uint32 numSteps, uint16 validCount, uint16 invalidCount, bytes32 modelId, bytes32 datasetRoot, bytes32 finalWeightsDigest))",
@@ -39,4 +39,43 @@ export function registryReader(address: string, runner: ContractRunner): Registr
     isCertified: (runId) => c.getFunction("isCertified").staticCall(runId) as Promise<boolean>,
     verifyRecord: (runId, index, cxHash, cyHash, proof) => c.getFunction("verifyRecord").staticCall(runId, index, cxHash, cyHash, [...proof]) as Promise<boolean>,
   };
+}
+
+/** A chain endpoint: a JSON-RPC URL (or an ethers provider), the ProofRegistry address and, if known, the chain id it must report. */
+export interface ChainEndpoint {
+  readonly rpc: string | Provider;
+  readonly registry: string;
+  /** When given, the RPC's eth_chainId must equal it (WrongChainError otherwise). */
+  readonly chainId?: string | bigint;
+}
+
+/** The chain endpoint reports another chain id than the one expected of it. */
+export class WrongChainError extends Error {
+  constructor(readonly expected: bigint, readonly actual: bigint) {
+    super(`the RPC endpoint is on chain ${actual}, not the expected chain ${expected}: refusing to read the run from it`);
+    this.name = "WrongChainError";
+  }
+}
+
+/**
+ * The registry at the endpoint, read-only, once its chain id is checked (when one is expected);
+ * `close()` releases a provider made here from a URL.
+ */
+export async function openRegistry(o: ChainEndpoint): Promise<{ registry: RegistryReader; close(): void }> {
+  const own = typeof o.rpc === "string";
+  const provider = typeof o.rpc === "string" ? new JsonRpcProvider(o.rpc, undefined, { staticNetwork: true }) : o.rpc;
+  const close = () => {
+    if (own) (provider as JsonRpcProvider).destroy();
+  };
+  try {
+    if (o.chainId !== undefined) {
+      const expected = BigInt(o.chainId);
+      const actual = (await provider.getNetwork()).chainId;
+      if (actual !== expected) throw new WrongChainError(expected, actual);
+    }
+  } catch (e) {
+    close();
+    throw e;
+  }
+  return { registry: registryReader(o.registry, provider), close };
 }

@@ -13,7 +13,7 @@
  * word: absence from a tree of hiding commitments cannot be proven without the records themselves.
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { JsonRpcProvider, type Provider, keccak256 } from "ethers";
+import { keccak256 } from "ethers";
 import type { z } from "zod";
 import { fromHex, g1FromBytes, toHex } from "../core/crypto/bn254";
 import { BYTES32_HEX_LOWER as HEX32 } from "../core/crypto/hex";
@@ -23,7 +23,7 @@ import { commitmentKey, generatorSetId } from "../core/protocol/generators";
 import { type Manifest, digestHex, parseManifest } from "../core/run/manifest";
 import { type DatasetLeaf, type MembershipRequest, errorAnswer, firstIssue, membershipAnswer } from "./api";
 import { quantizeRequest } from "./membership-request";
-import { registryReader } from "./registry-abi";
+import { type ChainEndpoint, WrongChainError, openRegistry } from "./registry-abi";
 import { RunStatus, type RunStatusName, runIdOf } from "./registry";
 
 /** An answer that does not check out; `check` names what failed ("api", "answer", "opening proof", …). */
@@ -34,14 +34,7 @@ export class MembershipCheckError extends Error {
   }
 }
 
-export interface ChainOptions {
-  /** JSON-RPC URL or an ethers provider (read-only is enough). */
-  readonly rpc: string | Provider;
-  /** ProofRegistry address. */
-  readonly registry: string;
-}
-
-export interface CheckMembershipOptions extends Partial<ChainOptions> {
+export interface CheckMembershipOptions extends Partial<ChainEndpoint> {
   /** Base URL of the API, e.g. http://127.0.0.1:8080. */
   readonly api: string;
   readonly runId: string;
@@ -65,10 +58,6 @@ export interface MembershipResult {
   readonly checked: string[];
 }
 
-
-function providerOf(rpc: string | Provider): { provider: Provider; own: boolean } {
-  return typeof rpc === "string" ? { provider: new JsonRpcProvider(rpc, undefined, { staticNetwork: true }), own: true } : { provider: rpc, own: false };
-}
 
 /**
  * Fetches `url` and parses the JSON answer with `schema`: an error status or a body that is not JSON is
@@ -119,9 +108,15 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
   // with a run of its own.
   if (runIdOf(manifest.publisher, manifestDigest).toLowerCase() !== runId) fail("manifest", `the served manifest (digest ${manifestDigest}, publisher ${manifest.publisher}) does not give run id ${runId}`);
 
-  const chain = o.rpc && o.registry ? providerOf(o.rpc) : undefined;
+  let chain: Awaited<ReturnType<typeof openRegistry>> | undefined;
   try {
-    const registry = chain && registryReader(o.registry!, chain.provider);
+    chain = o.rpc && o.registry ? await openRegistry({ rpc: o.rpc, registry: o.registry, ...(o.chainId === undefined ? {} : { chainId: o.chainId }) }) : undefined;
+  } catch (e) {
+    if (e instanceof WrongChainError) fail("chain", e.message);
+    throw e;
+  }
+  try {
+    const registry = chain?.registry;
     let status: RunStatusName | undefined;
     let certified: boolean | undefined;
     if (registry) {
@@ -180,16 +175,16 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
     }
     return { member: true, ...base, index, leaf, proof, checked };
   } finally {
-    if (chain?.own) (chain.provider as JsonRpcProvider).destroy();
+    chain?.close();
   }
 }
 
-/** Whether the run is Verified on chain (what a gate checks). */
-export async function isCertified(o: ChainOptions & { runId: string }): Promise<boolean> {
-  const chain = providerOf(o.rpc);
+/** Whether the run is Verified on chain (what a gate checks); WrongChainError if the RPC is not on `chainId`. */
+export async function isCertified(o: ChainEndpoint & { runId: string }): Promise<boolean> {
+  const chain = await openRegistry(o);
   try {
-    return await registryReader(o.registry, chain.provider).isCertified(o.runId);
+    return await chain.registry.isCertified(o.runId);
   } finally {
-    if (chain.own) (chain.provider as JsonRpcProvider).destroy();
+    chain.close();
   }
 }

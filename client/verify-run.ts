@@ -11,14 +11,13 @@
  * digest)): the verdict then says the proofs are valid for that run id, not that it is registered.
  * What the web page's worker (web/verify-worker.ts) runs, and what a Node script can run the same way.
  */
-import { JsonRpcProvider, type Provider } from "ethers";
 import { RunFileError } from "../core/run/files";
 import type { Manifest } from "../core/run/manifest";
 import { type PublicBundle, unpackPublicBundle } from "../core/run/public-bundle";
 import { type RunVerdict, type StepReport, verifyRunFiles } from "../core/run/verify";
 import type { MsmEngine } from "../core/protocol/group";
 import { RunStatus, type RunStatusName, runIdOf } from "./registry";
-import { registryReader } from "./registry-abi";
+import { type ChainEndpoint, openRegistry } from "./registry-abi";
 
 /** What the chain says about a run, read directly from ProofRegistry. */
 export interface OnChainRun {
@@ -35,33 +34,11 @@ export interface OnChainRun {
 /** The most bytes a public bundle download may have (downloadBundle's default). */
 export const MAX_BUNDLE_BYTES = 1 << 30; // 1 GiB
 
-/** The chain endpoint reports another chain id than the one expected of it. */
-export class WrongChainError extends Error {
-  constructor(readonly expected: bigint, readonly actual: bigint) {
-    super(`the RPC endpoint is on chain ${actual}, not the expected chain ${expected}: refusing to read the run from it`);
-    this.name = "WrongChainError";
-  }
-}
-
-/** A chain endpoint: a JSON-RPC URL (or an ethers provider), the ProofRegistry address and, if known, the chain id it must report. */
-export interface ChainEndpoint {
-  readonly rpc: string | Provider;
-  readonly registry: string;
-  /** When given, the RPC's eth_chainId must equal it (WrongChainError otherwise). */
-  readonly chainId?: string | bigint;
-}
-
 /** Reads a run's record from the registry (read-only JSON-RPC), after checking the chain id if one is expected. */
 export async function readOnChainRun(o: ChainEndpoint & { runId: string }): Promise<OnChainRun> {
-  const own = typeof o.rpc === "string";
-  const provider = typeof o.rpc === "string" ? new JsonRpcProvider(o.rpc, undefined, { staticNetwork: true }) : o.rpc;
+  const chain = await openRegistry(o);
   try {
-    if (o.chainId !== undefined) {
-      const expected = BigInt(o.chainId);
-      const actual = (await provider.getNetwork()).chainId;
-      if (actual !== expected) throw new WrongChainError(expected, actual);
-    }
-    const r = await registryReader(o.registry, provider).getRun(o.runId);
+    const r = await chain.registry.getRun(o.runId);
     return {
       publisher: r.publisher.toLowerCase(),
       status: (RunStatus[Number(r.status)] ?? "None") as RunStatusName,
@@ -73,7 +50,7 @@ export async function readOnChainRun(o: ChainEndpoint & { runId: string }): Prom
       finalWeightsDigest: r.finalWeightsDigest.toLowerCase(),
     };
   } finally {
-    if (own) (provider as JsonRpcProvider).destroy();
+    chain.close();
   }
 }
 

@@ -177,7 +177,7 @@ async function check(pixels: number[], what: string) {
   result.replaceChildren(el("p", { className: "note", textContent: "Asking the API and checking its proofs in this browser…" }));
   const chain = state.chain;
   try {
-    const answer = await checkMembership({ api: location.origin, runId: run.runId, record: { pixels }, ...(chain ? { rpc: chain.rpcUrl, registry: chain.registry } : {}) });
+    const answer = await checkMembership({ api: location.origin, runId: run.runId, record: { pixels }, ...(chain ? { rpc: chain.rpcUrl, registry: chain.registry, ...(chain.chainId ? { chainId: chain.chainId } : {}) } : {}) });
     showAnswer(answer);
   } catch (err) {
     result.dataset.state = err instanceof MembershipCheckError ? "rejected" : "error";

@@ -24,7 +24,7 @@ export async function check(runId: string, o: CheckFlags): Promise<void> {
   // A chain that is configured (flag, environment or deployment file) but unusable ends here, exit 2;
   // on-chain checks are skipped only when no chain is configured at all, and the answer says so.
   const chain = await chainSettings(o, true);
-  const onChain = chain === null ? {} : { rpc: daemonProvider(chain.rpc, chain.chainId), registry: chain.registry };
+  const onChain = chain === null ? {} : { rpc: daemonProvider(chain.rpc, chain.chainId), registry: chain.registry, chainId: chain.chainId };
   try {
     const r = await checkMembership({ api: o.apiUrl, runId, record, ...onChain });
     if (o.json) process.stdout.write(JSON.stringify({ ...r, anchored: chain !== null }) + "\n");

@@ -8,7 +8,7 @@
 import { expect } from "chai";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
-import { MembershipCheckError, checkMembership } from "../../client";
+import { MembershipCheckError, WrongChainError, checkMembership, isCertified } from "../../client";
 import { createApi } from "../../relayer/api";
 import type { RunCatalog } from "../../relayer/runs";
 import { mnistDigit } from "../../prover/records";
@@ -54,6 +54,24 @@ describe("client: the SDK against a lying server", function () {
     expect(await outcome(pixels("train", 3), (a) => a, true)).to.equal("accepted");
     expect(await outcome(pixels("train", 3), (a) => a)).to.equal("accepted");
     expect(await outcome(pixels("test", 0), (a) => a)).to.equal("accepted");
+  });
+
+  it("refuses a chain endpoint on another chain id than the one expected, before reading the registry", async () => {
+    const chainId = (await served.provider.getNetwork()).chainId;
+    const registry = served.deployment.contracts.ProofRegistry.address;
+    const record = { pixels: pixels("train", 3) };
+    const wrong = await checkMembership({ api: served.api, runId: served.runId, record, rpc: served.provider, registry, chainId: chainId + 1n }).then(
+      () => "accepted",
+      (e: unknown) => e,
+    );
+    expect(wrong).to.be.instanceOf(MembershipCheckError);
+    expect((wrong as MembershipCheckError).check).to.equal("chain");
+    expect((wrong as Error).message).to.match(new RegExp(`on chain ${chainId}, not the expected chain ${chainId + 1n}`));
+    expect((await checkMembership({ api: served.api, runId: served.runId, record, rpc: served.provider, registry, chainId })).member).to.equal(true);
+    let err: unknown;
+    await isCertified({ rpc: served.provider, registry, runId: served.runId, chainId: chainId + 1n }).catch((e) => (err = e));
+    expect(err).to.be.instanceOf(WrongChainError);
+    expect(await isCertified({ rpc: served.provider, registry, runId: served.runId, chainId: String(chainId) })).to.equal(true);
   });
 
   it("rejects a member answer with a malformed, missing or extra field, naming it", async () => {

@@ -5,7 +5,8 @@
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { MAX_BUNDLE_BYTES, WrongChainError, downloadBundle, verifyServedRun } from "../../client/verify-run";
+import { MAX_BUNDLE_BYTES, downloadBundle, verifyServedRun } from "../../client/verify-run";
+import { WrongChainError } from "../../client/registry-abi";
 
 /** The message a promise fails with ("resolved" if it does not). */
 const failure = (p: Promise<unknown>): Promise<string> => p.then(() => "resolved", (e: Error) => e.message);
