@@ -6,6 +6,7 @@
  * the client does not know is a malformed answer, not something to ignore.
  */
 import { z } from "zod";
+import { ADDRESS_HEX, bytes32HexLower } from "../core/crypto/hex";
 import { manifestSchema } from "../core/run/manifest";
 import { RunStatus } from "./registry";
 
@@ -25,13 +26,12 @@ export type MembershipRequest = z.infer<typeof membershipRequest>;
 export const MAX_RECORD_FEATURES = MAX_FEATURES;
 
 // Wire primitives.
-const hex = (bytes: number, what: string) => z.string().regex(new RegExp(`^0x[0-9a-f]{${2 * bytes}}$`), `${what}: 0x + ${2 * bytes} lowercase hex digits`);
 /** A 32-byte value (hash, run id, root, scalar), lowercase 0x-hex. */
-export const hex32 = hex(32, "32 bytes");
+export const hex32 = bytes32HexLower("32 bytes: 0x + 64 lowercase hex digits");
 /** A BN254 G1 point in its 64-byte EVM encoding, lowercase 0x-hex. */
-export const g1Hex = hex(64, "a 64-byte point");
+export const g1Hex = z.string().regex(/^0x[0-9a-f]{128}$/, "a 64-byte point: 0x + 128 lowercase hex digits");
 /** An address, any case. */
-export const addressHex = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an address: 0x + 40 hex digits");
+export const addressHex = z.string().regex(ADDRESS_HEX, "an address: 0x + 40 hex digits");
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const uint32 = count.max(0xffffffff);
 /** A record index as a decimal string (how OpenZeppelin tree leaves carry it). */

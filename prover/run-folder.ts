@@ -18,15 +18,19 @@ import { type RunFiles, type RunVerdict, type VerifyRunOptions, verifyRunFiles }
 /** A file of the run folder `dir`, by its name in the run format (RUN_FILES). */
 export const runFilePath = (dir: string, name: RunFileName | string): string => join(dir, name);
 
+/** A file system error on `file` in the run folder's words: "missing" for ENOENT, else "cannot read (<code>)". */
+function unreadable(file: string, e: unknown): RunFileError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === "ENOENT" ? RunFileError.missing(file) : RunFileError.unreadable(file, code ?? (e as Error).message);
+}
+
 /** The bytes of one file of a run folder: "missing" when it does not exist, "cannot read (…)" otherwise. */
 export function readRunFile(dir: string, name: RunFileName | string): Buffer {
   const file = runFilePath(dir, name);
   try {
     return readFileSync(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw RunFileError.missing(file);
-    throw RunFileError.unreadable(file, code ?? (e as Error).message);
+    throw unreadable(file, e);
   }
 }
 
@@ -44,9 +48,7 @@ export function checkRunFolder(dir: string): void {
   try {
     isDir = statSync(dir).isDirectory();
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw RunFileError.missing(dir);
-    throw RunFileError.unreadable(dir, code ?? (e as Error).message);
+    throw unreadable(dir, e);
   }
   if (!isDir) throw RunFileError.not(dir, "a run folder", "not a directory");
   if (!existsSync(runFilePath(dir, RUN_FILES.manifest))) throw RunFileError.not(dir, "a run folder", `no ${RUN_FILES.manifest}`);

@@ -12,6 +12,7 @@
  * user can pin the chain in the page's address, `?rpc=<url>&registry=<address>` (and `&chainId=<id>`),
  * which overrides the server's; the page says which chain it checks against and who named it.
  */
+import { ADDRESS_HEX } from "../core/crypto/hex";
 import { grayPixels } from "../core/data/quantize";
 import type { z } from "zod";
 import { type ConfigAnswer, type RunSummary, configAnswer, errorAnswer, examplesAnswer, firstIssue, runsAnswer } from "../client/api";
@@ -84,7 +85,7 @@ function pinnedChain(params: URLSearchParams): Chain | undefined {
     throw new Error(`?rpc=${rpc} is not a URL`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`?rpc=${rpc} is not an http(s) URL`);
-  if (!/^0x[0-9a-fA-F]{40}$/.test(registry)) throw new Error(`?registry=${registry} is not an address`);
+  if (!ADDRESS_HEX.test(registry)) throw new Error(`?registry=${registry} is not an address`);
   if (chainId !== null && !/^[1-9][0-9]{0,77}$/.test(chainId)) throw new Error(`?chainId=${chainId} is not a chain id`);
   return { rpcUrl: url.href, registry, ...(chainId ? { chainId } : {}), source: "user" };
 }

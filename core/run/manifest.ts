@@ -7,7 +7,7 @@
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { z } from "zod";
-import { bytes32HexLower } from "../crypto/hex";
+import { ADDRESS_HEX, ADDRESS_HEX_LOWER, bytes32HexLower } from "../crypto/hex";
 import { toHex } from "../crypto/bn254";
 import { ProofWriter } from "../protocol/codec";
 import { type TensorCommitment, hyraxCodec } from "../protocol/hyrax";
@@ -31,12 +31,12 @@ export const RUN_LIMITS = {
 const hex32 = bytes32HexLower();
 const address = z
   .string()
-  .regex(/^0x[0-9a-f]{40}$/, "a 0x-prefixed 20-byte lowercase hex address")
+  .regex(ADDRESS_HEX_LOWER, "a 0x-prefixed 20-byte lowercase hex address")
   .refine((a) => !/^0x0{40}$/.test(a), "the zero address");
 
 /** A publisher as the manifest names it (lowercase hex); throws InputError for anything but a non-zero address. */
 export function publisherOf(address: string): string {
-  if (!/^0x[0-9a-fA-F]{40}$/.test(address) || /^0x0{40}$/.test(address)) throw new InputError(`publisher ${JSON.stringify(address)} is not an address (0x + 40 hex digits, not zero)`);
+  if (!ADDRESS_HEX.test(address) || /^0x0{40}$/.test(address)) throw new InputError(`publisher ${JSON.stringify(address)} is not an address (0x + 40 hex digits, not zero)`);
   return address.toLowerCase();
 }
 const int = z.number().int().nonnegative();
