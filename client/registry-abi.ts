@@ -3,7 +3,7 @@
  * client ships without typechain output), and a typed read-only view over them. test/client checks
  * each fragment against the compiled contract's ABI.
  */
-import { Contract, type ContractRunner, JsonRpcProvider, type Provider } from "ethers";
+import { Contract, type ContractRunner, JsonRpcApiProvider, JsonRpcProvider, type Provider } from "ethers";
 
 export const PROOF_REGISTRY_CLIENT_ABI = [
   "function getRun(bytes32 runId) view returns (tuple(address publisher, uint8 status, uint40 registeredAt, uint40 updatedAt, uint64 datasetSize, uint32 numSteps, uint16 validCount, uint16 invalidCount, bytes32 modelId, bytes32 datasetRoot, bytes32 finalWeightsDigest))",
@@ -45,8 +45,20 @@ export function registryReader(address: string, runner: ContractRunner): Registr
 export interface ChainEndpoint {
   readonly rpc: string | Provider;
   readonly registry: string;
-  /** When given, the RPC's eth_chainId must equal it (WrongChainError otherwise). */
+  /**
+   * When given, the endpoint's eth_chainId must equal it (WrongChainError otherwise): asked of the node
+   * itself, also through a JSON-RPC provider fixed to a network; another Provider answers getNetwork().
+   */
   readonly chainId?: string | bigint;
+}
+
+/** A chain id as given: a positive bigint, or its decimal or 0x-hex string; TypeError otherwise. */
+function chainIdOf(id: string | bigint): bigint {
+  if (typeof id === "bigint" ? id > 0n : /^(0x[0-9a-fA-F]+|[1-9][0-9]*)$/.test(id)) {
+    const n = BigInt(id);
+    if (n > 0n) return n;
+  }
+  throw new TypeError(`chainId must be a positive integer (a bigint, or a decimal or 0x-hex string), not ${JSON.stringify(String(id))}`);
 }
 
 /** The chain endpoint reports another chain id than the one expected of it. */
@@ -62,15 +74,16 @@ export class WrongChainError extends Error {
  * `close()` releases a provider made here from a URL.
  */
 export async function openRegistry(o: ChainEndpoint): Promise<{ registry: RegistryReader; close(): void }> {
+  const expected = o.chainId === undefined ? undefined : chainIdOf(o.chainId);
   const own = typeof o.rpc === "string";
   const provider = typeof o.rpc === "string" ? new JsonRpcProvider(o.rpc, undefined, { staticNetwork: true }) : o.rpc;
   const close = () => {
     if (own) (provider as JsonRpcProvider).destroy();
   };
   try {
-    if (o.chainId !== undefined) {
-      const expected = BigInt(o.chainId);
-      const actual = (await provider.getNetwork()).chainId;
+    if (expected !== undefined) {
+      // A JSON-RPC provider built with a static network answers getNetwork() from that setting: ask the node.
+      const actual = provider instanceof JsonRpcApiProvider ? BigInt(await provider.send("eth_chainId", [])) : (await provider.getNetwork()).chainId;
       if (actual !== expected) throw new WrongChainError(expected, actual);
     }
   } catch (e) {

@@ -87,6 +87,8 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
   const api = o.api.replace(/\/+$/, "");
   const runId = o.runId.toLowerCase();
   if (!HEX32.test(runId)) throw new TypeError("runId must be a 0x-prefixed 32-byte hex string");
+  // Half a chain is a mistake, not a request to skip the chain's checks.
+  if (!o.rpc !== !o.registry || (o.chainId !== undefined && !o.rpc)) throw new TypeError("give rpc and registry together (and chainId only with them), or none of them to check without the chain");
   const checked: string[] = [];
   const fail: (check: string, message: string) => never = (check, message) => {
     throw new MembershipCheckError(check, message);

@@ -1,7 +1,8 @@
 /**
  * The hex strings of the wire formats, defined once: the 32-byte value (digests, run ids, Merkle
- * nodes, transaction hashes) as a regular expression and as a zod schema, and the 20-byte address. `0x` then 64 hex digits; the lowercase form is what this
- * project writes (manifests, answers), the mixed-case one what it accepts from people and tools.
+ * nodes, transaction hashes; `0x` then 64 hex digits) as a regular expression and as a zod schema,
+ * and the 20-byte address (`0x` then 40). The lowercase forms are what this project writes
+ * (manifests, answers); the mixed-case ones what it accepts from people and tools.
  */
 import { z } from "zod";
 

@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import pino from "pino";
 import { MembershipCheckError, WrongChainError, checkMembership, isCertified } from "../../client";
 import { createApi } from "../../relayer/api";
+import { daemonProvider } from "../../relayer/chain";
 import type { RunCatalog } from "../../relayer/runs";
 import { mnistDigit } from "../../prover/records";
 import { type ServedRun, serveVerifiedRun } from "../helpers/served";
@@ -68,6 +69,33 @@ describe("client: the SDK against a lying server", function () {
     expect((wrong as MembershipCheckError).check).to.equal("chain");
     expect((wrong as Error).message).to.match(new RegExp(`on chain ${chainId}, not the expected chain ${chainId + 1n}`));
     expect((await checkMembership({ api: served.api, runId: served.runId, record, rpc: served.provider, registry, chainId })).member).to.equal(true);
+    // Through a URL, as the page and the README pass it.
+    const byUrl = await checkMembership({ api: served.api, runId: served.runId, record, rpc: served.chain.url, registry, chainId: String(chainId + 1n) }).then(
+      () => "accepted",
+      (e: unknown) => e,
+    );
+    expect((byUrl as MembershipCheckError).check).to.equal("chain");
+    expect((await checkMembership({ api: served.api, runId: served.runId, record, rpc: served.chain.url, registry, chainId: "0x" + chainId.toString(16) })).member).to.equal(true);
+    // A provider fixed to the expected network while its node is on another: the node is asked, not the setting.
+    const pretending = daemonProvider(served.chain.url, chainId + 1n);
+    try {
+      const fooled = await checkMembership({ api: served.api, runId: served.runId, record, rpc: pretending, registry, chainId: chainId + 1n }).then(
+        () => "accepted",
+        (e: unknown) => e,
+      );
+      expect((fooled as MembershipCheckError).check, String(fooled)).to.equal("chain");
+    } finally {
+      pretending.destroy();
+    }
+    // A chain id that is not one, and half a chain, are the caller's mistakes.
+    for (const bad of ["", "abc", "1.5", "-1", 0n]) {
+      const e = await checkMembership({ api: served.api, runId: served.runId, record, rpc: served.chain.url, registry, chainId: bad }).then(() => "accepted", (x: unknown) => x);
+      expect(e, JSON.stringify(String(bad))).to.be.instanceOf(TypeError);
+    }
+    for (const half of [{ rpc: served.chain.url }, { registry }, { chainId }]) {
+      const e = await checkMembership({ api: served.api, runId: served.runId, record, ...half }).then(() => "accepted", (x: unknown) => x);
+      expect(e, Object.keys(half).join()).to.be.instanceOf(TypeError);
+    }
     let err: unknown;
     await isCertified({ rpc: served.provider, registry, runId: served.runId, chainId: chainId + 1n }).catch((e) => (err = e));
     expect(err).to.be.instanceOf(WrongChainError);
