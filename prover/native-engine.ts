@@ -45,25 +45,33 @@ export const nativeEngine: ProverEngine = {
   name: "native",
   msm(points, scalars) {
     if (points.length !== scalars.length) throw new RangeError("msm: points and scalars differ in length");
-    const fixed = points.length === 1 ? fixedBaseOf(points[0]) : undefined;
-    if (fixed) return pointFromNative(fixed.mul(bigIntToBytes(scalars[0])));
+    // A few bases that all have tables (g and H: every committed scalar, v·g + ρ·H) go through them.
+    const fixed = points.length <= 4 ? points.map(fixedBaseOf) : [];
+    if (fixed.length > 0 && fixed.every((f) => f !== undefined)) {
+      const parts = fixed.map((f, i) => f!.mul(bigIntToBytes(scalars[i])));
+      return pointFromNative(parts.reduce((acc, p) => native.g1Add(acc, p)));
+    }
     return pointFromNative(native.msm(concatPoints(points), bigIntsToBytes(scalars)));
   },
   fromBytes: (bytes, shape) => FrTensor.fromBytes(bytes, shape),
   fromInts: (values, shape) => FrTensor.fromInts(values, shape),
   eq: (point) => FrTensor.eq(point),
   sumcheckRound: (factors) => FrTensor.sumcheckRound(factors.map(frTensor)),
+  concat: (parts) => FrTensor.concat(parts.map(frTensor)),
 };
 
 /**
  * Generator sets derived by the native core on all cores (the same points as core's TypeScript
- * derivation; tests check it). H gets a fixed-base table: every Σ-protocol commitment multiplies it alone.
+ * derivation; tests check it). H and g get fixed-base tables: every committed scalar is v·g + ρ·H, and every
+ * Σ-protocol commitment multiplies H alone.
  */
 export const nativeGenerators: GeneratorDeriver = (label, n) => {
   const set = native.generators(label, n);
   const H = pointFromNative(set.h);
+  const g = pointFromNative(set.base);
   precomputeFixedBase(H);
-  return { G: Array.from({ length: n }, (_, i) => pointFromNative(set.g.slice(64 * i, 64 * i + 64))), H, g: pointFromNative(set.base) };
+  precomputeFixedBase(g);
+  return { G: Array.from({ length: n }, (_, i) => pointFromNative(set.g.slice(64 * i, 64 * i + 64))), H, g };
 };
 
 /** Row-wise Keccak-256 on all cores (the dataset tree over 2^20 records in seconds). */
