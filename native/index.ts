@@ -86,6 +86,7 @@ interface Addon {
   tensorFromInts(values: Int32Array | BigInt64Array, shape?: number[]): NativeTensor;
   eqVector(point: Uint8Array): NativeTensor;
   sumcheckRound(factors: NativeTensor[]): Uint8Array;
+  tensorConcat(parts: NativeTensor[]): NativeTensor;
   hyraxCommit(t: NativeTensor, generators: Uint8Array, h: Uint8Array, blindings: Uint8Array): Uint8Array;
   hyraxCommit(t: NativeTensor, generators: Uint8Array, h: Uint8Array, blindings: Uint8Array, async: true): Promise<Uint8Array>;
   backend(): Backend;
@@ -347,6 +348,11 @@ export class FrTensor {
    */
   static sumcheckRound(factors: FrTensor[]): Uint8Array {
     return call(() => addon().sumcheckRound(factors.map((f) => f?.live)));
+  }
+
+  /** The flat concatenation of the parts (the first part's entries first). */
+  static concat(parts: FrTensor[]): FrTensor {
+    return new FrTensor(call(() => addon().tensorConcat(parts.map((p) => p?.live))));
   }
 
   /** From n×32 bytes of canonical Fr elements; shape defaults to [n]. */

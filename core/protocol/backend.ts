@@ -64,6 +64,8 @@ export interface ProverEngine extends MsmEngine {
    * (tensors of this engine): its evaluations s(0), …, s(D), (D+1)×32 bytes.
    */
   sumcheckRound(factors: readonly Tensor[]): Uint8Array;
+  /** The flat concatenation of tensors of this engine (the first one's entries first). */
+  concat(parts: readonly Tensor[]): Tensor;
 }
 
 /** A generator set's first n points (docs/protocol.md §2.3), derived elsewhere (e.g. the native core). */

@@ -1,31 +1,40 @@
 /**
- * logUp range checks (docs/protocol.md §3.10): zkLLM's tlookup over the table T_j = lo + j,
- * j < 2^bits. For looked-up tensors A_1…A_t (every entry in [lo, lo + 2^bits)) and multiplicities m
- * (m_j = how often lo + j occurs among all entries):
+ * logUp range checks without committed inverses (docs/protocol.md §3.10): zkLLM's tlookup over the
+ * table T_j = lo + j, j < 2^bits, with Haböck's logarithmic-derivative identity
  *
- *   Σ_i Σ_x 1/(β + A_i(x)) = Σ_j m_j/(β + T_j)           (Haböck, "Multivariate lookups based on
- *                                                          logarithmic derivatives", 2022)
+ *   Σ_i Σ_x 1/(β + A_i(x)) = Σ_j m_j/(β + T_j)           (m_j = how often lo + j occurs)
  *
- * The prover commits m, then (after β) one inverse tensor per group of one or two same-shaped
- * looked-up tensors, u_g = 1/Π_{i∈g}(β + A_i), and w = 1/(β + T), and the group sums
- * S_g = Σ_x Σ_{i∈g} 1/(β + A_i(x)) as scalars. One sumcheck per group proves u_g·Π(β + A_i) = 1
- * everywhere and the sum (`tensorStatement`); one over the table proves
- *   Σ_j [eq(τ,j)·(w·T + β·w)(j) + α'·(m·w)(j)] = 1 + α'·Σ_i S_i,
- * with T~(r) = lo + Σ_k 2^k·r_k evaluated by the verifier in closed form. The table and the tensors
- * have their own variable counts, so a table larger or smaller than the tensors is fine. The
- * remaining claims on u_i, A_i, w, m go to the claim set.
+ * proven by a GKR over binary trees of fractions (Papini–Haböck, "Improving logarithmic derivative
+ * lookups using GKR", 2023), so that the prover commits nothing as large as a looked-up tensor: only
+ * the multiplicities m (table-sized, small integers, committed before β) and a few scalars per layer.
+ *
+ * Instances. Looked-up tensors of one variable count n are stacked (k of them, κ = ⌈log2 k⌉ new high
+ * variables s) into one tree whose leaves are (p, q) = (1, β + A_s(x)) for s < k and the neutral
+ * (0, 1) past them; the table is one more tree with leaves (m_j, β + T_j). A tree's layer j has j
+ * variables; entry x of layer j is the fraction sum of entries 2x and 2x + 1 of layer j + 1:
+ *
+ *   p_j(x) = p_{j+1}(0,x)·q_{j+1}(1,x) + p_{j+1}(1,x)·q_{j+1}(0,x),   q_j(x) = q_{j+1}(0,x)·q_{j+1}(1,x)
+ *
+ * (variable 0 of layer j + 1 is the pairing one). The prover commits each tree's root (P, Q) and
+ * shows Σ_tensors P/Q = P_table/Q_table with proofs of product. Then, layer by layer from the roots,
+ * one sumcheck per layer over all trees still descending (batched with powers of λ), each tree
+ * contributing λ^{2k}·eq(r, x)·[(pE + λ·qE)·qO + pO·qE] (E, O: the even and odd halves of layer
+ * j + 1), reduces the claims on layer j at r to claims on layer j + 1 at (μ, r′). A tree that reaches
+ * its leaves is checked there: p against its public value, q against β + A_s(x) through claims on the
+ * tensors (or β + T, public), the table's p is a claim on m.
  *
  * Values wider than one table are split into limbs (`splitLimbs`): the limbs are committed and
  * range-checked, and their recomposition A = lo + Σ_k 2^(bits·k)·L_k is a linear relation.
  */
-import { type G1Point, bytesToBigInt } from "../crypto/bn254";
-import { add, fr, mul, neg, powers } from "../crypto/fr";
+import { type G1Point, bigIntsToBytes, bytesToBigInt } from "../crypto/bn254";
+import { add, eqEval, fr, mul, neg, powers, sub } from "../crypto/fr";
 import type { ProverEngine, Tensor } from "./backend";
 import type { ProofReader, ProofWriter } from "./codec";
-import { type CommittedScalar, type ProverContext, Rejection, type VerifierContext, commitScalar } from "./context";
+import { type CommittedScalar, type OpenScalar, type ProverContext, Rejection, type VerifierContext, commitScalar } from "./context";
 import type { ProverClaims, VerifierClaims } from "./claims";
 import { Lin } from "./group";
-import { type CommittedTensor, type TensorCommitment, absorbCommitment, commitTensor, constantTensor, hyraxCodec, numVars, sameShape } from "./hyrax";
+import { type CommittedTensor, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, constantTensor, evaluateCommitted, hyraxCodec, numVars, sameShape } from "./hyrax";
+import { type ProductProof, type ZeroProof, proveProduct, proveZero, sigmaCodec, verifyProduct, verifyZero } from "./sigma";
 import { type SumcheckProof, type SumcheckStatement, proveSumcheck, sumcheckCodec, verifySumcheck } from "./sumcheck";
 
 export const MAX_TABLE_BITS = 20;
@@ -37,13 +46,27 @@ export interface Range {
   readonly bits: number;
 }
 
+/** The check of one tree at its leaves. */
+export interface LeafProof {
+  /** Tensor trees of more than one tensor: commitments to each tensor's value at the leaf point. */
+  readonly values: G1Point[];
+  /** p against its public value (tensor trees only; the table's p is a claim on m). */
+  readonly p: ZeroProof | null;
+  /** q against β + A (stacked trees and the table; a single tensor's q is a claim on it). */
+  readonly q: ZeroProof | null;
+}
+
 export interface LookupProof {
   readonly multiplicities: TensorCommitment;
-  readonly inverses: TensorCommitment[];
-  readonly tableInverse: TensorCommitment;
-  readonly sums: G1Point[];
-  readonly tensorChecks: SumcheckProof[];
-  readonly tableCheck: SumcheckProof;
+  /** Per tree (tensor trees in order, then the table): P ‖ Q. */
+  readonly roots: G1Point[];
+  /** Σ_tensors P/Q = P_table/Q_table: the committed products, then the proofs (one more: the last reuses a product). */
+  readonly products: G1Point[];
+  readonly productProofs: ProductProof[];
+  /** One sumcheck per layer, from the roots down (layer j has j variables). */
+  readonly layers: SumcheckProof[];
+  /** Per tree, in the order the trees reach their leaves (depth, then tree order). */
+  readonly leaves: LeafProof[];
 }
 
 function checkRange(range: Range): void {
@@ -51,68 +74,8 @@ function checkRange(range: Range): void {
 }
 
 /**
- * The tensor side for a group of one or two same-shaped tensors, u = 1/Π_i(β + A_i):
- *   one:  Σ_x [eq(τ,x)·(u·A + β·u) + α·u] = 1 + α·S
- *   two:  Σ_x [eq(τ,x)·u·(β + A_1)(β + A_2) + α·u·(2β + A_1 + A_2)] = 1 + α·S
- * (S = Σ_x Σ_i 1/(β + A_i(x)) in both). Pairing halves the full-width inverse commitments.
- */
-const tensorStatement = (n: number, group: number, tau: bigint[], beta: bigint, alpha: bigint): SumcheckStatement =>
-  group === 1
-    ? {
-        numVars: n,
-        terms: [
-          { coeff: 1n, factors: [0, 1], eq: true },
-          { coeff: beta, factors: [0], eq: true },
-          { coeff: alpha, factors: [0] },
-        ],
-        publicFactors: [false, false],
-        eqPoint: tau,
-      }
-    : {
-        numVars: n,
-        terms: [
-          { coeff: 1n, factors: [0, 1, 2], eq: true },
-          { coeff: beta, factors: [0, 1], eq: true },
-          { coeff: beta, factors: [0, 2], eq: true },
-          { coeff: mul(beta, beta), factors: [0], eq: true },
-          { coeff: mul(2n, mul(alpha, beta)), factors: [0] },
-          { coeff: alpha, factors: [0, 1] },
-          { coeff: alpha, factors: [0, 2] },
-        ],
-        publicFactors: [false, false, false],
-        eqPoint: tau,
-      };
-
-/** Pairs same-shaped tensors in order (each with the next unpaired one of its shape); the rest stay single. */
-export function lookupGroups(shapes: readonly { logRows: number; logCols: number }[]): number[][] {
-  const used = new Array(shapes.length).fill(false);
-  const groups: number[][] = [];
-  for (let i = 0; i < shapes.length; i++) {
-    if (used[i]) continue;
-    used[i] = true;
-    const j = shapes.findIndex((s, k) => k > i && !used[k] && sameShape(s, shapes[i]));
-    if (j >= 0) {
-      used[j] = true;
-      groups.push([i, j]);
-    } else groups.push([i]);
-  }
-  return groups;
-}
-
-const tableStatement = (bits: number, tau: bigint[], beta: bigint, alpha: bigint): SumcheckStatement => ({
-  numVars: bits,
-  terms: [
-    { coeff: 1n, factors: [0, 1], eq: true },
-    { coeff: beta, factors: [0], eq: true },
-    { coeff: alpha, factors: [2, 0] },
-  ],
-  publicFactors: [false, true, false],
-  eqPoint: tau,
-});
-
-/**
- * The table-side tensors (m, w) are committed as 2^TABLE_ROW_BITS wide rows at most: few row
- * commitments in the proof and few, large MSMs for the prover; the price is a key as wide as the table.
+ * The multiplicities m are committed as 2^TABLE_ROW_BITS wide rows at most: few row commitments in
+ * the proof and few, large MSMs for the prover; the price is a key as wide as the table.
  */
 export const TABLE_ROW_BITS = 4;
 
@@ -128,13 +91,52 @@ export function tableValue(range: Range, r: readonly bigint[]): bigint {
   return acc;
 }
 
-function tableTensor(engine: ProverEngine, range: Range): Tensor {
-  const lo = BigInt.asIntN(64, range.lo);
-  if (lo !== range.lo) throw new RangeError("table start must fit in 64 bits");
-  return engine.fromInts(BigInt64Array.from({ length: 1 << range.bits }, (_, j) => lo + BigInt(j)));
+/** A tree of the GKR: the tensors of one variable count stacked (`members`), or the table. */
+export interface Tree {
+  /** Indices of the looked-up tensors it stacks; empty for the table. */
+  readonly members: readonly number[];
+  /** Variables of one member (the table: its bits). */
+  readonly vars: number;
+  /** ⌈log2 members⌉: the stacking variables, above a member's. */
+  readonly stackVars: number;
+  /** vars + stackVars: the layers below the root. */
+  readonly depth: number;
 }
 
-/** Multiplicities of lo + j among the entries; throws if an entry is outside the range. */
+/** The trees of a lookup: tensors grouped by variable count (first-seen order), then the table. */
+export function lookupTrees(shapes: readonly TensorShape[], bits: number): Tree[] {
+  const byVars = new Map<number, number[]>();
+  shapes.forEach((s, i) => byVars.set(numVars(s), [...(byVars.get(numVars(s)) ?? []), i]));
+  const trees: Tree[] = [...byVars].map(([vars, members]) => {
+    const stackVars = Math.ceil(Math.log2(members.length));
+    return { members, vars, stackVars, depth: vars + stackVars };
+  });
+  trees.push({ members: [], vars: bits, stackVars: 0, depth: bits });
+  return trees;
+}
+
+/** The order trees reach their leaves: by depth, ties in tree order. */
+const leafOrder = (trees: readonly Tree[]) => trees.map((t, i) => ({ t, i })).sort((a, b) => a.t.depth - b.t.depth || a.i - b.i).map((x) => x.i);
+
+/**
+ * Layer j's sumcheck for `active` trees: factors (X_k, qO_k, pO_k, qE_k) per tree with
+ * X = pE + λ·qE, and Σ_x eq(r, x)·Σ_k λ^{2k}·(X_k·qO_k + pO_k·qE_k) = Σ_k λ^{2k}·(P_k + λ·Q_k).
+ * Folding pE into X saves one proof of product per tree and layer: pE = X − λ·qE is derived.
+ */
+const layerStatement = (vars: number, active: number, lambda: bigint, point: readonly bigint[]): SumcheckStatement => {
+  const weights = powers(mul(lambda, lambda), active);
+  return {
+    numVars: vars,
+    terms: weights.flatMap((w, k) => [
+      { coeff: w, factors: [4 * k, 4 * k + 1], eq: true },
+      { coeff: w, factors: [4 * k + 2, 4 * k + 3], eq: true },
+    ]),
+    publicFactors: new Array<boolean>(4 * active).fill(false),
+    eqPoint: point,
+  };
+};
+
+/** The multiplicity of lo + j among the entries; throws if an entry is outside the range. */
 export function multiplicities(tensors: readonly Tensor[], range: Range): Int32Array {
   const counts = new Int32Array(1 << range.bits);
   const size = BigInt(counts.length);
@@ -154,6 +156,60 @@ export function multiplicities(tensors: readonly Tensor[], range: Range): Int32A
   return counts;
 }
 
+function tableTensor(engine: ProverEngine, range: Range): Tensor {
+  const lo = BigInt.asIntN(64, range.lo);
+  if (lo !== range.lo) throw new RangeError("table start must fit in 64 bits");
+  return engine.fromInts(BigInt64Array.from({ length: 1 << range.bits }, (_, j) => lo + BigInt(j)));
+}
+
+/** Σ_{s<k} eq(z_s, s): the MLE at z_s of the indicator of the first k of 2^κ stacked members. */
+const stackWeights = (zs: readonly bigint[], k: number): bigint[] => Array.from({ length: k }, (_, s) => eqEval(zs, Array.from({ length: zs.length }, (_, b) => BigInt((s >> b) & 1))));
+
+const linear = (terms: readonly [bigint, OpenScalar][]): OpenScalar =>
+  terms.reduce((acc, [c, s]) => ({ value: add(acc.value, mul(c, s.value)), blind: add(acc.blind, mul(c, s.blind)) }), { value: 0n, blind: 0n });
+
+// ---------------------------------------------------------------- prover
+
+/** A tree's layers: layers[j] = (p_j, q_j), j = 0 (the root) … depth (the leaves). */
+function buildLayers(p: Tensor, q: Tensor, depth: number): { p: Tensor; q: Tensor }[] {
+  const layers = new Array<{ p: Tensor; q: Tensor }>(depth + 1);
+  layers[depth] = { p, q };
+  const zero = bigIntsToBytes([0n]);
+  const one = bigIntsToBytes([1n]);
+  for (let j = depth - 1; j >= 0; j--) {
+    const below = layers[j + 1];
+    const [pE, pO, qE, qO] = [below.p.fold(zero), below.p.fold(one), below.q.fold(zero), below.q.fold(one)];
+    const a = pE.mul(qO);
+    const b = pO.mul(qE);
+    layers[j] = { p: a.add(b), q: qE.mul(qO) };
+    for (const t of [pE, pO, qE, qO, a, b]) t.dispose();
+  }
+  return layers;
+}
+
+/** The leaves (p, q) of a stacked tensor tree: (1, β + A_s) for each member, (0, 1) past them. */
+function tensorLeaves(engine: ProverEngine, members: readonly Tensor[], tree: Tree, beta: bigint): { p: Tensor; q: Tensor } {
+  const size = 2 ** tree.vars;
+  const pad = 2 ** tree.stackVars - members.length;
+  const shift = constantTensor(engine, beta, size);
+  const q = members.map((a) => {
+    const flat = a.flat();
+    const shifted = flat.add(shift);
+    if (flat !== a) flat.dispose();
+    return shifted;
+  });
+  shift.dispose();
+  const p = members.map(() => constantTensor(engine, 1n, size));
+  for (let i = 0; i < pad; i++) {
+    q.push(constantTensor(engine, 1n, size));
+    p.push(constantTensor(engine, 0n, size));
+  }
+  if (q.length === 1) return { p: p[0], q: q[0] };
+  const out = { p: engine.concat(p), q: engine.concat(q) };
+  for (const t of [...p, ...q]) t.dispose();
+  return out;
+}
+
 /**
  * Proves every entry of every tensor lies in the range. `counts` overrides the multiplicities (tests
  * use it to play a cheating prover).
@@ -161,54 +217,137 @@ export function multiplicities(tensors: readonly Tensor[], range: Range): Int32A
 export function proveRange(ctx: ProverContext, claims: ProverClaims, tensors: readonly CommittedTensor[], range: Range, counts?: Int32Array): LookupProof {
   checkRange(range);
   if (tensors.length === 0) throw new RangeError("range check of no tensors");
-  const m = commitTensor(ctx, ctx.engine.fromInts(counts ?? multiplicities(tensors.map((t) => t.tensor), range)), tableShape(range.bits));
-  ctx.transcript.absorbU32s("lookup/range", [range.bits]).absorbScalars("lookup/lo", [fr(range.lo)]);
-  absorbCommitment(ctx.transcript, "lookup/m", m.commitment);
-  const beta = ctx.transcript.challenge("lookup/beta");
+  const { engine, transcript } = ctx;
+  const m = commitTensor(ctx, engine.fromInts(counts ?? multiplicities(tensors.map((t) => t.tensor), range)), tableShape(range.bits));
+  transcript.absorbU32s("lookup/range", [range.bits]).absorbScalars("lookup/lo", [fr(range.lo)]);
+  absorbCommitment(transcript, "lookup/m", m.commitment);
+  const beta = transcript.challenge("lookup/beta");
 
-  const groups = lookupGroups(tensors.map((t) => t.commitment));
-  const shifted = tensors.map((t) => t.tensor.flat().add(constantTensor(ctx.engine, beta, t.tensor.length)));
-  const inverses = groups.map((g) => {
-    const denominator = g.length === 1 ? shifted[g[0]] : shifted[g[0]].mul(shifted[g[1]]);
-    return commitTensor(ctx, denominator.batchInverse(), tensors[g[0]].commitment);
+  const trees = lookupTrees(tensors.map((t) => t.commitment), range.bits);
+  const table = tableTensor(engine, range);
+  const layers = trees.map((tree) => {
+    const leaves = tree.members.length > 0 ? tensorLeaves(engine, tree.members.map((i) => tensors[i].tensor), tree, beta) : { p: m.tensor.flat(), q: table.add(constantTensor(engine, beta, table.length)) };
+    return buildLayers(leaves.p, leaves.q, tree.depth);
   });
-  const table = tableTensor(ctx.engine, range);
-  const tableInv = commitTensor(ctx, table.add(constantTensor(ctx.engine, beta, table.length)).batchInverse(), tableShape(range.bits));
-  // S_g = Σ_x Σ_{i∈g} 1/(β + A_i(x)) = Σ_x u_g·(numerator): 1 for one tensor, (β + A_1) + (β + A_2) for two.
-  const sums: CommittedScalar[] = groups.map((g, k) =>
-    commitScalar(ctx, bytesToBigInt(g.length === 1 ? inverses[k].tensor.sum() : inverses[k].tensor.flat().innerProduct(shifted[g[0]].add(shifted[g[1]])))),
-  );
-  inverses.forEach((u, i) => absorbCommitment(ctx.transcript, `lookup/u${i}`, u.commitment));
-  absorbCommitment(ctx.transcript, "lookup/w", tableInv.commitment);
-  ctx.transcript.absorbPoints("lookup/sums", sums.map((s) => s.point));
-  const tensorChecks = groups.map((g, k) => {
-    const n = numVars(tensors[g[0]].commitment);
-    const tau = ctx.transcript.challenges("lookup/tau", n);
-    const alpha = ctx.transcript.challenge("lookup/alpha");
-    const claim = { value: add(1n, mul(alpha, sums[k].value)), blind: mul(alpha, sums[k].blind) };
-    const res = proveSumcheck(ctx, tensorStatement(n, g.length, tau, beta, alpha), [inverses[k].tensor.flat(), ...g.map((i) => tensors[i].tensor.flat())], claim);
-    claims.add(inverses[k], res.point, res.evals[0]!);
-    g.forEach((i, j) => claims.add(tensors[i], res.point, res.evals[1 + j]!));
-    return res.proof;
-  });
-  const tau = ctx.transcript.challenges("lookup/tau", range.bits);
-  const alpha = ctx.transcript.challenge("lookup/alpha");
-  const total = sums.reduce((acc, s) => ({ value: add(acc.value, s.value), blind: add(acc.blind, s.blind) }), { value: 0n, blind: 0n });
-  const res = proveSumcheck(ctx, tableStatement(range.bits, tau, beta, alpha), [tableInv.tensor.flat(), table, m.tensor.flat()], {
-    value: add(1n, mul(alpha, total.value)),
-    blind: mul(alpha, total.blind),
-  });
-  claims.add(tableInv, res.point, res.evals[0]!);
-  claims.add(m, res.point, res.evals[2]!);
+  const scalar = (t: Tensor) => bytesToBigInt(t.toBytes());
+  const roots = layers.map((l) => ({ p: commitScalar(ctx, scalar(l[0].p)), q: commitScalar(ctx, scalar(l[0].q)) }));
+  transcript.absorbPoints("lookup/roots", roots.flatMap((r) => [r.p.point, r.q.point]));
+
+  // Σ_tensors P/Q = P_T/Q_T: accumulate (a, b) ← (a·Q_i + P_i·b, b·Q_i), then a·Q_T = P_T·b.
+  const products: G1Point[] = [];
+  const productProofs: ProductProof[] = [];
+  const prove = (x: OpenScalar, y: CommittedScalar, z: OpenScalar) => productProofs.push(proveProduct(ctx, x, y, z));
+  const product = (x: OpenScalar, y: CommittedScalar): CommittedScalar => {
+    const z = commitScalar(ctx, mul(x.value, y.value));
+    products.push(z.point);
+    transcript.absorbPoints("lookup/product", [z.point]);
+    prove(x, y, z);
+    return z;
+  };
+  let a: OpenScalar = roots[0].p;
+  let b: CommittedScalar = roots[0].q;
+  for (let i = 1; i < trees.length - 1; i++) {
+    const aq = product(a, roots[i].q);
+    const pb = product(roots[i].p, b);
+    b = product(b, roots[i].q);
+    a = linear([
+      [1n, aq],
+      [1n, pb],
+    ]);
+  }
+  const tableRoot = roots[trees.length - 1];
+  prove(a, tableRoot.q, product(tableRoot.p, b));
+
+  // The descent: claims (p, q) on every tree's layer j at the common point r.
+  let current: { p: OpenScalar; q: OpenScalar }[] = roots;
+  let point: bigint[] = [];
+  const layerProofs: SumcheckProof[] = [];
+  const leafProofs: LeafProof[] = new Array(trees.length);
+  const zero = bigIntsToBytes([0n]);
+  const one = bigIntsToBytes([1n]);
+  const maxDepth = Math.max(...trees.map((t) => t.depth));
+  for (let j = 0; j < maxDepth; j++) {
+    const active = trees.map((t, i) => i).filter((i) => trees[i].depth > j);
+    const lambda = transcript.challenge("lookup/layer/lambda");
+    const factors: Tensor[] = [];
+    for (const i of active) {
+      const below = layers[i][j + 1];
+      const [pE, pO, qE, qO] = [below.p.fold(zero), below.p.fold(one), below.q.fold(zero), below.q.fold(one)];
+      const lq = qE.scale(bigIntsToBytes([lambda]));
+      factors.push(pE.add(lq), qO, pO, qE);
+      pE.dispose();
+      lq.dispose();
+    }
+    const weights = powers(mul(lambda, lambda), active.length);
+    const claim = linear(active.flatMap((i, k): [bigint, OpenScalar][] => [
+      [weights[k], current[i].p],
+      [mul(weights[k], lambda), current[i].q],
+    ]));
+    const res = proveSumcheck(ctx, layerStatement(j, active.length, lambda, point), factors, claim);
+    for (const f of factors) f.dispose();
+    layerProofs.push(res.proof);
+    const mu = transcript.challenge("lookup/layer/mu");
+    point = [mu, ...res.point];
+    const next = [...current];
+    active.forEach((i, k) => {
+      const [X, qO, pO, qE] = [0, 1, 2, 3].map((f) => res.evals[4 * k + f]!);
+      const pE = linear([
+        [1n, X],
+        [neg(lambda), qE],
+      ]);
+      next[i] = {
+        p: linear([
+          [sub(1n, mu), pE],
+          [mu, pO],
+        ]),
+        q: linear([
+          [sub(1n, mu), qE],
+          [mu, qO],
+        ]),
+      };
+      for (const t of [layers[i][j].p, layers[i][j].q]) t.dispose();
+    });
+    current = next;
+    for (const i of active.filter((i) => trees[i].depth === j + 1)) {
+      leafProofs[i] = proveLeaves(ctx, claims, trees[i], tensors, m, range, beta, point, current[i]);
+      const leaves = layers[i][j + 1];
+      if (leaves.p !== m.tensor) leaves.p.dispose();
+      leaves.q.dispose();
+    }
+  }
+  table.dispose();
   return {
     multiplicities: m.commitment,
-    inverses: inverses.map((u) => u.commitment),
-    tableInverse: tableInv.commitment,
-    sums: sums.map((s) => s.point),
-    tensorChecks,
-    tableCheck: res.proof,
+    roots: roots.flatMap((r) => [r.p.point, r.q.point]),
+    products,
+    productProofs,
+    layers: layerProofs,
+    leaves: leafOrder(trees).map((i) => leafProofs[i]),
   };
 }
+
+function proveLeaves(ctx: ProverContext, claims: ProverClaims, tree: Tree, tensors: readonly CommittedTensor[], m: CommittedTensor, range: Range, beta: bigint, z: readonly bigint[], at: { p: OpenScalar; q: OpenScalar }): LeafProof {
+  if (tree.members.length === 0) {
+    // p is m~(z): a claim on m. q = β + T~(z) is public.
+    claims.add(m, z, at.p);
+    return { values: [], p: null, q: proveZero(ctx, at.q.blind) };
+  }
+  // p~(z) = Σ_{s<k} eq(z_s, s) is public; q~(z) = Σ_{s<k} e_s·(β + A_s~(z_x)) + (1 − Σ e_s).
+  const pProof = proveZero(ctx, at.p.blind);
+  if (tree.members.length === 1 && tree.stackVars === 0) {
+    claims.add(tensors[tree.members[0]], z, { value: sub(at.q.value, beta), blind: at.q.blind });
+    return { values: [], p: pProof, q: null };
+  }
+  const zx = z.slice(0, tree.vars);
+  const e = stackWeights(z.slice(tree.vars), tree.members.length);
+  const values = tree.members.map((i) => commitScalar(ctx, evaluateCommitted(ctx, tensors[i], zx)));
+  ctx.transcript.absorbPoints("lookup/leaf", values.map((v) => v.point));
+  const qProof = proveZero(ctx, sub(at.q.blind, values.reduce((acc, v, s) => add(acc, mul(e[s], v.blind)), 0n)));
+  tree.members.forEach((i, s) => claims.add(tensors[i], zx, values[s]));
+  return { values: values.map((v) => v.point), p: pProof, q: qProof };
+}
+
+// ---------------------------------------------------------------- verifier
 
 export function verifyRange(ctx: VerifierContext, claims: VerifierClaims, tensors: readonly TensorCommitment[], range: Range, proof: LookupProof, what = "range check"): void {
   try {
@@ -216,54 +355,137 @@ export function verifyRange(ctx: VerifierContext, claims: VerifierClaims, tensor
   } catch (e) {
     throw new Rejection(`${what}: ${(e as Error).message}`);
   }
-  const tableDims = tableShape(range.bits);
-  if (!sameShape(proof.multiplicities, tableDims) || !sameShape(proof.tableInverse, tableDims)) throw new Rejection(`${what}: table commitments have the wrong shape`);
-  const groups = lookupGroups(tensors);
-  if (proof.inverses.length !== groups.length || proof.inverses.some((u, k) => !sameShape(u, tensors[groups[k][0]]))) throw new Rejection(`${what}: inverse commitments do not match the tensors`);
-  if (proof.sums.length !== groups.length || proof.tensorChecks.length !== groups.length) throw new Rejection(`${what}: wrong number of sums`);
-  ctx.transcript.absorbU32s("lookup/range", [range.bits]).absorbScalars("lookup/lo", [fr(range.lo)]);
-  absorbCommitment(ctx.transcript, "lookup/m", proof.multiplicities);
-  const beta = ctx.transcript.challenge("lookup/beta");
-  proof.inverses.forEach((u, i) => absorbCommitment(ctx.transcript, `lookup/u${i}`, u));
-  absorbCommitment(ctx.transcript, "lookup/w", proof.tableInverse);
-  ctx.transcript.absorbPoints("lookup/sums", proof.sums);
-  groups.forEach((g, k) => {
-    const n = numVars(tensors[g[0]]);
-    const tau = ctx.transcript.challenges("lookup/tau", n);
-    const alpha = ctx.transcript.challenge("lookup/alpha");
-    const claim = Lin.of(ctx.key.g).add(proof.sums[k], alpha);
-    const res = verifySumcheck(ctx, tensorStatement(n, g.length, tau, beta, alpha), claim, proof.tensorChecks[k], undefined, `${what}: tensors ${g.join(",")}`);
-    claims.add(proof.inverses[k], res.point, res.evals[0]!);
-    g.forEach((i, j) => claims.add(tensors[i], res.point, res.evals[1 + j]!));
-  });
-  const tau = ctx.transcript.challenges("lookup/tau", range.bits);
-  const alpha = ctx.transcript.challenge("lookup/alpha");
-  const claim = Lin.of(ctx.key.g);
-  for (const s of proof.sums) claim.add(s, alpha);
-  const res = verifySumcheck(ctx, tableStatement(range.bits, tau, beta, alpha), claim, proof.tableCheck, (_j, r) => tableValue(range, r), `${what}: table`);
-  claims.add(proof.tableInverse, res.point, res.evals[0]!);
-  claims.add(proof.multiplicities, res.point, res.evals[2]!);
+  if (tensors.length === 0) throw new Rejection(`${what}: no tensors`);
+  if (!sameShape(proof.multiplicities, tableShape(range.bits))) throw new Rejection(`${what}: the multiplicities have the wrong shape`);
+  const trees = lookupTrees(tensors, range.bits);
+  const shape = layout(trees);
+  if (proof.roots.length !== 2 * trees.length || proof.products.length !== shape.products || proof.productProofs.length !== shape.products + 1) throw new Rejection(`${what}: wrong number of roots or products`);
+  if (proof.layers.length !== shape.layers || proof.leaves.length !== trees.length) throw new Rejection(`${what}: wrong number of layers or leaf checks`);
+  const { transcript } = ctx;
+  transcript.absorbU32s("lookup/range", [range.bits]).absorbScalars("lookup/lo", [fr(range.lo)]);
+  absorbCommitment(transcript, "lookup/m", proof.multiplicities);
+  const beta = transcript.challenge("lookup/beta");
+  transcript.absorbPoints("lookup/roots", proof.roots);
+  const roots = trees.map((_, i) => ({ p: proof.roots[2 * i], q: proof.roots[2 * i + 1] }));
+
+  let nextPoint = 0;
+  let nextProof = 0;
+  const prove = (x: Lin, y: G1Point, z: G1Point) => {
+    const k = nextProof++;
+    verifyProduct(ctx, x, y, Lin.of(z), proof.productProofs[k], `${what}: fraction sum, product ${k}`);
+  };
+  const product = (x: Lin, y: G1Point): G1Point => {
+    const z = proof.products[nextPoint++];
+    transcript.absorbPoints("lookup/product", [z]);
+    prove(x, y, z);
+    return z;
+  };
+  let a = Lin.of(roots[0].p);
+  let b = roots[0].q;
+  for (let i = 1; i < trees.length - 1; i++) {
+    const aq = product(a, roots[i].q);
+    const pb = product(Lin.of(roots[i].p), b);
+    b = product(Lin.of(b), roots[i].q);
+    a = Lin.of(aq).add(pb);
+  }
+  const tableRoot = roots[trees.length - 1];
+  prove(a, tableRoot.q, product(Lin.of(tableRoot.p), b));
+
+  let current: { p: Lin; q: Lin }[] = roots.map((r) => ({ p: Lin.of(r.p), q: Lin.of(r.q) }));
+  let point: bigint[] = [];
+  const order = leafOrder(trees);
+  let leafAt = 0;
+  const maxDepth = Math.max(...trees.map((t) => t.depth));
+  for (let j = 0; j < maxDepth; j++) {
+    const active = trees.map((_, i) => i).filter((i) => trees[i].depth > j);
+    const lambda = transcript.challenge("lookup/layer/lambda");
+    const weights = powers(mul(lambda, lambda), active.length);
+    const claim = new Lin();
+    active.forEach((i, k) => claim.addLin(current[i].p, weights[k]).addLin(current[i].q, mul(weights[k], lambda)));
+    const res = verifySumcheck(ctx, layerStatement(j, active.length, lambda, point), claim, proof.layers[j], undefined, `${what}: layer ${j}`);
+    const mu = transcript.challenge("lookup/layer/mu");
+    point = [mu, ...res.point];
+    const nextClaims = [...current];
+    active.forEach((i, k) => {
+      const [X, qO, pO, qE] = [0, 1, 2, 3].map((f) => res.evals[4 * k + f]!);
+      const pE = Lin.of(X).add(qE, neg(lambda));
+      nextClaims[i] = { p: pE.scaled(sub(1n, mu)).add(pO, mu), q: Lin.of(qE, sub(1n, mu)).add(qO, mu) };
+    });
+    current = nextClaims;
+    for (const i of active.filter((i) => trees[i].depth === j + 1)) {
+      if (order[leafAt] !== i) throw new Rejection(`${what}: leaf checks out of order`);
+      verifyLeaves(ctx, claims, trees[i], tensors, proof.multiplicities, range, beta, point, current[i], proof.leaves[leafAt++], what);
+    }
+  }
 }
+
+function verifyLeaves(ctx: VerifierContext, claims: VerifierClaims, tree: Tree, tensors: readonly TensorCommitment[], m: TensorCommitment, range: Range, beta: bigint, z: readonly bigint[], at: { p: Lin; q: Lin }, leaf: LeafProof, what: string): void {
+  const { g } = ctx.key;
+  const expectValues = tree.members.length === 1 && tree.stackVars === 0 ? 0 : tree.members.length;
+  if (leaf.values.length !== expectValues || (leaf.p === null) !== (tree.members.length === 0) || (leaf.q === null) !== (tree.members.length > 0 && expectValues === 0)) {
+    throw new Rejection(`${what}: malformed leaf check`);
+  }
+  if (tree.members.length === 0) {
+    claims.add(m, z, at.p);
+    verifyZero(ctx, new Lin().addLin(at.q).add(g, neg(add(beta, tableValue(range, z)))), leaf.q!, `${what}: table leaves`);
+    return;
+  }
+  const e = stackWeights(z.slice(tree.vars), tree.members.length);
+  const stacked = e.reduce((acc, v) => add(acc, v), 0n);
+  verifyZero(ctx, new Lin().addLin(at.p).add(g, neg(stacked)), leaf.p!, `${what}: tensor leaves (p)`);
+  if (expectValues === 0) {
+    claims.add(tensors[tree.members[0]], z, new Lin().addLin(at.q).add(g, neg(beta)));
+    return;
+  }
+  const zx = z.slice(0, tree.vars);
+  ctx.transcript.absorbPoints("lookup/leaf", leaf.values);
+  // q~(z) − Σ e_s·v_s − (β·Σe + 1 − Σe) must be a multiple of H.
+  const D = new Lin().addLin(at.q).add(g, neg(add(mul(beta, stacked), sub(1n, stacked))));
+  leaf.values.forEach((v, s) => D.add(v, neg(e[s])));
+  verifyZero(ctx, D, leaf.q!, `${what}: tensor leaves (q)`);
+  tree.members.forEach((i, s) => claims.add(tensors[i], zx, leaf.values[s]));
+}
+
+/**
+ * How many committed products (three per tensor tree past the first, one for P_T·b; the last proof,
+ * a·Q_T = P_T·b, reuses that commitment) and layers the trees imply.
+ */
+function layout(trees: readonly Tree[]): { products: number; layers: number } {
+  return { products: 3 * (trees.length - 2) + 1, layers: Math.max(...trees.map((t) => t.depth)) };
+}
+
+const dummyLayer = (j: number, active: number) => layerStatement(j, active, 1n, new Array<bigint>(j).fill(0n));
 
 export const lookupCodec = {
   write(w: ProofWriter, p: LookupProof): void {
     hyraxCodec.writeCommitment(w, p.multiplicities);
-    p.inverses.forEach((u) => hyraxCodec.writeCommitment(w, u));
-    hyraxCodec.writeCommitment(w, p.tableInverse);
-    w.points(p.sums);
-    p.tensorChecks.forEach((s) => sumcheckCodec.write(w, s));
-    sumcheckCodec.write(w, p.tableCheck);
+    w.points(p.roots);
+    w.points(p.products);
+    p.productProofs.forEach((pp) => sigmaCodec.writeProduct(w, pp));
+    p.layers.forEach((s) => sumcheckCodec.write(w, s));
+    for (const leaf of p.leaves) {
+      w.points(leaf.values);
+      if (leaf.p) sigmaCodec.writeZero(w, leaf.p);
+      if (leaf.q) sigmaCodec.writeZero(w, leaf.q);
+    }
   },
   read(r: ProofReader, tensors: readonly TensorCommitment[], range: Range): LookupProof {
     const multiplicities = hyraxCodec.readCommitment(r, "lookup.m");
-    const groups = lookupGroups(tensors);
-    const inverses = groups.map((_, i) => hyraxCodec.readCommitment(r, `lookup.u[${i}]`));
-    const tableInverse = hyraxCodec.readCommitment(r, "lookup.w");
-    const sums = r.points(groups.length, "lookup.sums");
-    const zeros = (n: number) => new Array<bigint>(n).fill(0n);
-    const tensorChecks = groups.map((g) => sumcheckCodec.read(r, tensorStatement(numVars(tensors[g[0]]), g.length, zeros(numVars(tensors[g[0]])), 0n, 0n)));
-    const tableCheck = sumcheckCodec.read(r, tableStatement(range.bits, zeros(range.bits), 0n, 0n));
-    return { multiplicities, inverses, tableInverse, sums, tensorChecks, tableCheck };
+    const trees = lookupTrees(tensors, range.bits);
+    const shape = layout(trees);
+    const roots = r.points(2 * trees.length, "lookup.roots");
+    const products = r.points(shape.products, "lookup.products");
+    const productProofs = Array.from({ length: shape.products + 1 }, () => sigmaCodec.readProduct(r));
+    const layers = Array.from({ length: shape.layers }, (_, j) => sumcheckCodec.read(r, dummyLayer(j, trees.filter((t) => t.depth > j).length)));
+    const leaves = leafOrder(trees).map((i): LeafProof => {
+      const tree = trees[i];
+      const single = tree.members.length === 1 && tree.stackVars === 0;
+      const values = tree.members.length === 0 || single ? [] : r.points(tree.members.length, `lookup.leaf[${i}].values`);
+      const p = tree.members.length > 0 ? sigmaCodec.readZero(r) : null;
+      const q = tree.members.length === 0 || !single ? sigmaCodec.readZero(r) : null;
+      return { values, p, q };
+    });
+    return { multiplicities, roots, products, productProofs, layers, leaves };
   },
 };
 
@@ -287,4 +509,3 @@ export function splitLimbs(values: BigInt64Array, range: { lo: bigint; bits: num
 export function limbCoefficients(bits: number, count: number): bigint[] {
   return powers(1n << BigInt(bits), count).map(neg);
 }
-

@@ -684,6 +684,29 @@ Napi::Value EqVector(const Napi::CallbackInfo& info) {
   });
 }
 
+/// tensorConcat([t1, …, tk]) → the flat concatenation (t1's entries first): stacks same-shaped
+/// tensors along new high variables without copying them through JavaScript.
+Napi::Value TensorConcat(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsArray()) fail("ZKDL_INVALID_ARGUMENT", "tensorConcat takes an array of Tensors");
+    Napi::Array arr = info[0].As<Napi::Array>();
+    std::vector<const FrVec*> parts;
+    size_t total = 0;
+    for (uint32_t k = 0; k < arr.Length(); ++k) {
+      Napi::Value v = arr.Get(k);
+      if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Tensor::constructor.Value()))
+        fail("ZKDL_INVALID_ARGUMENT", "part " + std::to_string(k) + " is not a Tensor");
+      parts.push_back(&Tensor::DataOf(v.As<Napi::Object>()));
+      total += parts.back()->size();
+    }
+    if (parts.empty()) fail("ZKDL_INVALID_ARGUMENT", "tensorConcat of no tensors");
+    FrVec out;
+    out.reserve(total);
+    for (const FrVec* p : parts) out.insert(out.end(), p->begin(), p->end());
+    return Tensor::Make(info.Env(), std::move(out), {total});
+  });
+}
+
 /// tensorMemory() → { tensors, bytes }: the live tensors and the data bytes they report to V8.
 Napi::Value TensorMemory(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
@@ -711,6 +734,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tensorFromInts", Napi::Function::New(env, TensorFromInts));
   exports.Set("eqVector", Napi::Function::New(env, EqVector));
   exports.Set("sumcheckRound", Napi::Function::New(env, SumcheckRound));
+  exports.Set("tensorConcat", Napi::Function::New(env, TensorConcat));
   exports.Set("hyraxCommit", Napi::Function::New(env, HyraxCommit));
   exports.Set("tensorMemory", Napi::Function::New(env, TensorMemory));
   return exports;

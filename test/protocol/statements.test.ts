@@ -190,21 +190,24 @@ describe("protocol: stand-alone statements", function () {
       expectEveryTamperRejected(proof, S.proofLayout(proof), (p) => S.verifyRangeStatement(pub, range, p, fast));
     });
 
-    it("pairs same-shaped tensors under one inverse (three of one shape, one of another)", () => {
+    it("stacks tensors of one size into one tree, padded (three of one size, one of another)", () => {
       const range = { lo: -8n, bits: 4 };
-      const ts = [16, 16, 8, 16].map((n) => S.commit(ints(randInts(n, -8, 8)), P));
+      const ts = [8, 8, 4, 8].map((n) => S.commit(ints(randInts(n, -8, 8)), P));
       const pub = ts.map((t) => t.commitment);
       const proof = S.proveRangeStatement(ts, range, P);
       expect(S.verifyRangeStatement(pub, range, proof)).to.deep.equal({ valid: true });
       expectEveryTamperRejected(proof, S.proofLayout(proof), (p) => S.verifyRangeStatement(pub, range, p, fast));
-      // One entry outside the range in the second tensor of a pair, counted elsewhere by a cheater.
-      const values = randInts(16, -8, 8);
-      values[5] = 8;
-      const bad = [ts[0], S.commit(ints(values), P), ts[2], ts[3]];
-      const counts = new Int32Array(16);
-      for (const t of bad) for (const v of t.tensor.toInts()) counts[Math.min(15, Number(v) + 8)]++;
-      const cheat = S.proveRangeStatement(bad, range, { ...P, counts });
-      expect(S.verifyRangeStatement(bad.map((t) => t.commitment), range, cheat, fast).valid).to.equal(false);
+      // One entry outside the range in each member of the stack in turn (the last one sits next to the
+      // padding), counted as a table entry by a cheater.
+      for (const member of [0, 1, 3]) {
+        const values = randInts(8, -8, 8);
+        values[5] = member === 1 ? -9 : 8;
+        const bad = ts.map((t, i) => (i === member ? S.commit(ints(values), P) : t));
+        const counts = new Int32Array(16);
+        for (const t of bad) for (const v of t.tensor.toInts()) counts[Math.max(0, Math.min(15, Number(v) + 8))]++;
+        const cheat = S.proveRangeStatement(bad, range, { ...P, counts });
+        expect(S.verifyRangeStatement(bad.map((t) => t.commitment), range, cheat, fast).valid, `member ${member}`).to.equal(false);
+      }
     });
 
     it("cannot prove a value just outside the range; a cheating prover's multiplicities are rejected", () => {
@@ -244,8 +247,8 @@ describe("protocol: stand-alone statements", function () {
   });
 
   describe("wide range (limbs)", () => {
-    it("proves 24-bit signed values through three 8-bit limbs and rejects one just outside", () => {
-      const range = { lo: -(1n << 23n), bits: 8, limbs: 3 };
+    it("proves 24-bit signed values through four 6-bit limbs and rejects one just outside", () => {
+      const range = { lo: -(1n << 23n), bits: 6, limbs: 4 };
       const values = BigInt64Array.from(randInts(16, -(1 << 23), 1 << 23).map(BigInt));
       values[0] = -(1n << 23n);
       values[1] = (1n << 23n) - 1n;
