@@ -450,7 +450,11 @@ export class FrTensor {
     return new FrTensor(call(() => this.live.batchInverse()));
   }
 
-  /** (m×k)·(k×n) over Fr. */
+  /**
+   * (m×k)·(k×n) over Fr → [m, n]. A batch of T products when either side is 3-D: [T,m,k]·[T,k,n],
+   * [m,k]·[T,k,n] or [T,m,k]·[k,n] → [T, m, n], a 2-D side shared by every batch entry. Any other
+   * shape pairing throws ZKDL_SHAPE_MISMATCH.
+   */
   matmul(o: FrTensor): FrTensor {
     return new FrTensor(call(() => this.live.matmul(o.live)));
   }

@@ -40,7 +40,11 @@ export interface Tensor {
   fold(r: Uint8Array): Tensor;
   /** Every element inverted; throws if one is zero. */
   batchInverse(): Tensor;
-  /** (m×k)·(k×n). */
+  /**
+   * (m×k)·(k×n) → [m, n]; batched when either side is 3-D: [T,m,k]·[T,k,n], [m,k]·[T,k,n] or
+   * [T,m,k]·[k,n] → [T, m, n], a 2-D side shared by every batch entry (contractions over stacked
+   * steps bind one eq vector against each step's matrix).
+   */
   matmul(o: Tensor): Tensor;
   /**
    * Hyrax row commitments of this rows×cols tensor, C_j = Σ_i T[j,i]·G_i + ρ_j·H, as rows×64 bytes

@@ -6,18 +6,20 @@
  *  - identities: entry-wise polynomial identities, Σ_x eq(τ,x)·Σ_i α^i·identity_i(x) = 0; among them
  *               hadamard (A_i B_i − C_i) and binary (b_i² − b_i)
  *  - contraction: Σ_k c_k·T_k = L·R over one shared index (matmul and its transposed forms),
- *               Σ_k c_k·T_k~(r_j‖r_i) = Σ_y L~(·, y)·R~(·, y)   (Thaler 2013)
+ *               Σ_k c_k·T_k~(r_j‖r_i) = Σ_y L~(·, y)·R~(·, y)   (Thaler 2013); for a window of
+ *               steps stacked on the highest variables, per step t, combined at a random r_t:
+ *               Σ_k c_k·T_k~(r_j‖r_i‖r_t) = Σ_{y,t} eq(r_t, t)·L~(·, y, t)·R~(·, y, t)
  *  - linear:    Σ_k c_k·T_k + c = 0 entry-wise, shown on the row commitments directly: with γ from
  *               the transcript, Σ_j γ^j·(Σ_k c_k·C_{k,j} + c·ΣG) = δ·H and a proof of knowledge of δ.
  */
 import { type G1Point, bigIntsToBytes } from "../crypto/bn254";
-import { add, fr, mul, powers } from "../crypto/fr";
+import { add, eqEval, fr, mul, powers } from "../crypto/fr";
 import type { ProverEngine, Tensor } from "./backend";
 import type { ProofReader, ProofWriter } from "./codec";
 import { type ProverContext, Rejection, type VerifierContext, commitScalar } from "./context";
 import type { ProverClaims, VerifierClaims } from "./claims";
 import { Lin } from "./group";
-import { type CommittedTensor, type TensorCommitment, type TensorShape, evaluateCommitted, numVars, sameShape } from "./hyrax";
+import { type CommittedTensor, type TensorCommitment, type TensorShape, constantTensor, evaluateCommitted, numVars, sameShape } from "./hyrax";
 import { type ZeroProof, proveZero, sigmaCodec, verifyZero } from "./sigma";
 import { type SumcheckProof, type SumcheckStatement, type Term, proveSumcheck, sumcheckCodec, verifySumcheck } from "./sumcheck";
 
@@ -128,7 +130,8 @@ export function verifyBinary(ctx: VerifierContext, claims: VerifierClaims, bits:
  * One operand of C[i][j] = Σ_y L[i, y]·R[j, y]: a tensor of outerVars + innerVars variables whose
  * contracted index y is either its low variables (innerLow: a row-major matrix [outer][y]) or its
  * high ones ([y][outer]). A·B is L = A (inner low), R = B (inner high); A·Bᵀ has both inner low;
- * Aᵀ·B both inner high.
+ * Aᵀ·B both inner high. In a group with batchVars = b > 0 every tensor holds 2^b such instances,
+ * one per step t, on its highest b variables (flat index = t·(per-step size) + per-step index).
  */
 export interface Operand<T> {
   readonly tensor: T;
@@ -137,38 +140,100 @@ export interface Operand<T> {
 }
 
 export interface ContractionProof {
-  /** Commitments to each target's value at its (r_j ‖ r_i), contraction by contraction. */
+  /** Commitments to each target's value at its (r_j ‖ r_i ‖ r_t), contraction by contraction. */
   readonly values: G1Point[];
   readonly sumcheck: SumcheckProof;
 }
 
-/** One contraction: Σ_k c_k·T_k = L·R. */
+/** One contraction: Σ_k c_k·T_k = L·R (for every step t: Σ_k c_k·T_k[t] = L[t]·R[t]). */
 export interface Contraction<T> {
   readonly left: Operand<T>;
   readonly right: Operand<T>;
   readonly targets: readonly LinearTerm<T>[];
 }
 
-/** Σ_l α^l·Σ_y L_l(…y…)·R_l(…y…): factors L_0, R_0, L_1, R_1, … */
-const contractionStatement = (innerVars: number, alpha: readonly bigint[]): SumcheckStatement => ({
-  numVars: innerVars,
-  terms: alpha.map((a, l) => ({ coeff: a, factors: [2 * l, 2 * l + 1] })),
-  publicFactors: alpha.flatMap(() => [false, false]),
-});
+/**
+ * The variables every contraction of a group shares: the contracted index y (innerVars) and the
+ * step index t (batchVars, the highest variables of every tensor of the group; 0 = one instance).
+ * A plain number is innerVars without steps (what a single training step proves).
+ */
+export type ContractionVars = number | { readonly innerVars: number; readonly batchVars?: number };
 
-const operandPoint = (o: { innerLow: boolean }, rOuter: readonly bigint[], ry: readonly bigint[]) => (o.innerLow ? [...ry, ...rOuter] : [...rOuter, ...ry]);
-
-function checkContraction(innerVars: number, c: Contraction<TensorShape>): void {
-  if (numVars(c.left.tensor) !== c.left.outerVars + innerVars || numVars(c.right.tensor) !== c.right.outerVars + innerVars) throw new RangeError("contraction: operand sizes do not match");
-  if (c.targets.length === 0 || c.targets.some((t) => numVars(t.tensor) !== c.left.outerVars + c.right.outerVars)) throw new RangeError("contraction: target sizes do not match");
+interface GroupVars {
+  readonly innerVars: number;
+  readonly batchVars: number;
 }
 
-/** The vector y ↦ M~ with its outer variables bound to r (the engine's matrix-vector product). */
-function partial(engine: ProverEngine, o: Operand<CommittedTensor>, innerVars: number, r: readonly bigint[]): Tensor {
+function groupVars(v: ContractionVars): GroupVars {
+  const { innerVars, batchVars = 0 } = typeof v === "number" ? { innerVars: v } : v;
+  if (!Number.isInteger(innerVars) || innerVars < 0) throw new RangeError(`contraction: innerVars must be a non-negative integer, got ${innerVars}`);
+  if (!Number.isInteger(batchVars) || batchVars < 0) throw new RangeError(`contraction: batchVars must be a non-negative integer, got ${batchVars}`);
+  return { innerVars, batchVars };
+}
+
+/**
+ * Σ_{y,t} Σ_l α^l·L_l(…y…t)·R_l(…y…t)·E(y,t): factors L_0, R_0, L_1, R_1, …, then (steps only) the
+ * public E(y,t) = eq(r_t, t), which picks the steps' combination Σ_t eq(r_t, t)·(L[t]·R[t]) that the
+ * targets' values at r_t stand for. Without steps there is no E: the statement is the one-instance
+ * one, so step proofs keep their layout.
+ */
+function contractionStatement(v: GroupVars, alpha: readonly bigint[]): SumcheckStatement {
+  if (v.batchVars === 0) {
+    return { numVars: v.innerVars, terms: alpha.map((a, l) => ({ coeff: a, factors: [2 * l, 2 * l + 1] })), publicFactors: alpha.flatMap(() => [false, false]) };
+  }
+  const step = 2 * alpha.length;
+  return {
+    numVars: v.innerVars + v.batchVars,
+    terms: alpha.map((a, l) => ({ coeff: a, factors: [2 * l, 2 * l + 1, step] })),
+    publicFactors: [...alpha.flatMap(() => [false, false]), true],
+  };
+}
+
+/** An operand's point from its outer point and the sumcheck's point (y' low, then t' on top). */
+function operandPoint(o: { innerLow: boolean }, v: GroupVars, rOuter: readonly bigint[], point: readonly bigint[]): bigint[] {
+  const ry = point.slice(0, v.innerVars);
+  const rt = point.slice(v.innerVars);
+  return o.innerLow ? [...ry, ...rOuter, ...rt] : [...rOuter, ...ry, ...rt];
+}
+
+function checkContraction(v: GroupVars, c: Contraction<TensorShape>): void {
+  if (numVars(c.left.tensor) !== c.left.outerVars + v.innerVars + v.batchVars || numVars(c.right.tensor) !== c.right.outerVars + v.innerVars + v.batchVars) {
+    throw new RangeError("contraction: operand sizes do not match");
+  }
+  if (c.targets.length === 0 || c.targets.some((t) => numVars(t.tensor) !== c.left.outerVars + c.right.outerVars + v.batchVars)) throw new RangeError("contraction: target sizes do not match");
+}
+
+/**
+ * The table (y, t) ↦ M~ with its outer variables bound to r, y low and t high (the engine's matrix
+ * products). [t][outer][y] (inner low) binds the middle axis: one row vector times each step's
+ * matrix, a batched product; [t][y][outer] (inner high) is one matrix of 2^b·2^innerVars rows times
+ * the column eq(r). Without steps these are the plain vector-matrix products.
+ */
+function partial(engine: ProverEngine, o: Operand<CommittedTensor>, v: GroupVars, r: readonly bigint[]): Tensor {
   const outer = 2 ** o.outerVars;
-  const inner = 2 ** innerVars;
+  const inner = 2 ** v.innerVars;
+  const steps = 2 ** v.batchVars;
   const e = engine.eq(bigIntsToBytes(r));
-  return o.innerLow ? e.reshape([1, outer]).matmul(o.tensor.tensor.reshape([outer, inner])).flat() : o.tensor.tensor.reshape([inner, outer]).matmul(e.reshape([outer, 1])).flat();
+  const eqOuter = e.reshape(o.innerLow ? [1, outer] : [outer, 1]);
+  const matrix = o.tensor.tensor.reshape(o.innerLow ? (v.batchVars === 0 ? [outer, inner] : [steps, outer, inner]) : [steps * inner, outer]);
+  const product = o.innerLow ? eqOuter.matmul(matrix) : matrix.matmul(eqOuter);
+  const table = product.flat();
+  // The intermediates (one a copy of the whole operand) are freed now rather than at a later GC: a
+  // long synchronous prover must dispose (native/src/addon.cpp). Never the operand itself.
+  for (const t of [e, eqOuter, matrix, product]) if (t !== table && t !== o.tensor.tensor) t.dispose();
+  return table;
+}
+
+/** E(y, t) = eq(r_t, t) for every y: each entry of eq(r_t) repeated 2^innerVars times (t high). */
+function stepWeights(engine: ProverEngine, v: GroupVars, rt: readonly bigint[]): Tensor {
+  const inner = 2 ** v.innerVars;
+  const e = engine.eq(bigIntsToBytes(rt));
+  const column = e.reshape([2 ** v.batchVars, 1]);
+  const ones = constantTensor(engine, 1n, inner, [1, inner]);
+  const product = column.matmul(ones);
+  const table = product.flat();
+  for (const t of [e, column, ones, product]) if (t !== table) t.dispose();
+  return table;
 }
 
 const shapeOf = (c: Contraction<CommittedTensor>): Contraction<TensorShape> => ({
@@ -177,84 +242,98 @@ const shapeOf = (c: Contraction<CommittedTensor>): Contraction<TensorShape> => (
   targets: c.targets.map((t) => ({ ...t, tensor: t.tensor.commitment })),
 });
 
+/** The group's shared step point r_t: drawn once, before the first contraction's r_i, and only with steps. */
+const stepPoint = (t: { challenges(name: string, n: number): bigint[] }, v: GroupVars): bigint[] => (v.batchVars > 0 ? t.challenges("matmul/rt", v.batchVars) : []);
+
 /**
- * Proves one or more contractions sharing the inner dimension with one sumcheck (FAC4DNN batching
- * across layers): for each, r_i, r_j from the transcript and commitments to each target's value at
- * (r_j ‖ r_i); then (for more than one) α = challenge("matmul/alpha") and a sumcheck of
- * Σ_y Σ_l α^l·L_l~(·)·R_l~(·) = Σ_l α^l·Σ_k c_k·T_k~ (Thaler's reduction). C's layout is row-major
- * [i][j]: j (the right operand's outer index) is its low variables.
+ * Proves one or more contractions sharing the inner dimension (and the steps) with one sumcheck
+ * (FAC4DNN batching across layers): with steps, r_t = challenges("matmul/rt", batchVars) first; for
+ * each contraction r_i, r_j from the transcript and commitments to each target's value at
+ * (r_j ‖ r_i ‖ r_t); then (for more than one) α = challenge("matmul/alpha") and a sumcheck of
+ * Σ_{y,t} eq(r_t, t)·Σ_l α^l·L_l~(·)·R_l~(·) = Σ_l α^l·Σ_k c_k·T_k~ (Thaler's reduction, per step,
+ * combined over the steps by eq(r_t, ·)). C's layout is row-major [t][i][j]: j (the right operand's
+ * outer index) is its low variables, t its highest.
  */
-export function proveContractions(ctx: ProverContext, claims: ProverClaims, innerVars: number, list: readonly Contraction<CommittedTensor>[]): ContractionProof {
+export function proveContractions(ctx: ProverContext, claims: ProverClaims, vars: ContractionVars, list: readonly Contraction<CommittedTensor>[]): ContractionProof {
   if (list.length === 0) throw new RangeError("no contraction to prove");
-  list.forEach((c) => checkContraction(innerVars, shapeOf(c)));
+  const v = groupVars(vars);
+  list.forEach((c) => checkContraction(v, shapeOf(c)));
+  const rt = stepPoint(ctx.transcript, v);
   const prepared = list.map((c) => {
     const ri = ctx.transcript.challenges("matmul/ri", c.left.outerVars);
     const rj = ctx.transcript.challenges("matmul/rj", c.right.outerVars);
-    const point = [...rj, ...ri];
+    const point = [...rj, ...ri, ...rt];
     const values = c.targets.map((t) => commitScalar(ctx, evaluateCommitted(ctx, t.tensor, point)));
-    ctx.transcript.absorbPoints("matmul/value", values.map((v) => v.point));
+    ctx.transcript.absorbPoints("matmul/value", values.map((x) => x.point));
     return { c, ri, rj, point, values };
   });
   const alpha = list.length === 1 ? [1n] : powers(ctx.transcript.challenge("matmul/alpha"), list.length);
   let claim = { value: 0n, blind: 0n };
   prepared.forEach(({ c, values }, l) =>
-    values.forEach((v, k) => {
+    values.forEach((x, k) => {
       const w = mul(alpha[l], fr(c.targets[k].coeff));
-      claim = { value: add(claim.value, mul(w, v.value)), blind: add(claim.blind, mul(w, v.blind)) };
+      claim = { value: add(claim.value, mul(w, x.value)), blind: add(claim.blind, mul(w, x.blind)) };
     }),
   );
-  const factors = prepared.flatMap(({ c, ri, rj }) => [partial(ctx.engine, c.left, innerVars, ri), partial(ctx.engine, c.right, innerVars, rj)]);
-  const res = proveSumcheck(ctx, contractionStatement(innerVars, alpha), factors, claim);
+  const factors = prepared.flatMap(({ c, ri, rj }) => [partial(ctx.engine, c.left, v, ri), partial(ctx.engine, c.right, v, rj)]);
+  if (v.batchVars > 0) factors.push(stepWeights(ctx.engine, v, rt));
+  const res = proveSumcheck(ctx, contractionStatement(v, alpha), factors, claim);
+  // The tables are this function's own (the sumcheck frees only its folded copies).
+  for (const f of factors) f.dispose();
   prepared.forEach(({ c, ri, rj, point, values }, l) => {
     c.targets.forEach((t, k) => claims.add(t.tensor, point, values[k]));
-    claims.add(c.left.tensor, operandPoint(c.left, ri, res.point), res.evals[2 * l]!);
-    claims.add(c.right.tensor, operandPoint(c.right, rj, res.point), res.evals[2 * l + 1]!);
+    claims.add(c.left.tensor, operandPoint(c.left, v, ri, res.point), res.evals[2 * l]!);
+    claims.add(c.right.tensor, operandPoint(c.right, v, rj, res.point), res.evals[2 * l + 1]!);
   });
-  return { values: prepared.flatMap((p) => p.values.map((v) => v.point)), sumcheck: res.proof };
+  return { values: prepared.flatMap((p) => p.values.map((x) => x.point)), sumcheck: res.proof };
 }
 
-export function verifyContractions(ctx: VerifierContext, claims: VerifierClaims, innerVars: number, list: readonly Contraction<TensorCommitment>[], proof: ContractionProof, what = "matmul"): void {
+export function verifyContractions(ctx: VerifierContext, claims: VerifierClaims, vars: ContractionVars, list: readonly Contraction<TensorCommitment>[], proof: ContractionProof, what = "matmul"): void {
+  let v: GroupVars;
   try {
+    v = groupVars(vars);
     if (list.length === 0) throw new RangeError("no contraction");
-    list.forEach((c) => checkContraction(innerVars, c));
+    list.forEach((c) => checkContraction(v, c));
   } catch (e) {
     throw new Rejection(`${what}: ${(e as Error).message}`);
   }
   if (proof.values.length !== list.reduce((n, c) => n + c.targets.length, 0)) throw new Rejection(`${what}: one value per target`);
+  const rt = stepPoint(ctx.transcript, v);
   let next = 0;
   const prepared = list.map((c) => {
     const ri = ctx.transcript.challenges("matmul/ri", c.left.outerVars);
     const rj = ctx.transcript.challenges("matmul/rj", c.right.outerVars);
     const values = proof.values.slice(next, (next += c.targets.length));
     ctx.transcript.absorbPoints("matmul/value", values);
-    return { c, ri, rj, point: [...rj, ...ri], values };
+    return { c, ri, rj, point: [...rj, ...ri, ...rt], values };
   });
   const alpha = list.length === 1 ? [1n] : powers(ctx.transcript.challenge("matmul/alpha"), list.length);
   const claim = new Lin();
-  prepared.forEach(({ c, values }, l) => values.forEach((v, k) => claim.add(v, mul(alpha[l], fr(c.targets[k].coeff)))));
-  const res = verifySumcheck(ctx, contractionStatement(innerVars, alpha), claim, proof.sumcheck, undefined, what);
+  prepared.forEach(({ c, values }, l) => values.forEach((x, k) => claim.add(x, mul(alpha[l], fr(c.targets[k].coeff)))));
+  // The only public factor (with steps) is E; at the sumcheck's point (y', t') it is eq(r_t, t').
+  const res = verifySumcheck(ctx, contractionStatement(v, alpha), claim, proof.sumcheck, (_j, r) => eqEval(rt, r.slice(v.innerVars)), what);
   prepared.forEach(({ c, ri, rj, point, values }, l) => {
     c.targets.forEach((t, k) => claims.add(t.tensor, point, values[k]));
-    claims.add(c.left.tensor, operandPoint(c.left, ri, res.point), res.evals[2 * l]!);
-    claims.add(c.right.tensor, operandPoint(c.right, rj, res.point), res.evals[2 * l + 1]!);
+    claims.add(c.left.tensor, operandPoint(c.left, v, ri, res.point), res.evals[2 * l]!);
+    claims.add(c.right.tensor, operandPoint(c.right, v, rj, res.point), res.evals[2 * l + 1]!);
   });
 }
 
-export function proveContraction(ctx: ProverContext, claims: ProverClaims, innerVars: number, left: Operand<CommittedTensor>, right: Operand<CommittedTensor>, targets: readonly LinearTerm<CommittedTensor>[]): ContractionProof {
-  return proveContractions(ctx, claims, innerVars, [{ left, right, targets }]);
+export function proveContraction(ctx: ProverContext, claims: ProverClaims, vars: ContractionVars, left: Operand<CommittedTensor>, right: Operand<CommittedTensor>, targets: readonly LinearTerm<CommittedTensor>[]): ContractionProof {
+  return proveContractions(ctx, claims, vars, [{ left, right, targets }]);
 }
 
 export function verifyContraction(
   ctx: VerifierContext,
   claims: VerifierClaims,
-  innerVars: number,
+  vars: ContractionVars,
   left: Operand<TensorCommitment>,
   right: Operand<TensorCommitment>,
   targets: readonly LinearTerm<TensorCommitment>[],
   proof: ContractionProof,
   what = "matmul",
 ): void {
-  verifyContractions(ctx, claims, innerVars, [{ left, right, targets }], proof, what);
+  verifyContractions(ctx, claims, vars, [{ left, right, targets }], proof, what);
 }
 
 export const contractionCodec = {
@@ -262,10 +341,10 @@ export const contractionCodec = {
     w.points(p.values);
     sumcheckCodec.write(w, p.sumcheck);
   },
-  /** `targets[l]` = the number of targets of contraction l. */
-  read: (r: ProofReader, innerVars: number, targets: readonly number[]): ContractionProof => ({
+  /** `targets[l]` = the number of targets of contraction l; `vars` as the group was proven with. */
+  read: (r: ProofReader, vars: ContractionVars, targets: readonly number[]): ContractionProof => ({
     values: r.points(targets.reduce((a, b) => a + b, 0), "matmul.values"),
-    sumcheck: sumcheckCodec.read(r, contractionStatement(innerVars, targets.map(() => 1n))),
+    sumcheck: sumcheckCodec.read(r, contractionStatement(groupVars(vars), targets.map(() => 1n))),
   }),
 };
 

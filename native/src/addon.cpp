@@ -335,6 +335,13 @@ Napi::Uint8Array fr_bytes(Napi::Env env, const Fr& x) {
   return out;
 }
 
+/// A shape as "[2,3,4]" for error messages.
+std::string shape_text(const std::vector<size_t>& shape) {
+  std::string out = "[";
+  for (size_t k = 0; k < shape.size(); ++k) out += (k ? "," : "") + std::to_string(shape[k]);
+  return out + "]";
+}
+
 std::vector<size_t> parse_shape(const Napi::CallbackInfo& info, size_t i, size_t length) {
   if (info.Length() <= i || info[i].IsUndefined()) return {length};
   if (!info[i].IsArray()) fail("ZKDL_INVALID_ARGUMENT", "shape must be an array of positive integers");
@@ -530,13 +537,22 @@ class Tensor : public Napi::ObjectWrap<Tensor> {
   Napi::Value BatchInverse(const Napi::CallbackInfo& info) {
     return guarded(info, [&]() -> Napi::Value { return Make(info.Env(), batch_inverse(data()), shape_); });
   }
+  /// (m×k)·(k×n) → [m, n]; with a batch of T on either side or both ([T, m, k], [T, k, n]) → [T, m, n],
+  /// a 2-D operand standing for every batch entry (the protocols bind a vector against each step's matrix).
   Napi::Value Matmul(const Napi::CallbackInfo& info) {
     return guarded(info, [&]() -> Napi::Value {
       const Tensor& o = From(info, 0);
       const FrVec &a = data(), &b = o.data();
-      if (shape_.size() != 2 || o.shape_.size() != 2 || shape_[1] != o.shape_[0])
-        fail("ZKDL_SHAPE_MISMATCH", "matmul needs (m×k)·(k×n) matrices");
-      return Make(info.Env(), matmul(a, b, shape_[0], shape_[1], o.shape_[1]), {shape_[0], o.shape_[1]});
+      const std::vector<size_t> &sa = shape_, &sb = o.shape_;
+      const bool a_batched = sa.size() == 3, b_batched = sb.size() == 3;
+      const bool ranks = (sa.size() == 2 || a_batched) && (sb.size() == 2 || b_batched);
+      if (!ranks || sa[sa.size() - 1] != sb[sb.size() - 2] || (a_batched && b_batched && sa[0] != sb[0]))
+        fail("ZKDL_SHAPE_MISMATCH", "matmul needs (m×k)·(k×n) matrices, or a batch of them ([T,m,k] or [m,k] times [T,k,n] or [k,n]); got " +
+                                        shape_text(sa) + "·" + shape_text(sb));
+      const size_t m = sa[sa.size() - 2], k = sa[sa.size() - 1], n = sb[sb.size() - 1];
+      if (!a_batched && !b_batched) return Make(info.Env(), matmul(a, b, m, k, n), {m, n});
+      const size_t batch = a_batched ? sa[0] : sb[0];
+      return Make(info.Env(), batched_matmul(a, b, batch, m, k, n, a_batched, b_batched), {batch, m, n});
     });
   }
   /// The same entries under another shape (a copy of the elements: no re-encoding).

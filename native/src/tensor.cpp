@@ -156,18 +156,29 @@ FrVec sumcheck_round(const std::vector<const FrVec*>& factors) {
   return s;
 }
 
-FrVec matmul(const FrVec& a, const FrVec& b, size_t m, size_t k, size_t n) {
-  if (a.size() != m * k || b.size() != k * n)
-    throw InputError("ZKDL_SHAPE_MISMATCH", "matmul of " + std::to_string(a.size()) + " and " + std::to_string(b.size()) + " elements as (" +
-                                              std::to_string(m) + "×" + std::to_string(k) + ")·(" + std::to_string(k) + "×" + std::to_string(n) + ")");
-  FrVec out(m * n, Fr::zero());
-  parallel_for(m, std::max<size_t>(1, GRAIN / std::max<size_t>(1, k * n)), [&](size_t row_begin, size_t row_end) {
-    for (size_t i = row_begin; i < row_end; ++i)
-      for (size_t t = 0; t < k; ++t) {
-        const Fr& x = a[i * k + t];
+FrVec matmul(const FrVec& a, const FrVec& b, size_t m, size_t k, size_t n) { return batched_matmul(a, b, 1, m, k, n, false, false); }
+
+FrVec batched_matmul(const FrVec& a, const FrVec& b, size_t batch, size_t m, size_t k, size_t n, bool a_batched, bool b_batched) {
+  const size_t a_stride = a_batched ? m * k : 0, b_stride = b_batched ? k * n : 0;
+  if (a.size() != (a_batched ? batch : 1) * m * k || b.size() != (b_batched ? batch : 1) * k * n)
+    throw InputError("ZKDL_SHAPE_MISMATCH", "matmul of " + std::to_string(a.size()) + " and " + std::to_string(b.size()) + " elements as " +
+                                              (a_batched ? std::to_string(batch) + "×" : "") + "(" + std::to_string(m) + "×" + std::to_string(k) + ")·" +
+                                              (b_batched ? std::to_string(batch) + "×" : "") + "(" + std::to_string(k) + "×" + std::to_string(n) + ")");
+  FrVec out(batch * m * n, Fr::zero());
+  // One work item per output row (batch entry t, row i): rows of all batch entries share the threads,
+  // so a batch of single-row products (a vector times each of T matrices) still runs in parallel.
+  parallel_for(batch * m, std::max<size_t>(1, GRAIN / std::max<size_t>(1, k * n)), [&](size_t row_begin, size_t row_end) {
+    for (size_t row = row_begin; row < row_end; ++row) {
+      const size_t t = row / m, i = row % m;
+      const Fr* a_row = a.data() + t * a_stride + i * k;
+      const Fr* b_mat = b.data() + t * b_stride;
+      Fr* out_row = out.data() + row * n;
+      for (size_t y = 0; y < k; ++y) {
+        const Fr& x = a_row[y];
         if (x.is_zero()) continue;
-        for (size_t j = 0; j < n; ++j) out[i * n + j] = out[i * n + j] + x * b[t * n + j];
+        for (size_t j = 0; j < n; ++j) out_row[j] = out_row[j] + x * b_mat[y * n + j];
       }
+    }
   });
   return out;
 }

@@ -37,4 +37,9 @@ FrVec sumcheck_round(const std::vector<const FrVec*>& factors);
 /// Row-major (m×k) · (k×n).
 FrVec matmul(const FrVec& a, const FrVec& b, size_t m, size_t k, size_t n);
 
+/// `batch` row-major products (m×k)·(k×n), out [batch][m][n]. a is [batch][m][k] when a_batched, else
+/// one m×k matrix shared by every batch entry; b likewise ([batch][k][n] or one k×n). With batch = 1
+/// and neither batched it is matmul.
+FrVec batched_matmul(const FrVec& a, const FrVec& b, size_t batch, size_t m, size_t k, size_t n, bool a_batched, bool b_batched);
+
 }  // namespace zkdl

@@ -161,6 +161,55 @@ describe("native Fr tensors", () => {
     }
   });
 
+  it("multiplies batches of matrices like a loop of triple loops, a 2-D side shared by every batch entry", () => {
+    /** [T][m][n] from T products; `a` and `b` hold T matrices when batched, else one. */
+    const reference = (a: bigint[], b: bigint[], T: number, m: number, k: number, n: number, aBatched: boolean, bBatched: boolean) => {
+      const out: bigint[] = [];
+      for (let t = 0; t < T; t++)
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < n; j++) {
+            let acc = 0n;
+            for (let y = 0; y < k; y++) acc = Fr.add(acc, Fr.mul(a[(aBatched ? t * m * k : 0) + i * k + y]!, b[(bBatched ? t * k * n : 0) + y * n + j]!));
+            out.push(acc);
+          }
+      return out;
+    };
+    // The last two have enough work to split their T·m rows across threads (on two threads the split
+    // of the last falls inside a batch entry: row 11 of 21 is entry 3, row 2).
+    const shapes = [[1, 1, 1, 1], [1, 3, 4, 2], [4, 1, 8, 16], [3, 2, 3, 4], [8, 1, 16, 4], [5, 7, 2, 3], [128, 1, 16, 8], [7, 3, 16, 64]] as const;
+    for (const [T, m, k, n] of shapes) {
+      for (const [aBatched, bBatched] of [[false, true], [true, true], [true, false]] as const) {
+        const a = randomFr(r, (aBatched ? T : 1) * m * k);
+        const b = randomFr(r, (bBatched ? T : 1) * k * n);
+        const ta = FrTensor.fromBytes(enc(a), aBatched ? [T, m, k] : [m, k]);
+        const tb = FrTensor.fromBytes(enc(b), bBatched ? [T, k, n] : [k, n]);
+        const c = ta.matmul(tb);
+        const what = `${aBatched ? `${T}×` : ""}${m}×${k} · ${bBatched ? `${T}×` : ""}${k}×${n}`;
+        expect(c.shape, what).to.deep.equal([T, m, n]);
+        expect(dec(c.toBytes()), what).to.deep.equal(reference(a, b, T, m, k, n, aBatched, bBatched));
+      }
+    }
+    // A batch of one is the plain product, with the batch axis kept.
+    const a = randomFr(r, 6);
+    const b = randomFr(r, 12);
+    const plain = FrTensor.fromBytes(enc(a), [2, 3]).matmul(FrTensor.fromBytes(enc(b), [3, 4]));
+    expect(dec(FrTensor.fromBytes(enc(a), [2, 3]).matmul(FrTensor.fromBytes(enc(b), [1, 3, 4])).toBytes())).to.deep.equal(dec(plain.toBytes()));
+  });
+
+  it("refuses batched products of mismatched shapes", () => {
+    const t = (shape: number[]) => FrTensor.fromBytes(enc(randomFr(r, shape.reduce((x, y) => x * y, 1))), shape);
+    const pairs: [number[], number[]][] = [
+      [[2, 3], [2, 4, 5]], // inner dimensions differ (3 and 4)
+      [[2, 2, 3], [3, 3, 4]], // batches differ (2 and 3)
+      [[2, 2, 3], [2, 4, 4]], // inner dimensions differ under one batch
+      [[2, 2, 3], [4]], // a vector is not a matrix
+      [[6], [2, 3, 1]],
+      [[2, 1, 2, 3], [3, 4]], // four axes
+      [[2, 3], [2, 1, 3, 4]],
+    ];
+    for (const [sa, sb] of pairs) expectCode(() => t(sa).matmul(t(sb)), "ZKDL_SHAPE_MISMATCH", /matmul needs/);
+  });
+
   it("rejects mismatched shapes, bad lengths, non-canonical elements and foreign arguments", () => {
     const t4 = FrTensor.fromBytes(enc([1n, 2n, 3n, 4n]));
     const t3 = FrTensor.fromBytes(enc([1n, 2n, 3n]));
