@@ -14,7 +14,7 @@ import { type CommittedTensor, commitTensor } from "../core/protocol/hyrax";
 import { nativeEngine, nativeGenerators } from "./native-engine";
 import { Transcript } from "../core/protocol/transcript";
 import { featureRangeOf, stepDims, weightShape } from "../core/training/circuit";
-import { stepKey } from "../core/training/step";
+import { stepKey } from "../core/training/window";
 
 /** The initial weights' commitments: wide rows, zero blinding. */
 export function commitInitialWeights(key: CommitmentKey, weights: readonly Matrix[]): CommittedTensor[] {

@@ -12,7 +12,7 @@ import { type ModelConfig, checkConfig, paddedLayers, predict, trainStep } from 
 import { floatPredict, floatStep, toFloat } from "./float";
 import { batchInputs, prepareTraining } from "./inputs";
 import { nativeEngine } from "./native-engine";
-import { proveStep } from "../core/training/step";
+import { proveStep } from "../core/training/window";
 import { encodeBundle, encodeDataset, encodeOpenings, encodeRecords, encodeWeights } from "../core/run/formats";
 import { RUN_FILES } from "../core/run/files";
 import { refuseOverwrite, writeRunFolder } from "./run-folder";

@@ -14,7 +14,7 @@ import { type TensorCommitment, hyraxCodec } from "../protocol/hyrax";
 import { type ModelConfig, configProblem, paddedLayers } from "../model/fixed";
 import { DEFAULT_LABEL, generatorSetId } from "../protocol/generators";
 import { FEATURE_RANGES, type FeatureRange, stepDims } from "../training/circuit";
-import { stepKeySize } from "../training/step";
+import { stepKeySize } from "../training/window";
 import { RUN_FILES, RunFileError } from "./files";
 import { InputError } from "../errors";
 

@@ -17,7 +17,7 @@ import { type CommitmentKey, commitmentKey } from "../protocol/generators";
 import { EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group";
 import { type TensorCommitment, sameShape } from "../protocol/hyrax";
 import { weightShape } from "../training/circuit";
-import { verifyStep } from "../training/step";
+import { verifyStep } from "../training/window";
 import { EncodingError } from "../crypto/bn254";
 import { ProofFormatError } from "../protocol/codec";
 import { Rejection } from "../protocol/context";

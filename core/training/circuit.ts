@@ -74,7 +74,8 @@ export interface ContractionSpec {
 }
 
 export type RelationSpec =
-  | { kind: "contraction"; label: string; innerVars: number; items: ContractionSpec[] }
+  /** batchVars: the window's step variables, shared by every operand and target (docs/protocol.md §3.9). */
+  | { kind: "contraction"; label: string; innerVars: number; batchVars: number; items: ContractionSpec[] }
   /** Factor indices past `tensors` name `masks` (public). */
   | { kind: "identities"; label: string; tensors: string[]; masks: ColumnMask[]; identities: Identity[] }
   | { kind: "linear"; label: string; terms: { coeff: bigint; name: string }[]; constant: bigint }
@@ -133,14 +134,24 @@ export function weightShape(n: number): TensorShape {
   return { logRows, logCols: n - logRows };
 }
 
-export function stepCircuit(d: StepDims): StepCircuit {
+/**
+ * The circuit of a window of 2^logSteps consecutive steps (docs/protocol.md §4.4): every tensor is the
+ * step tensors stacked along logSteps new high row variables (step t's rows follow step t − 1's), so
+ * identities, linear relations, row sums and lookups read as before over more rows, and contractions
+ * carry the step variables as shared batch variables. logSteps = 0 is one step.
+ */
+export function stepCircuit(d: StepDims, logSteps = 0): StepCircuit {
   checkDims(d);
+  if (!Number.isInteger(logSteps) || logSteps < 0 || logSteps > 20) throw new RangeError("a window has 2^0 to 2^20 steps");
   const L = d.logDims.length - 1;
   const F = BigInt(d.fracBits);
   const FK = BigInt(d.fracBits + d.lrShift);
   const shapes = new Map<string, TensorShape>();
-  const batch = (l: number): TensorShape => ({ logRows: d.logB, logCols: d.logDims[l] });
-  const weight = (l: number): TensorShape => weightShape(d.logDims[l - 1] + d.logDims[l]);
+  const batch = (l: number): TensorShape => ({ logRows: d.logB + logSteps, logCols: d.logDims[l] });
+  const weight = (l: number): TensorShape => {
+    const s = weightShape(d.logDims[l - 1] + d.logDims[l]);
+    return { logRows: s.logRows + logSteps, logCols: s.logCols };
+  };
   const witness: string[] = [];
   const add = (name: string, shape: TensorShape, isWitness = true) => {
     shapes.set(name, shape);
@@ -230,7 +241,7 @@ export function stepCircuit(d: StepDims): StepCircuit {
   const relations: RelationSpec[] = [];
   for (const innerVars of [...new Set(contractions.map((c) => c.innerVars))]) {
     const items = contractions.filter((c) => c.innerVars === innerVars).map((c) => c.spec);
-    relations.push({ kind: "contraction", label: items.map((i) => i.label).join("; "), innerVars, items });
+    relations.push({ kind: "contraction", label: items.map((i) => i.label).join("; "), innerVars, batchVars: logSteps, items });
   }
   // The records: features in their range with zero padding; labels one-hot at scale 2^F (every entry
   // 0 or 2^F, zero padding) — these join the identities of their shapes.

@@ -20,7 +20,7 @@ import { mnistRecords } from "../../prover/records";
 import { type ModelConfig, trainStep } from "../../core/model/fixed";
 import { nativeEngine } from "../../prover/native-engine";
 import { batchInputs, prepareTraining } from "../../prover/inputs";
-import { proveStep, verifyStep } from "../../core/training/step";
+import { proveStep, verifyStep } from "../../core/training/window";
 
 const o = new Command()
   .name("bench:train")

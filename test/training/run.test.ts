@@ -16,7 +16,7 @@ import { datasetTree } from "../../core/dataset/commitments";
 import { paddedLayers } from "../../core/model/fixed";
 import { generatorSetId } from "../../core/protocol/generators";
 import { stepDims, weightShape } from "../../core/training/circuit";
-import { stepKeySize } from "../../core/training/step";
+import { stepKeySize } from "../../core/training/window";
 import { syntheticRecords, tinyConfig } from "../helpers/training";
 
 const ZKDL = join(__dirname, "../../bin/zkdl.js");

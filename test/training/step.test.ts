@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { InputError } from "../../core/errors";
-import { proveStep, proveStepWitness, verifyStep, witnessValues } from "../../core/training/step";
+import { proveStep, proveWindowWitness, verifyStep, witnessValues } from "../../core/training/window";
 import { nativeEngine } from "../../prover/native-engine";
 import { FrTensor } from "../../native";
 import { matrixInts } from "../../core/model/fixed";
@@ -24,7 +24,7 @@ describe("training: the step proof", function () {
   const cheat = (edit: (v: Map<string, Float64Array>) => void, inputs = { X: b.X, Y: b.Y, W: s.W }) => {
     const v = new Map([...values].map(([k, a]) => [k, a.slice()]));
     edit(v);
-    return proveStepWitness(s.key, s.d, RUN, 0, inputs, v, nativeEngine).bytes;
+    return proveWindowWitness(s.key, s.d, RUN, 0, 1, inputs, v, nativeEngine).bytes;
   };
   let honest: Uint8Array;
 
@@ -145,7 +145,7 @@ describe("training: the step proof", function () {
     values.set("X", cb.x.data);
     values.get("XL0")![1] = 5;
     values.get("XL1")![1] = 1;
-    const bytes = proveStepWitness(c.key, c.d, RUN, 0, { X: cb.X, Y: cb.Y, W: c.W }, values, nativeEngine).bytes;
+    const bytes = proveWindowWitness(c.key, c.d, RUN, 0, 1, { X: cb.X, Y: cb.Y, W: c.W }, values, nativeEngine).bytes;
     const cp = { X: cb.X.commitment, Y: cb.Y.commitment, W: c.W.map((w) => w.commitment) };
     expect(verifyStep(c.key, c.d, RUN, 0, cp, bytes, nativeEngine).verdict.valid).to.equal(false);
   });
@@ -191,7 +191,7 @@ describe("training: the step proof", function () {
     expect(verifyStep(t.key, t.d, RUN, 0, p3, proof.bytes, nativeEngine).verdict).to.deep.equal({ valid: true });
     const v = witnessValues(t.d, tr);
     v.get("Wn2")![1] += 1;
-    const bad = proveStepWitness(t.key, t.d, RUN, 0, { X: bb.X, Y: bb.Y, W: t.W }, v, nativeEngine).bytes;
+    const bad = proveWindowWitness(t.key, t.d, RUN, 0, 1, { X: bb.X, Y: bb.Y, W: t.W }, v, nativeEngine).bytes;
     expect(verifyStep(t.key, t.d, RUN, 0, p3, bad, nativeEngine).verdict.valid).to.equal(false);
   });
 });

@@ -1,0 +1,371 @@
+/**
+ * The proof of a window of T = 2^k consecutive SGD steps (docs/protocol.md §4.4): that the committed
+ * weights after the window are the fixed-point SGD updates, step after step, of the committed weights
+ * before it, on the batches whose rows X, Y are the dataset's record commitments. The window is one
+ * stacked instance: every tensor of the step circuit stacked along k step variables (`stepCircuit(d,
+ * k)`), so one sumcheck per relation, one lookup, one claim reduction and opening per tensor shape
+ * cover all T steps. A step proof is the window of one step.
+ *
+ * The weight chain: the prover commits the T next weights Wn (stacked); the stacked weights W are the
+ * window's starting weights followed by Wn's first T − 1 steps — the same row commitments, so step
+ * t's next weights are step t + 1's weights by construction — and the update Wn = W − U is proven on
+ * the stacks. The window's last next weights are the next window's starting weights.
+ *
+ * Transcript (domain zkdl-chain/v1/train-window): generators id; "run" (the run's binding digest);
+ * "window" = [first step, k]; "dims" = [log B, F, k_lr, features, classes, range, log d_0 … log d_L];
+ * the public inputs X, Y (stacked) and the starting W<l>; then the proof: Wn<l> (stacked), every
+ * witness commitment in circuit order, each relation's proof in circuit order, the range lookup over
+ * all lookup tensors, and the claims' reductions and openings.
+ */
+import { eqPrefixSum, fr, inv, mul, sub } from "../crypto/fr";
+import type { GeneratorDeriver, ProverEngine, Tensor } from "../protocol/backend";
+import { ProofReader, ProofWriter } from "../protocol/codec";
+import { type ProverContext, Rejection, type VerifierContext } from "../protocol/context";
+import { ProverClaims, VerifierClaims, claimsCodec } from "../protocol/claims";
+import { type CommitmentKey, commitmentKey } from "../protocol/generators";
+import { EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group";
+import { type CommittedTensor, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, sameShape, shiftCommitted, shiftedCommitment } from "../protocol/hyrax";
+import { lookupCodec, proveRange, tableShape, verifyRange } from "../protocol/lookup";
+import { contractionCodec, identityLayout, linearCodec, proveContractions, proveIdentities, proveLinear, verifyContractions, verifyIdentities, verifyLinear } from "../protocol/relations";
+import type { StatementVerdict } from "../protocol/statements";
+import { sumcheckCodec } from "../protocol/sumcheck";
+import { Transcript } from "../protocol/transcript";
+import { type Matrix, type StepTrace, matrixInts } from "../model/fixed";
+import { type ColumnMask, FEATURE_RANGES, type StepDims, stepCircuit } from "./circuit";
+import { InputError } from "../errors";
+
+export const WINDOW_DOMAIN = "zkdl-chain/v1/train-window";
+const TABLE = { lo: 0n, bits: 16 };
+
+/** The longest window: its stacked tensors stay within the committed-tensor and sumcheck bounds. */
+export const MAX_WINDOW = 1024;
+
+/**
+ * The window lengths of a run of `steps` steps: full windows of `window` steps, then the rest as
+ * decreasing powers of two (a window is a power of two: its steps are whole stacking variables).
+ */
+export function windowSizes(steps: number, window: number): number[] {
+  if (!Number.isInteger(steps) || steps < 1) throw new RangeError("a run has at least one step");
+  if (!Number.isInteger(window) || window < 1 || window > MAX_WINDOW || (window & (window - 1)) !== 0) throw new RangeError(`a window is a power of two from 1 to ${MAX_WINDOW} steps`);
+  const sizes = new Array<number>(Math.floor(steps / window)).fill(window);
+  for (let rest = steps % window, p = window >> 1; rest > 0; p >>= 1) if (rest >= p) (sizes.push(p), (rest -= p));
+  return sizes;
+}
+
+/** How many generators a window of these dimensions needs (the widest row of any tensor, and the lookup table; not the window's length). */
+export function windowKeySize(d: StepDims): number {
+  const circuit = stepCircuit(d);
+  return Math.max(...[...circuit.shapes.values(), tableShape(TABLE.bits)].map((s) => 1 << s.logCols));
+}
+
+/** The key a window of these dimensions needs (`derive`: e.g. the prover's nativeGenerators; default TypeScript). */
+export function windowKey(d: StepDims, derive?: GeneratorDeriver): CommitmentKey {
+  return commitmentKey(windowKeySize(d), { derive });
+}
+
+/** @deprecated the window names: windowKeySize, windowKey. */
+export const stepKeySize = windowKeySize;
+export const stepKey = windowKey;
+
+function absorbStatement(t: Transcript, key: CommitmentKey, run: Uint8Array, first: number, logSteps: number, d: StepDims): void {
+  t.absorb("generators", key.id).absorb("run", run).absorbU32s("window", [first, logSteps]);
+  t.absorbU32s("dims", [d.logB, d.fracBits, d.lrShift, d.features, d.classes, FEATURE_RANGES.indexOf(d.featureRange), ...d.logDims]);
+}
+
+/** The public column mask of an identity check: 1 in every column ≥ from (a tensor of `shape`). */
+function maskTable(engine: ProverEngine, shape: TensorShape, mask: ColumnMask): Tensor {
+  const cols = 1 << shape.logCols;
+  return engine.fromInts(Int32Array.from({ length: cols << shape.logRows }, (_, i) => (i % cols >= mask.from ? 1 : 0)));
+}
+
+/** Its MLE at r: the column variables are r's low ones, and the row part of eq sums to 1. */
+const maskValue = (shape: TensorShape, mask: ColumnMask) => (r: readonly bigint[]) => sub(1n, eqPrefixSum(r.slice(0, shape.logCols), mask.from));
+
+/**
+ * Every row of a tensor sums to `total` iff (whp over r) T~((½,…,½) ‖ r) = total/2^cols: the mean of
+ * row r's entries, since Σ_i eq(r, i) = 1. The claim has a public value (zero blinding).
+ */
+function rowSumClaim(t: Transcript, shape: TensorShape, total: bigint): { point: bigint[]; value: bigint } {
+  const r = t.challenges("rowsums/r", shape.logRows);
+  const half = inv(2n);
+  return { point: [...new Array<bigint>(shape.logCols).fill(half), ...r], value: mul(fr(total), inv(fr(1n << BigInt(shape.logCols)))) };
+}
+
+// ---------------------------------------------------------------- witness values
+
+const TWO16 = 2 ** 16;
+
+/** Entries of v + offset split into 16-bit limbs; throws if one is outside [0, 2^32). */
+function limbs(name: string, v: Matrix, offset: (i: number) => number): [Float64Array, Float64Array] {
+  const l0 = new Float64Array(v.data.length);
+  const l1 = new Float64Array(v.data.length);
+  for (let i = 0; i < l0.length; i++) {
+    const w = v.data[i] + offset(i);
+    if (!(w >= 0 && w < 2 ** 32)) throw new InputError(`${name}: entry ${i} = ${v.data[i]} is outside the range the circuit proves`);
+    l0[i] = w % TWO16;
+    l1[i] = Math.floor(w / TWO16);
+  }
+  return [l0, l1];
+}
+
+/** Every named tensor's integer entries, from the trace of a step. */
+export function witnessValues(d: StepDims, trace: StepTrace): Map<string, Float64Array> {
+  const L = d.logDims.length - 1;
+  const m = new Map<string, Float64Array>();
+  m.set("Y", trace.y.data).set("G", trace.gl.data);
+  const withLimbs = (name: string, v: Matrix, offset: (i: number) => number) => {
+    m.set(name, v.data);
+    const [l0, l1] = limbs(name, v, offset);
+    m.set(`${name}L0`, l0).set(`${name}L1`, l1);
+  };
+  if (d.featureRange === "unit") {
+    // X = L0 + 2^F·L1 with L0 < 2^F and L1 ∈ {0, 1}: features in [0, 2^F].
+    const one = 2 ** d.fracBits;
+    m.set("X", trace.x.data).set("XL0", trace.x.data.map((v, i) => {
+      if (!(v >= 0 && v <= one)) throw new RangeError(`X: entry ${i} = ${v} is outside [0, 2^F], the run's feature range "unit" (use "int32")`);
+      return v === one ? 0 : v;
+    }));
+    m.set("XL1", trace.x.data.map((v) => (v === one ? 1 : 0)));
+  } else withLimbs("X", trace.x, () => 2 ** 31);
+  for (let l = 1; l <= L; l++) {
+    const f = trace.forward[l - 1];
+    m.set(`W${l}`, trace.weights[l - 1].data).set(`Wn${l}`, trace.next[l - 1].data).set(`R${l}`, f.remainder.data);
+    if (l < L) {
+      m.set(`S${l}`, f.sign.data).set(`A${l}`, f.a.data);
+      withLimbs(`Z${l}`, f.z, (i) => f.sign.data[i] * 2 ** 32);
+    } else withLimbs(`Z${l}`, f.z, () => 2 ** 31);
+    const b = trace.backward[l - 1];
+    if (l < L) m.set(`GZ${l}`, b.gz.data);
+    if (l > 1) {
+      withLimbs(`GA${l - 1}`, b.gaPrev!, () => 2 ** 31);
+      m.set(`RG${l - 1}`, b.gaPrevRemainder!.data);
+    }
+    m.set(`U${l}`, b.update.data).set(`U${l}L0`, b.update.data.map((v, i) => {
+      if (!(v >= -(2 ** 15) && v < 2 ** 15)) throw new InputError(`U${l}: entry ${i} = ${v} exceeds the per-step update range [−2^15, 2^15) (raise --lr-shift)`);
+      return v + 2 ** 15;
+    }));
+    withLimbs(`RU${l}`, b.updateRemainder, () => 2 ** (d.fracBits + d.lrShift - 1));
+  }
+  return m;
+}
+
+
+// ---------------------------------------------------------------- prover
+
+export interface WindowInputs {
+  /** The window's batches as stacked dataset rows: step first's B records, then step first + 1's, … */
+  readonly X: CommittedTensor;
+  readonly Y: CommittedTensor;
+  /** W<l> for l = 1…L: the weights before the window's first step. */
+  readonly W: readonly CommittedTensor[];
+}
+
+export interface WindowProof {
+  readonly bytes: Uint8Array;
+  /** The weights after the window: the next window's W<l>. */
+  readonly next: CommittedTensor[];
+}
+
+/** Witness values of a window: each name's per-step values, step after step. */
+export function windowValues(d: StepDims, traces: readonly StepTrace[]): Map<string, Float64Array> {
+  const perStep = traces.map((t) => witnessValues(d, t));
+  const out = new Map<string, Float64Array>();
+  for (const name of perStep[0].keys()) {
+    const parts = perStep.map((m) => m.get(name)!);
+    const all = new Float64Array(parts.reduce((n, a) => n + a.length, 0));
+    let at = 0;
+    for (const a of parts) (all.set(a, at), (at += a.length));
+    out.set(name, all);
+  }
+  return out;
+}
+
+/** log2 of a window's step count; throws unless it is a power of two within MAX_WINDOW. */
+function logStepsOf(steps: number): number {
+  if (!Number.isInteger(steps) || steps < 1 || steps > MAX_WINDOW || (steps & (steps - 1)) !== 0) throw new RangeError(`a window is a power of two from 1 to ${MAX_WINDOW} steps, not ${steps}`);
+  return Math.log2(steps);
+}
+
+/** Rows [from, to) of a committed stack as its own committed tensor (a step's block of the window). */
+function blockOf(engine: ProverEngine, ct: CommittedTensor, values: Float64Array, rows: number, block: number, logRows: number): CommittedTensor {
+  const cols = 1 << ct.commitment.logCols;
+  const slice = values.subarray(block * rows * cols, (block + 1) * rows * cols);
+  return {
+    tensor: engine.fromInts(matrixInts(slice), [rows, cols]),
+    commitment: { logRows, logCols: ct.commitment.logCols, rows: ct.commitment.rows.slice(block * rows, (block + 1) * rows) },
+    blinds: ct.blinds.slice(block * rows, (block + 1) * rows),
+  };
+}
+
+export function proveWindow(key: CommitmentKey, d: StepDims, run: Uint8Array, first: number, inputs: WindowInputs, traces: readonly StepTrace[], engine: ProverEngine): WindowProof {
+  return proveWindowWitness(key, d, run, first, traces.length, inputs, windowValues(d, traces), engine);
+}
+
+/**
+ * The prover over explicit (stacked) witness values named as in the circuit; tests use it to play a
+ * cheating prover. W<l> and Wn<l> in `values` are the stacked weights before and after each step.
+ */
+export function proveWindowWitness(key: CommitmentKey, d: StepDims, run: Uint8Array, first: number, steps: number, inputs: WindowInputs, values: ReadonlyMap<string, Float64Array>, engine: ProverEngine): WindowProof {
+  const logSteps = logStepsOf(steps);
+  const circuit = stepCircuit(d, logSteps);
+  const transcript = new Transcript(WINDOW_DOMAIN);
+  const ctx: ProverContext = { key, transcript, engine };
+  absorbStatement(transcript, key, run, first, logSteps, d);
+  const L = d.logDims.length - 1;
+  const tensors = new Map<string, CommittedTensor>();
+  for (const [name, t] of [["X", inputs.X], ["Y", inputs.Y]] as const) {
+    if (!sameShape(t.commitment, circuit.shapes.get(name)!)) throw new RangeError(`${name} must stack the window's ${steps} batches`);
+    tensors.set(name, t);
+    absorbCommitment(transcript, name, t.commitment);
+  }
+  inputs.W.forEach((w, l) => absorbCommitment(transcript, `W${l + 1}`, w.commitment));
+  const w = new ProofWriter();
+  const commit = (name: string) => {
+    const ct = commitTensor(ctx, engine.fromInts(matrixInts(values.get(name)!)), circuit.shapes.get(name)!);
+    tensors.set(name, ct);
+    w.points(ct.commitment.rows);
+    absorbCommitment(transcript, name, ct.commitment);
+  };
+  for (const name of circuit.publicOutputs) commit(name);
+  // The stacked W: the starting weights, then every step's next weights but the last (shared rows).
+  const next: CommittedTensor[] = [];
+  for (let l = 1; l <= L; l++) {
+    const start = inputs.W[l - 1];
+    const wn = tensors.get(`Wn${l}`)!;
+    const rows = 1 << start.commitment.logRows;
+    tensors.set(`W${l}`, {
+      tensor: engine.fromInts(matrixInts(values.get(`W${l}`)!), [rows * steps, 1 << start.commitment.logCols]),
+      commitment: { ...circuit.shapes.get(`W${l}`)!, rows: [...start.commitment.rows, ...wn.commitment.rows.slice(0, rows * (steps - 1))] },
+      blinds: [...start.blinds, ...wn.blinds.slice(0, rows * (steps - 1))],
+    });
+    next.push(steps === 1 ? wn : blockOf(engine, wn, values.get(`Wn${l}`)!, rows, steps - 1, start.commitment.logRows));
+  }
+  for (const name of circuit.witness) commit(name);
+  const get = (name: string) => tensors.get(name)!;
+  const claims = new ProverClaims();
+  for (const rel of circuit.relations) {
+    if (rel.kind === "contraction") {
+      const list = rel.items.map((c) => ({ left: { ...c.left, tensor: get(c.left.name) }, right: { ...c.right, tensor: get(c.right.name) }, targets: c.targets.map((t) => ({ coeff: t.coeff, tensor: get(t.name) })) }));
+      contractionCodec.write(w, proveContractions(ctx, claims, { innerVars: rel.innerVars, batchVars: rel.batchVars }, list));
+    } else if (rel.kind === "identities") {
+      const shape = circuit.shapes.get(rel.tensors[0])!;
+      sumcheckCodec.write(w, proveIdentities(ctx, claims, rel.tensors.map(get), rel.identities, rel.masks.map((mk) => maskTable(engine, shape, mk))));
+    } else if (rel.kind === "rowsums") {
+      const t = get(rel.name);
+      const { point, value } = rowSumClaim(transcript, t.commitment, rel.total);
+      claims.add(t, point, { value, blind: 0n });
+    } else {
+      linearCodec.write(w, proveLinear(ctx, rel.terms.map((t) => ({ coeff: fr(t.coeff), tensor: get(t.name) })), fr(rel.constant)));
+    }
+  }
+  const looked = circuit.lookups.map((lk) => shiftCommitted(ctx, get(lk.name), lk.shift));
+  lookupCodec.write(w, proveRange(ctx, claims, looked, TABLE));
+  claimsCodec.write(w, claims.prove(ctx));
+  return { bytes: w.bytes(), next };
+}
+
+// ---------------------------------------------------------------- verifier
+
+export interface WindowPublic {
+  /** The window's batches as stacked dataset rows (step first's records, then step first + 1's, …). */
+  readonly X: TensorCommitment;
+  readonly Y: TensorCommitment;
+  /** The weights before the window's first step. */
+  readonly W: readonly TensorCommitment[];
+}
+
+export interface WindowVerdict {
+  readonly verdict: StatementVerdict;
+  /** The weights after the window, as the proof commits them (the next window's W). */
+  readonly next: TensorCommitment[];
+}
+
+function readRows(r: ProofReader, name: string, shape: TensorShape): TensorCommitment {
+  return { ...shape, rows: r.points(1 << shape.logRows, name) };
+}
+
+/** Verifies a window proof of `steps` steps from `first` on public data; malformed bytes throw ProofFormatError. */
+export function verifyWindow(key: CommitmentKey, d: StepDims, run: Uint8Array, first: number, steps: number, pub: WindowPublic, bytes: Uint8Array, engine: MsmEngine = nobleEngine): WindowVerdict {
+  let logSteps: number;
+  try {
+    logSteps = logStepsOf(steps);
+  } catch (e) {
+    return { verdict: { valid: false, reason: (e as Error).message }, next: [] };
+  }
+  const circuit = stepCircuit(d, logSteps);
+  const one = stepCircuit(d);
+  const transcript = new Transcript(WINDOW_DOMAIN);
+  const ctx: VerifierContext = { key, transcript, equations: new EquationSet() };
+  absorbStatement(transcript, key, run, first, logSteps, d);
+  const L = d.logDims.length - 1;
+  const commitments = new Map<string, TensorCommitment>();
+  const fits = (c: TensorCommitment | undefined, s: TensorShape) => c !== undefined && sameShape(c, s) && c.rows.length === 1 << s.logRows;
+  for (const [name, c] of [["X", pub.X], ["Y", pub.Y]] as const) {
+    if (!fits(c, circuit.shapes.get(name)!)) return { verdict: { valid: false, reason: `public input ${name} does not stack the window's batches` }, next: [] };
+    commitments.set(name, c);
+    absorbCommitment(transcript, name, c);
+  }
+  for (let l = 1; l <= L; l++) {
+    if (!fits(pub.W[l - 1], one.shapes.get(`W${l}`)!)) return { verdict: { valid: false, reason: `public input W${l} does not have the circuit's shape` }, next: [] };
+    absorbCommitment(transcript, `W${l}`, pub.W[l - 1]);
+  }
+  if (pub.W.length !== L) return { verdict: { valid: false, reason: `${pub.W.length} starting weights for ${L} layers` }, next: [] };
+  const r = new ProofReader(bytes);
+  const read = (name: string) => {
+    const c = readRows(r, name, circuit.shapes.get(name)!);
+    commitments.set(name, c);
+    absorbCommitment(transcript, name, c);
+  };
+  for (const name of circuit.publicOutputs) read(name);
+  const next: TensorCommitment[] = [];
+  for (let l = 1; l <= L; l++) {
+    const start = pub.W[l - 1];
+    const wn = commitments.get(`Wn${l}`)!;
+    const rows = 1 << start.logRows;
+    commitments.set(`W${l}`, { ...circuit.shapes.get(`W${l}`)!, rows: [...start.rows, ...wn.rows.slice(0, rows * (steps - 1))] });
+    next.push({ logRows: start.logRows, logCols: start.logCols, rows: wn.rows.slice(rows * (steps - 1)) });
+  }
+  for (const name of circuit.witness) read(name);
+  const get = (name: string) => commitments.get(name)!;
+  try {
+    const claims = new VerifierClaims();
+    for (const rel of circuit.relations) {
+      if (rel.kind === "contraction") {
+        const p = contractionCodec.read(r, { innerVars: rel.innerVars, batchVars: rel.batchVars }, rel.items.map((c) => c.targets.length));
+        const list = rel.items.map((c) => ({ left: { ...c.left, tensor: get(c.left.name) }, right: { ...c.right, tensor: get(c.right.name) }, targets: c.targets.map((t) => ({ coeff: t.coeff, tensor: get(t.name) })) }));
+        verifyContractions(ctx, claims, { innerVars: rel.innerVars, batchVars: rel.batchVars }, list, p, rel.label);
+      } else if (rel.kind === "rowsums") {
+        const c = get(rel.name);
+        const { point, value } = rowSumClaim(transcript, c, rel.total);
+        claims.add(c, point, Lin.of(key.g, value));
+      } else if (rel.kind === "identities") {
+        const shape = circuit.shapes.get(rel.tensors[0])!;
+        const p = sumcheckCodec.read(r, identityLayout(shape.logRows + shape.logCols, rel.tensors.length, rel.identities, rel.masks.length));
+        verifyIdentities(ctx, claims, rel.tensors.map(get), rel.identities, p, rel.label, rel.masks.map((mk) => maskValue(shape, mk)));
+      } else {
+        verifyLinear(ctx, rel.terms.map((t) => ({ coeff: fr(t.coeff), tensor: get(t.name) })), linearCodec.read(r), fr(rel.constant), rel.label);
+      }
+    }
+    const looked = circuit.lookups.map((lk) => shiftedCommitment(key, get(lk.name), lk.shift));
+    verifyRange(ctx, claims, looked, TABLE, lookupCodec.read(r, looked, TABLE), "range checks");
+    claims.verify(ctx, claimsCodec.read(r, claims));
+    r.end();
+  } catch (e) {
+    if (e instanceof Rejection) return { verdict: { valid: false, reason: e.message }, next };
+    throw e;
+  }
+  const failed = ctx.equations.settle(engine);
+  return { verdict: failed === null ? { valid: true } : { valid: false, reason: failed }, next };
+}
+
+// ---------------------------------------------------------------- one step (a window of one)
+
+/** @deprecated a window of one step: proveWindow. */
+export function proveStep(key: CommitmentKey, d: StepDims, run: Uint8Array, step: number, inputs: WindowInputs, trace: StepTrace, engine: ProverEngine): WindowProof {
+  return proveWindow(key, d, run, step, inputs, [trace], engine);
+}
+
+/** @deprecated a window of one step: verifyWindow. */
+export function verifyStep(key: CommitmentKey, d: StepDims, run: Uint8Array, step: number, pub: WindowPublic, bytes: Uint8Array, engine: MsmEngine = nobleEngine): WindowVerdict {
+  return verifyWindow(key, d, run, step, 1, pub, bytes, engine);
+}
