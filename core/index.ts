@@ -9,7 +9,7 @@
  *   - the dataset: the Merkle tree's leaf encoding and hash (check a proof with
  *     StandardMerkleTree.verify from @openzeppelin/merkle-tree), and the record-opening proof.
  */
-export { type RunFiles, type RunVerdict, type StepReport, type VerifyRunOptions, verifyRunFiles } from "./run/verify";
+export { type RunFiles, type RunVerdict, type VerifyRunOptions, type WindowReport, stepsVerified, verifyRunFiles, windowName } from "./run/verify";
 export { type PublicBundle, PUBLIC_BUNDLE_MAGIC, packPublicBundle, unpackPublicBundle } from "./run/public-bundle";
 export { PUBLIC_FILES, RUN_FILES, RunFileError } from "./run/files";
 export { InputError } from "./errors";

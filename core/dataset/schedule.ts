@@ -35,4 +35,11 @@ export class BatchSchedule {
     const at = (t % this.stepsPerEpoch) * this.batch;
     return this.epoch(e).slice(at, at + this.batch);
   }
+
+  /** Record indices of steps first … first + steps − 1, concatenated in step order: a window's stacked batch rows. */
+  windowIndices(first: number, steps: number): Int32Array {
+    const out = new Int32Array(steps * this.batch);
+    for (let s = 0; s < steps; s++) out.set(this.indices(first + s), s * this.batch);
+    return out;
+  }
 }

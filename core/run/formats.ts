@@ -4,7 +4,7 @@
  * which also holds the files' names).
  *
  *   dataset.bin       "ZKDLDS01" ‖ u32 N ‖ u32 featureCols ‖ u32 labelCols ‖ N × (Cx_i ‖ Cy_i)   (public)
- *   proof.bin         "ZKDLPB01" ‖ u32 L ‖ L × initial W<l> commitment ‖ u32 steps ‖ steps × (u32 length ‖ step proof)
+ *   proof.bin         "ZKDLPB02" ‖ u32 L ‖ L × initial W<l> commitment ‖ u32 windows ‖ windows × (u32 steps ‖ u32 length ‖ window proof)
  *   private/openings.bin "ZKDLOP01" ‖ u32 N ‖ N × ρx_i ‖ N × ρy_i                                   (secret)
  *   private/records.bin  "ZKDLRC01" ‖ u32 N ‖ u32 features ‖ u32 classes ‖ N×features i32le ‖ N i32le labels
  *   private/weights.bin  "ZKDLWT01" ‖ u32 L ‖ per layer: u32 rows ‖ u32 cols ‖ rows·cols i64le ‖ u32 n ‖ n × ρ
@@ -16,13 +16,14 @@ import type { DatasetCommitments, DatasetOpenings } from "../dataset/commitments
 import type { Records } from "../data/records";
 import { type Matrix, matrix } from "../model/fixed";
 import { loadDatasetTree } from "../dataset/tree";
+import { MAX_WINDOW } from "../training/window";
 import { RunFileError } from "./files";
 
 // Kept importable from here for existing callers; defined in ./files (the run folder's names and errors).
 
 const MAGIC = {
   dataset: "ZKDLDS01",
-  bundle: "ZKDLPB01",
+  bundle: "ZKDLPB02",
   openings: "ZKDLOP01",
   records: "ZKDLRC01",
   weights: "ZKDLWT01",
@@ -37,9 +38,19 @@ function withMagic(kind: keyof typeof MAGIC, body: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Tags of earlier versions of a file, and why a reader of this version refuses them. */
+const RETIRED: Partial<Record<keyof typeof MAGIC, Record<string, string>>> = {
+  bundle: {
+    ZKDLPB01: "one proof per step, written by an earlier version of the prover; runs are now proven in windows of steps, so prove it again with this version (zkdl train)",
+  },
+};
+
 /** Parses `bytes` as `kind`, turning any format error into a RunFileError naming the file. */
 function parse<T>(file: string, kind: keyof typeof MAGIC, bytes: Uint8Array, f: (r: ProofReader, raw: Uint8Array) => T): T {
-  if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC[kind]) {
+  const tag = bytes.length < 8 ? "" : new TextDecoder().decode(bytes.subarray(0, 8));
+  const retired = RETIRED[kind]?.[tag];
+  if (retired !== undefined) throw new RunFileError(file, `format ${tag} is not read by this version (it reads ${MAGIC[kind]}): ${retired}`);
+  if (tag !== MAGIC[kind]) {
     throw RunFileError.not(file, `${/^[aeiou]/.test(kind) ? "an" : "a"} ${kind} file`, `expected the tag ${MAGIC[kind]}`);
   }
   try {
@@ -93,19 +104,26 @@ export function decodeDatasetTree(file: string, bytes: Uint8Array): ReturnType<t
   }
 }
 
+/** One window's proof: `steps` consecutive steps (a power of two) proven as one instance. */
+export interface WindowProof {
+  readonly steps: number;
+  readonly proof: Uint8Array;
+}
+
 export interface Bundle {
   /** Commitments to the seeded initial weights (zero blinding: anyone can check them). */
   readonly initial: TensorCommitment[];
-  readonly steps: Uint8Array[];
+  /** The window proofs in step order (their lengths are windowSizes(steps, window), checked by the verifier). */
+  readonly windows: WindowProof[];
 }
 
 export function encodeBundle(b: Bundle): Uint8Array {
   const w = new ProofWriter().u32(b.initial.length);
   for (const c of b.initial) hyraxCodec.writeCommitment(w, c);
-  w.u32(b.steps.length);
+  w.u32(b.windows.length);
   const head = w.bytes();
   const parts: Uint8Array[] = [head];
-  for (const s of b.steps) parts.push(new ProofWriter().u32(s.length).bytes(), s);
+  for (const win of b.windows) parts.push(new ProofWriter().u32(win.steps).u32(win.proof.length).bytes(), win.proof);
   const body = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) (body.set(p, at), (at += p.length));
@@ -116,13 +134,15 @@ export function decodeBundle(file: string, bytes: Uint8Array): Bundle {
   return parse(file, "bundle", bytes, (r) => {
     const L = r.u32("layer count", 64);
     const initial = Array.from({ length: L }, (_, l) => hyraxCodec.readCommitment(r, `initial W${l + 1}`));
-    const n = r.u32("step count", 1 << 24);
-    const steps: Uint8Array[] = [];
+    const n = r.u32("window count", 1 << 24);
+    const windows: WindowProof[] = [];
     for (let i = 0; i < n; i++) {
-      const len = r.u32(`step ${i} length`);
-      steps.push(r.bytesOf(len, `step ${i}`));
+      const steps = r.u32(`window ${i} steps`, MAX_WINDOW);
+      if (steps < 1 || (steps & (steps - 1)) !== 0) throw new ProofFormatError("ZKDL_PROOF_SHAPE", `window ${i} holds ${steps} steps, not a power of two`);
+      const len = r.u32(`window ${i} length`);
+      windows.push({ steps, proof: r.bytesOf(len, `window ${i}`) });
     }
-    return { initial, steps };
+    return { initial, windows };
   });
 }
 

@@ -3,7 +3,8 @@
  * verifier. Written canonically (fixed key order, two-space JSON, trailing newline); its keccak-256
  * digest identifies the run (the registry's manifestDigest). A reader rejects any file that is not
  * byte-for-byte the canonical form of what it parses to, so one run has exactly one manifest. A
- * manifest of another format version is refused with a message saying so.
+ * manifest of another format version is refused with a message saying so (formats 1 and 2 held runs
+ * proven step by step, which must be proven again in windows).
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { z } from "zod";
@@ -14,12 +15,12 @@ import { type TensorCommitment, hyraxCodec } from "../protocol/hyrax";
 import { type ModelConfig, configProblem, paddedLayers } from "../model/fixed";
 import { DEFAULT_LABEL, generatorSetId } from "../protocol/generators";
 import { FEATURE_RANGES, type FeatureRange, stepDims } from "../training/circuit";
-import { stepKeySize } from "../training/window";
+import { MAX_WINDOW, windowKeySize, windowSizes } from "../training/window";
 import { RUN_FILES, RunFileError } from "./files";
 import { InputError } from "../errors";
 
-export const MANIFEST_FORMAT = "zkdl-run/2";
-export const PROVER_VERSION = "zkdl-chain/0.2.0";
+export const MANIFEST_FORMAT = "zkdl-run/3";
+export const PROVER_VERSION = "zkdl-chain/0.3.0";
 
 /** What one run may hold besides its model (docs/protocol.md §4.5): a verifier refuses more before any work. */
 export const RUN_LIMITS = {
@@ -41,6 +42,9 @@ export function publisherOf(address: string): string {
 }
 const int = z.number().int().nonnegative();
 
+/** Is `n` a window length a run may have: a power of two from 1 to MAX_WINDOW? */
+export const isWindowLength = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= MAX_WINDOW && (n & (n - 1)) === 0;
+
 /**
  * The manifest's schema refuses everything the prover cannot produce (docs/protocol.md §4.5), so a
  * hostile manifest is refused by its shape before a verifier derives a generator or reads a proof:
@@ -51,7 +55,7 @@ export const manifestSchema = z
   .object({
     format: z.literal(MANIFEST_FORMAT),
     prover: z.string().min(1).max(64),
-    /** The publisher's address: bound into every step proof (the run binding). */
+    /** The publisher's address: bound into every window proof (the run binding). */
     publisher: address,
     model: z.object({
       layers: z.array(int.min(1)).min(2),
@@ -64,6 +68,8 @@ export const manifestSchema = z
     }),
     training: z.object({
       steps: int.min(1).max(RUN_LIMITS.steps),
+      /** The window length T: the steps are proven T at a time (the rest in decreasing powers of two). */
+      window: int.refine(isWindowLength, `a power of two from 1 to ${MAX_WINDOW}`),
       seed: z.string().min(1).max(256),
       init: z.literal("he-uniform/zkdl-chain/v1/init"),
       schedule: z.literal("zkdl-chain/v1/batches"),
@@ -77,7 +83,8 @@ export const manifestSchema = z
     }),
     generators: z.object({ label: z.literal(DEFAULT_LABEL), size: int.min(1), id: hex32 }),
     dataset: z.object({ size: int.min(1), root: hex32, commitments: z.literal(RUN_FILES.dataset), commitmentsDigest: hex32, tree: z.literal(RUN_FILES.tree) }),
-    weights: z.object({ initial: hex32, final: hex32, steps: z.array(hex32).min(1).max(RUN_LIMITS.steps) }),
+    /** windows: the digest of the layers' weight commitments after each window (the last is `final`). */
+    weights: z.object({ initial: hex32, final: hex32, windows: z.array(hex32).min(1).max(RUN_LIMITS.steps) }),
     bundle: z.object({ file: z.literal(RUN_FILES.proof), digest: hex32, bytes: int.max(2 ** 32 - 1) }),
   })
   .superRefine((m, ctx) => {
@@ -91,9 +98,14 @@ export const manifestSchema = z
     if (m.data.classes !== m.model.layers[L]) problem(["data", "classes"], `${m.data.classes} classes for an output layer of ${m.model.layers[L]}`);
     if (m.dataset.size !== m.data.records) problem(["dataset", "size"], `${m.dataset.size} commitments for ${m.data.records} records`);
     if (m.data.records < m.model.batch) problem(["data", "records"], `${m.data.records} records cannot fill a batch of ${m.model.batch}`);
-    if (m.weights.steps.length !== m.training.steps) problem(["weights", "steps"], `${m.weights.steps.length} step digests for ${m.training.steps} steps`);
-    else if (m.weights.steps[m.training.steps - 1] !== m.weights.final) problem(["weights", "final"], "not the last step's digest");
-    const size = stepKeySize(stepDims(config, m.data.featureRange));
+    // A step count or window length outside its range was refused above, but zod still runs this.
+    const { steps, window } = m.training;
+    if (isWindowLength(window) && Number.isInteger(steps) && steps >= 1 && steps <= RUN_LIMITS.steps) {
+      const windows = windowSizes(steps, window).length;
+      if (m.weights.windows.length !== windows) problem(["weights", "windows"], `${m.weights.windows.length} window digests for ${steps} steps in windows of ${window} (${windows} windows)`);
+      else if (m.weights.windows[windows - 1] !== m.weights.final) problem(["weights", "final"], "not the last window's digest");
+    }
+    const size = windowKeySize(stepDims(config, m.data.featureRange));
     if (m.generators.size !== size) problem(["generators", "size"], `the circuit's key has ${size} generators`);
     else if (toHex(generatorSetId(m.generators.label, size)) !== m.generators.id) problem(["generators", "id"], "not the id of the label and size");
   });
@@ -115,14 +127,15 @@ export const manifestDigest = (m: Manifest): string => digestHex(manifestBytes(m
 
 /**
  * The most bytes a canonical manifest of `steps` steps takes: about 2 KiB of fields (seed and prover
- * strings at their longest) and a 76-byte line per step digest, with room to spare.
+ * strings at their longest) and a 76-byte line per window digest — a run has at most one window per
+ * step — with room to spare.
  */
 export const maxManifestBytes = (steps: number): number => 16_384 + 96 * steps;
 
 /**
  * Refuses, before JSON.parse, bytes that cannot be a manifest but could make parsing expensive: more
  * than the largest manifest, or more brackets or commas than its fixed shape has (8 objects, 3 arrays,
- * one comma per step digest and field; the seed and prover strings may hold a few more). A JSON bomb
+ * one comma per window digest and field; the seed and prover strings may hold a few more). A JSON bomb
  * of small objects grows some twenty-fold on the heap.
  */
 function checkManifestShape(file: string, bytes: Uint8Array): void {
@@ -146,7 +159,12 @@ export function parseManifest(file: string, bytes: Uint8Array): Manifest {
   }
   const format = (json as { format?: unknown } | null)?.format;
   if (typeof format === "string" && format !== MANIFEST_FORMAT && /^zkdl-run\/\d+$/.test(format)) {
-    throw new RunFileError(file, `format ${format} is not read by ${PROVER_VERSION} (it reads ${MANIFEST_FORMAT}): the run was made by another version of the prover; train it again with this one`);
+    const n = Number(format.slice("zkdl-run/".length));
+    const why =
+      n < 3
+        ? "it is a run proven step by step, by an earlier version of the prover; runs are now proven in windows of steps, so prove it again with this version (zkdl train)"
+        : "the run was made by another version of the prover; train it again with this one";
+    throw new RunFileError(file, `format ${format} is not read by ${PROVER_VERSION} (it reads ${MANIFEST_FORMAT}): ${why}`);
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
@@ -166,9 +184,10 @@ export function weightsDigest(commitments: readonly TensorCommitment[]): string 
 }
 
 /**
- * What a step proof binds besides its own statement (docs/protocol.md §4.5): the publisher and the
- * run's model, training, data, generators and dataset root (not the outputs), so a step proof cannot
- * be replayed in another run, nor registered by anyone but its publisher.
+ * What a window proof binds besides its own statement (docs/protocol.md §4.5): the publisher and the
+ * run's model, training (steps and window length included), data, generators and dataset root (not
+ * the outputs), so a window proof cannot be replayed in another run, nor registered by anyone but its
+ * publisher.
  */
 export function runBinding(m: Pick<Manifest, "publisher" | "model" | "training" | "data" | "generators" | "dataset">): Uint8Array {
   const statement = { publisher: m.publisher, model: m.model, training: m.training, data: m.data, generators: m.generators, dataset: { size: m.dataset.size, root: m.dataset.root } };

@@ -2,8 +2,9 @@
  * Verifying a run from its public files alone (docs/protocol.md §4.6), cheapest checks first: the
  * manifest (canonical, its schema, the publisher if one is expected); the files' sizes against it,
  * then their digests; the dataset root rebuilt from the commitments, and dataset-tree.json's; every
- * step proof on the batch the schedule picks, from the previous step's weights, each step's weights
- * digest; and, once step 0 has verified, the initial commitments against the seeded weights. Every
+ * window proof (T consecutive steps as one instance) on the batches the schedule picks for its steps,
+ * from the previous window's weights, each window's weights digest; and, once the first window has
+ * verified, the initial commitments against the seeded weights. Every
  * refusal is a verdict; only a bug or the machine (a RangeError when memory runs out) throws. Needs
  * no native addon (pass prover/native-engine.ts's nativeAccelerators to accelerate).
  */
@@ -17,7 +18,7 @@ import { type CommitmentKey, commitmentKey } from "../protocol/generators";
 import { EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group";
 import { type TensorCommitment, sameShape } from "../protocol/hyrax";
 import { weightShape } from "../training/circuit";
-import { verifyStep } from "../training/window";
+import { verifyWindow, windowSizes } from "../training/window";
 import { EncodingError } from "../crypto/bn254";
 import { ProofFormatError } from "../protocol/codec";
 import { Rejection } from "../protocol/context";
@@ -26,12 +27,22 @@ import { datasetFileBytes, decodeBundle, decodeDataset, decodeDatasetTree } from
 import { RUN_FILES, RunFileError } from "./files";
 import { type Manifest, configOf, digestHex, manifestDigest, parseManifest, runBinding, weightsDigest } from "./manifest";
 
-export interface StepReport {
-  readonly step: number;
+/** One window's verification: window `window` proves steps first … first + steps − 1. */
+export interface WindowReport {
+  readonly window: number;
+  readonly first: number;
+  readonly steps: number;
   readonly valid: boolean;
   readonly reason?: string;
   readonly ms: number;
 }
+
+/** The steps the reported windows cover (a valid run's: all of them; an invalid one's up to its failing window). */
+export const stepsVerified = (windows: readonly WindowReport[]): number => windows.reduce((n, w) => n + w.steps, 0);
+
+/** How a window is named in reasons and progress: "window 1 (steps 4–5)", "window 2 (step 6)". */
+export const windowName = (w: Pick<WindowReport, "window" | "first" | "steps">): string =>
+  `window ${w.window} (${w.steps === 1 ? `step ${w.first}` : `steps ${w.first}–${w.first + w.steps - 1}`})`;
 
 export interface RunVerdict {
   readonly valid: boolean;
@@ -40,7 +51,8 @@ export interface RunVerdict {
   readonly malformed?: string;
   readonly manifestDigest?: string;
   readonly manifest?: Manifest;
-  readonly steps: StepReport[];
+  /** The windows verified, in order (the last one the failing one, for an invalid run that got that far). */
+  readonly windows: WindowReport[];
   readonly ms: number;
 }
 
@@ -53,7 +65,8 @@ export interface VerifyRunOptions {
   readonly keccakRows?: KeccakRows;
   /** The account the run is registered by (e.g. from the chain): the manifest must name it. */
   readonly publisher?: string;
-  readonly onStep?: (r: StepReport, total: number) => void;
+  /** Called after each window is verified; `total` is the run's window count. */
+  readonly onWindow?: (r: WindowReport, total: number) => void;
 }
 
 /** Where a run's public files come from: a run folder, or a public bundle unpacked in memory. */
@@ -73,7 +86,7 @@ export interface RunFiles {
  */
 export function verifyRunFiles(files: RunFiles, o: VerifyRunOptions = {}): RunVerdict {
   const started = performance.now();
-  const steps: StepReport[] = [];
+  const windows: WindowReport[] = [];
   let m: Manifest | undefined;
   const verdict = (valid: boolean, reason?: string, malformed?: string): RunVerdict => ({
     valid,
@@ -81,12 +94,12 @@ export function verifyRunFiles(files: RunFiles, o: VerifyRunOptions = {}): RunVe
     ...(malformed === undefined ? {} : { malformed }),
     manifest: m,
     manifestDigest: m ? manifestDigest(m) : undefined,
-    steps,
+    windows,
     ms: performance.now() - started,
   });
   try {
     m = parseManifest(files.path(RUN_FILES.manifest), files.read(RUN_FILES.manifest));
-    const failure = checkRun(files, m, steps, o);
+    const failure = checkRun(files, m, windows, o);
     return failure === null ? verdict(true) : verdict(false, failure);
   } catch (e) {
     if (e instanceof RunFileError) return verdict(false, e.message, e.file);
@@ -124,7 +137,7 @@ function checkInitialWeights(config: ModelConfig, d: StepDims, key: CommitmentKe
 }
 
 /** Why the run does not verify, or null; throws RunFileError for a missing or malformed file. */
-function checkRun(files: RunFiles, m: Manifest, steps: StepReport[], o: VerifyRunOptions): string | null {
+function checkRun(files: RunFiles, m: Manifest, reports: WindowReport[], o: VerifyRunOptions): string | null {
   const engine = o.engine ?? nobleEngine;
   if (o.publisher !== undefined && o.publisher.toLowerCase() !== m.publisher) return `the manifest names publisher ${m.publisher}, not ${o.publisher.toLowerCase()}`;
   const config = configOf(m);
@@ -145,10 +158,20 @@ function checkRun(files: RunFiles, m: Manifest, steps: StepReport[], o: VerifyRu
   if (digestHex(bundleBytes) !== m.bundle.digest) return "proof.bin does not match the manifest's digest";
   const bundle = decodeBundle(files.path(m.bundle.file), bundleBytes);
   if (bundle.initial.length !== L) return `the bundle has ${bundle.initial.length} initial weight commitments for ${L} layers`;
-  if (bundle.steps.length !== m.training.steps) return `the bundle has ${bundle.steps.length} step proofs; the manifest says ${m.training.steps}`;
-  // Every step proof of one run has the same layout, hence the same length.
-  const unequal = bundle.steps.findIndex((s) => s.length !== bundle.steps[0].length);
-  if (unequal > 0) return `step ${unequal}: its proof is ${bundle.steps[unequal].length} bytes, step 0's ${bundle.steps[0].length}`;
+  const sizes = windowSizes(m.training.steps, m.training.window);
+  if (bundle.windows.length !== sizes.length) return `the bundle has ${bundle.windows.length} window proofs; ${m.training.steps} steps in windows of ${m.training.window} make ${sizes.length}`;
+  const firsts: number[] = [];
+  sizes.reduce((first, T) => (firsts.push(first), first + T), 0);
+  const name = (w: number) => windowName({ window: w, first: firsts[w], steps: sizes[w] });
+  // Each window proves the steps the schedule gives it, and window proofs of one length share a
+  // layout, hence a byte length.
+  const firstOfLength = new Map<number, number>();
+  for (let w = 0; w < sizes.length; w++) {
+    if (bundle.windows[w].steps !== sizes[w]) return `${name(w)}: its proof is of ${bundle.windows[w].steps} steps, not ${sizes[w]}`;
+    const same = firstOfLength.get(sizes[w]) ?? (firstOfLength.set(sizes[w], w), w);
+    const [a, b] = [bundle.windows[w].proof.length, bundle.windows[same].proof.length];
+    if (a !== b) return `${name(w)}: its proof is ${a} bytes, ${name(same)}'s ${b}`;
+  }
 
   // The root over flat buffers (with the native keccak when given: seconds at 2^20 records).
   const root = CompactDatasetTree.build(datasetLeaves(dataset), o.keccakRows).root;
@@ -163,29 +186,33 @@ function checkRun(files: RunFiles, m: Manifest, steps: StepReport[], o: VerifyRu
   const run = runBinding(m);
   const schedule = new BatchSchedule(m.data.records, m.model.batch, m.training.seed);
   let W: TensorCommitment[] = bundle.initial;
-  for (let t = 0; t < bundle.steps.length; t++) {
-    const stepStart = performance.now();
-    const idx = schedule.indices(t);
+  for (let w = 0; w < sizes.length; w++) {
+    const windowStart = performance.now();
+    const first = firsts[w];
+    const T = sizes[w];
+    // The window's batches stacked in step order: the schedule's indices of steps first … first + T − 1.
+    const idx = schedule.windowIndices(first, T);
     const X = batchCommitment(dataset.cx, idx, p[0]);
     const Y = batchCommitment(dataset.cy, idx, p[L]);
     let result;
     try {
-      result = verifyStep(key, d, run, t, { X, Y, W }, bundle.steps[t], engine);
+      result = verifyWindow(key, d, run, first, T, { X, Y, W }, bundle.windows[w].proof, engine);
     } catch (e) {
       if (!(e instanceof ProofFormatError || e instanceof EncodingError)) throw e;
-      result = { verdict: { valid: false as const, reason: `malformed step proof: ${e.message}` }, next: [] };
+      result = { verdict: { valid: false as const, reason: `malformed window proof: ${e.message}` }, next: [] };
     }
-    const r: StepReport = result.verdict.valid
-      ? { step: t, valid: true, ms: performance.now() - stepStart }
-      : { step: t, valid: false, reason: result.verdict.reason, ms: performance.now() - stepStart };
-    steps.push(r);
-    o.onStep?.(r, bundle.steps.length);
-    if (!r.valid) return `step ${t}: ${r.reason}`;
+    const base = { window: w, first, steps: T };
+    const r: WindowReport = result.verdict.valid
+      ? { ...base, valid: true, ms: performance.now() - windowStart }
+      : { ...base, valid: false, reason: result.verdict.reason, ms: performance.now() - windowStart };
+    reports.push(r);
+    o.onWindow?.(r, sizes.length);
+    if (!r.valid) return `${name(w)}: ${r.reason}`;
     W = result.next;
-    if (weightsDigest(W) !== m.weights.steps[t]) return `step ${t}: its weights do not match the manifest's digest for that step`;
-    // Seeding the initial weights costs about as much as the model is large: only once a step proof
+    if (weightsDigest(W) !== m.weights.windows[w]) return `${name(w)}: its weights do not match the manifest's digest for that window`;
+    // Seeding the initial weights costs about as much as the model is large: only once a window proof
     // for a model of that size has verified.
-    if (t === 0) {
+    if (w === 0) {
       const failure = checkInitialWeights(config, d, key, bundle.initial, engine);
       if (failure) return failure;
     }
