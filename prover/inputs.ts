@@ -1,7 +1,7 @@
 /**
- * A step's inputs, built once for the run trainer, the benchmark and the tests: the seeded initial
- * weights committed with zero blinding (anyone recomputes them), and the scheduled batch as matrices
- * and as the dataset's committed rows.
+ * A window's inputs, built once for the run trainer, the benchmark and the tests: the seeded initial
+ * weights committed with zero blinding (anyone recomputes them), and the scheduled batches (one
+ * step's, or a window's stacked in step order) as matrices and as the dataset's committed rows.
  */
 import { FrTensor, tensorScope } from "../native";
 import { type Records, featureMatrix, labelMatrix } from "../core/data/records";
@@ -14,7 +14,7 @@ import { type CommittedTensor, commitTensor } from "../core/protocol/hyrax";
 import { nativeEngine, nativeGenerators } from "./native-engine";
 import { Transcript } from "../core/protocol/transcript";
 import { featureRangeOf, stepDims, weightShape } from "../core/training/circuit";
-import { stepKey } from "../core/training/window";
+import { windowKey } from "../core/training/window";
 
 /** The initial weights' commitments: wide rows, zero blinding. */
 export function commitInitialWeights(key: CommitmentKey, weights: readonly Matrix[]): CommittedTensor[] {
@@ -27,27 +27,37 @@ export function commitInitialWeights(key: CommitmentKey, weights: readonly Matri
   );
 }
 
-/** The batch of the given records: feature and label matrices, and X, Y as the records' committed rows. */
-export function batchInputs(records: Records, commitments: DatasetCommitments, openings: DatasetOpenings, indices: Int32Array, fracBits: number) {
-  const x = featureMatrix(records, indices, commitments.featureCols);
-  const y = labelMatrix(records, indices, commitments.labelCols, fracBits);
+/** The feature and label matrices of the given records (one row per index, padded to the committed widths). */
+export function batchMatrices(records: Records, commitments: DatasetCommitments, indices: Int32Array, fracBits: number): { x: Matrix; y: Matrix } {
+  return { x: featureMatrix(records, indices, commitments.featureCols), y: labelMatrix(records, indices, commitments.labelCols, fracBits) };
+}
+
+/** X, Y as the records' committed rows (native tensors with the records' blindings), for the matrices of batchMatrices. */
+export function commitBatch(x: Matrix, y: Matrix, commitments: DatasetCommitments, openings: DatasetOpenings, indices: Int32Array) {
   return {
-    x,
-    y,
     X: batchCommitted(matrixInts(x), commitments.cx, openings.xBlinds, indices, commitments.featureCols),
     Y: batchCommitted(matrixInts(y), commitments.cy, openings.yBlinds, indices, commitments.labelCols),
   };
 }
 
 /**
- * What every step of a run shares: the step dimensions and key, the committed dataset, the batch
+ * The batch of the given records: feature and label matrices, and X, Y as the records' committed
+ * rows. For a window, `indices` are its steps' indices concatenated (BatchSchedule.windowIndices).
+ */
+export function batchInputs(records: Records, commitments: DatasetCommitments, openings: DatasetOpenings, indices: Int32Array, fracBits: number) {
+  const { x, y } = batchMatrices(records, commitments, indices, fracBits);
+  return { x, y, ...commitBatch(x, y, commitments, openings, indices) };
+}
+
+/**
+ * What every window of a run shares: the step dimensions and key, the committed dataset, the batch
  * schedule and the seeded initial weights with their commitments. The feature range is the tightest
  * the records fit unless given.
  */
 export function prepareTraining(config: ModelConfig, records: Records, featureRange = featureRangeOf(records, config.fracBits)) {
   const d = stepDims(config, featureRange);
   const p = paddedLayers(config);
-  const key = stepKey(d, nativeGenerators);
+  const key = windowKey(d, nativeGenerators);
   const { commitments, openings } = commitDataset(key, records, p[0], p[p.length - 1], config.fracBits);
   const schedule = new BatchSchedule(records.count, config.batch, config.seed);
   const weights = initialWeights(config);

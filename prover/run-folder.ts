@@ -73,7 +73,7 @@ export const readRunRecords = (dir: string): Records => decodeRecords(runFilePat
 export const readRunWeights = (dir: string): WeightsFile => decodeWeights(runFilePath(dir, RUN_FILES.weights), readRunFile(dir, RUN_FILES.weights));
 
 /** What report.json may hold (prover/train.ts's RunReport); nothing in it is proven. */
-export type RunReportFile = { readonly testAccuracy?: number; readonly floatTestAccuracy?: number; readonly finalLoss?: number; readonly proveMsPerStep?: number; readonly proofBytes?: number };
+export type RunReportFile = { readonly testAccuracy?: number; readonly floatTestAccuracy?: number; readonly finalLoss?: number; readonly window?: number; readonly proveMsPerStep?: number; readonly proofBytes?: number };
 
 /** report.json, the publisher's informational figures (not proven); {} when the folder has none. */
 export function readRunReport(dir: string): RunReportFile {
