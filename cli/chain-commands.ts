@@ -22,7 +22,7 @@ import type { PublishFlags } from "./actions/publish";
 import type { ServeFlags } from "./actions/serve";
 import type { DemoFlags } from "./demo";
 import { guard } from "./exit";
-import { int } from "./flags";
+import { int, windowLength } from "./flags";
 import { DEFAULT_FETCH_RETRY, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_BUNDLE_BYTES } from "../relayer/limits";
 
 const env = process.env;
@@ -115,6 +115,7 @@ export function addChainCommands(program: Command): void {
     .option("--port <n>", "JSON-RPC port of the local chain (0: any free port)", int("port", 0, 65535), 8545)
     .option("--api-port <n>", "port of the API and web page (0: any free port)", int("api-port", 0, 65535), Number(env.ZKDL_PORT ?? 8080))
     .option("--steps <n>", "SGD steps to train and prove", int("steps", 1, 10_000), 3)
+    .option("--window <T>", "steps proven as one instance (a power of two, 1…1024; the rest in decreasing powers of two)", windowLength, 2)
     .option("--hidden <n>", "hidden width of the 784-n-10 MLP", int("hidden", 1, 4096), 32)
     .option("--records <n>", "MNIST training records", int("records", 16, 8995), 256)
     .option("--out <dir>", "run folder to write (replaced)", "runs/demo")

@@ -44,6 +44,8 @@ export interface DemoOptions {
   readonly port: number;
   readonly apiPort: number;
   readonly steps: number;
+  /** Window length: steps proven as one instance (a power of two). */
+  readonly window: number;
   readonly hidden: number;
   readonly records: number;
   /** Run folder (replaced). */
@@ -78,6 +80,8 @@ export interface DemoSummary {
   readonly datasetRoot?: string;
   readonly records?: number;
   readonly steps?: number;
+  readonly window?: number;
+  readonly windows?: number;
   readonly status?: string;
   readonly proofBytes?: number;
   readonly proveMsPerStep?: number;
@@ -154,21 +158,23 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
     provider = daemonProvider(rpcUrl, BigInt(deployment.chainId));
     const registry = ProofRegistry__factory.connect(registryAddress, provider);
 
-    const trained = await stage(`train and prove MNIST ${[784, o.hidden, 10].join("-")}, batch 16, ${o.steps} steps on ${o.records} records`, () => {
-      const bar = process.stderr.isTTY ? new SingleBar({ format: "  proving {bar} {value}/{total} steps | loss {loss} | {ms} ms/step", hideCursor: true, clearOnComplete: true }) : undefined;
+    const trained = await stage(`train and prove MNIST ${[784, o.hidden, 10].join("-")}, batch 16, ${o.steps} steps on ${o.records} records, in windows of ${o.window} steps`, () => {
+      const bar = process.stderr.isTTY ? new SingleBar({ format: "  training and proving {bar} {value}/{total} steps | loss {loss} | window {window} | {ms} ms/step proving", hideCursor: true, clearOnComplete: true }) : undefined;
       const result = trainRun({
         config: { layers: [784, o.hidden, 10], fracBits: 16, lrShift: 9, batch: 16, seed: "zkdl-demo" },
         publisher: publisher.address,
         steps: o.steps,
+        window: o.window,
         records: mnistRecords(o.records, 16),
         source: "mnist",
         test: mnistTestRecords(16),
         out: o.out,
         overwrite: true,
-        onStage: (s) => (s === "training and proving" ? bar?.start(o.steps, 0, { loss: "-", ms: "-" }) : o.print(`  ${s}`)),
-        onStep: ({ step, loss, proveMs }) => {
-          if (bar) bar.update(step + 1, { loss: loss.toFixed(4), ms: proveMs.toFixed(0) });
-          else o.print(`  step ${step + 1}/${o.steps}: loss ${loss.toFixed(4)}, proved in ${proveMs.toFixed(0)} ms`);
+        onStage: (s) => (s === "training and proving" ? bar?.start(o.steps, 0, { loss: "-", ms: "-", window: "-" }) : o.print(`  ${s}`)),
+        onStep: ({ step, loss }) => bar?.update(step + 1, { loss: loss.toFixed(4) }),
+        onWindow: ({ window, windows, first, steps, loss, proveMs }) => {
+          if (bar) bar.update(first + steps, { loss: loss.toFixed(4), ms: (proveMs / steps).toFixed(0), window: `${window + 1}/${windows}` });
+          else o.print(`  window ${window + 1}/${windows} (steps ${first + 1}–${first + steps} of ${o.steps}): loss ${loss.toFixed(4)}, proved in ${proveMs.toFixed(0)} ms`);
         },
       });
       bar?.stop();
@@ -179,6 +185,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       datasetRoot: trained.manifest.dataset.root,
       records: trained.manifest.dataset.size,
       steps: trained.manifest.training.steps,
+      window: trained.manifest.training.window,
+      windows: trained.manifest.weights.windows.length,
       proofBytes: trained.manifest.bundle.bytes,
       proveMsPerStep: Math.round(trained.report.proveMsPerStep),
       testAccuracy: trained.report.testAccuracy,
@@ -278,7 +286,7 @@ export function printDemoSummary(s: DemoSummary, print: (line: string) => void):
     ["run folder", s.run],
     ["dataset root", s.datasetRoot && `${s.datasetRoot} (${s.records} records)`],
     ["status", s.status && `${s.status} on chain (2 of 2 attestors)`],
-    ["proof", s.proofBytes !== undefined ? `${(s.proofBytes / 1024).toFixed(1)} KiB for ${s.steps} steps; ${s.proveMsPerStep} ms per step to prove, ${s.verifySeconds} s to verify` : undefined],
+    ["proof", s.proofBytes !== undefined ? `${(s.proofBytes / 1024).toFixed(1)} KiB for ${s.steps} steps in ${s.windows} windows of at most ${s.window}; ${s.proveMsPerStep} ms per step to prove, ${s.verifySeconds} s to verify` : undefined],
     ["test accuracy", s.testAccuracy !== undefined ? `${pct(s.testAccuracy)} fixed point, ${pct(s.floatTestAccuracy)} float64 reference (after ${s.steps} steps)` : undefined],
     ["chain", s.rpcUrl && `${s.rpcUrl} (chain id ${s.chainId}), ProofRegistry ${s.registry}, CertifiedModelGate ${s.gate}`],
     ["API, web page", s.apiUrl],

@@ -14,6 +14,7 @@ export function inspect(dir: string, o: { json?: boolean }): void {
     `run            ${dir} (${m.format}, ${m.prover})\nmanifest       ${digest}\npublisher      ${checksumAddress(m.publisher)}\n` +
       `model          ${m.model.layers.join("-")} (padded ${m.model.paddedLayers.join("-")}), F=${m.model.fracBits}, lr 2^-${m.model.lrShift}, batch ${m.model.batch}\n` +
       `training       ${m.training.steps} steps, seed ${JSON.stringify(m.training.seed)}\n` +
+      `proven in      ${m.weights.windows.length} window${m.weights.windows.length === 1 ? "" : "s"} of at most ${m.training.window} steps\n` +
       `dataset        ${m.data.source}, ${m.dataset.size} records (features proven ${m.data.featureRange === "unit" ? "in [0, 1]" : "32-bit integers"}), root ${m.dataset.root}\n` +
       `weights        initial ${m.weights.initial}\n               final   ${m.weights.final}\n` +
       `proof bundle   ${m.bundle.bytes} bytes, digest ${m.bundle.digest}\n` +

@@ -1,4 +1,4 @@
-/** `zkdl train`: records → fixed-point SGD, every step proven → the run folder (prover/train.ts). */
+/** `zkdl train`: records → fixed-point SGD, the steps proven a window at a time → the run folder (prover/train.ts). */
 import { SingleBar } from "cli-progress";
 import { existsSync } from "node:fs";
 import type { Records } from "../../core/data/records";
@@ -13,6 +13,7 @@ export interface TrainFlags {
   layers: number[];
   batch: number;
   steps: number;
+  window?: number;
   records?: number;
   fracBits: number;
   lrShift: number;
@@ -38,12 +39,13 @@ export function train(o: TrainFlags): void {
       records = { ...records, count: o.records, x: records.x.subarray(0, o.records * records.features), labels: records.labels.subarray(0, o.records) };
     }
   }
-  const bar = o.json || !process.stderr.isTTY ? undefined : new SingleBar({ format: "proving {bar} {value}/{total} steps | loss {loss} | {ms} ms/step", hideCursor: true });
+  const bar = o.json || !process.stderr.isTTY ? undefined : new SingleBar({ format: "training and proving {bar} {value}/{total} steps | loss {loss} | window {window} | {ms} ms/step proving", hideCursor: true });
   const started = performance.now();
   const result = trainRun({
     config: { layers: o.layers, fracBits: o.fracBits, lrShift: o.lrShift, batch: o.batch, seed: o.seed },
     publisher,
     steps: o.steps,
+    window: o.window,
     records,
     source: o.data === "mnist" ? "mnist" : "csv",
     test,
@@ -51,11 +53,13 @@ export function train(o: TrainFlags): void {
     overwrite: o.force,
     onStage: (s) => {
       if (!o.json && !bar) process.stderr.write(`${s}…\n`);
-      if (bar && s === "training and proving") bar.start(o.steps, 0, { loss: "-", ms: "-" });
+      if (bar && s === "training and proving") bar.start(o.steps, 0, { loss: "-", ms: "-", window: "-" });
     },
-    onStep: ({ step, loss, proveMs }) => {
-      if (bar) bar.update(step + 1, { loss: loss.toFixed(4), ms: proveMs.toFixed(0) });
-      else if (!o.json) process.stderr.write(`step ${step + 1}/${o.steps}: loss ${loss.toFixed(4)}, proved in ${proveMs.toFixed(0)} ms\n`);
+    // The bar moves as steps are trained; a window's proof follows its last step.
+    onStep: ({ step, loss }) => bar?.update(step + 1, { loss: loss.toFixed(4) }),
+    onWindow: ({ window, windows, first, steps, loss, proveMs }) => {
+      if (bar) bar.update(first + steps, { loss: loss.toFixed(4), ms: (proveMs / steps).toFixed(0), window: `${window + 1}/${windows}` });
+      else if (!o.json) process.stderr.write(`window ${window + 1}/${windows} (steps ${first + 1}–${first + steps} of ${o.steps}): loss ${loss.toFixed(4)}, proved in ${proveMs.toFixed(0)} ms\n`);
     },
   });
   bar?.stop();
@@ -66,6 +70,8 @@ export function train(o: TrainFlags): void {
     datasetRoot: result.manifest.dataset.root,
     records: result.manifest.dataset.size,
     steps: result.manifest.training.steps,
+    window: result.manifest.training.window,
+    windows: result.manifest.weights.windows.length,
     finalLoss: result.report.finalLoss,
     testAccuracy: result.report.testAccuracy,
     floatTestAccuracy: result.report.floatTestAccuracy,
@@ -77,9 +83,9 @@ export function train(o: TrainFlags): void {
   else {
     process.stdout.write(
       `run            ${summary.run}\nmanifest       ${summary.manifestDigest}\npublisher      ${summary.publisher}\ndataset root   ${summary.datasetRoot} (${summary.records} records)\n` +
-        `steps          ${summary.steps}, final loss ${summary.finalLoss.toFixed(4)}\n` +
+        `steps          ${summary.steps} in ${summary.windows} window${summary.windows === 1 ? "" : "s"} of at most ${summary.window}, final loss ${summary.finalLoss.toFixed(4)}\n` +
         `test accuracy  ${pct(summary.testAccuracy)} fixed point, ${pct(summary.floatTestAccuracy)} float64 reference\n` +
-        `proof          ${summary.proofBytes} bytes, ${summary.proveMsPerStep} ms per step\n`,
+        `proof          ${summary.proofBytes} bytes, ${summary.proveMsPerStep} ms per step (proving time over the steps)\n`,
     );
   }
 }

@@ -5,6 +5,7 @@
  */
 import { nativeAccelerators } from "../../prover/native-engine";
 import { checkRunFolder, verifyRunFolder } from "../../prover/run-folder";
+import { stepsVerified } from "../../core/run/verify";
 import { EXIT, die } from "../exit";
 import { checksumAddress } from "../format";
 import { publisherFlag } from "./publisher";
@@ -21,16 +22,18 @@ export function verify(dir: string, o: VerifyFlags): void {
   const v = verifyRunFolder(dir, {
     publisher,
     ...(o.pure ? {} : nativeAccelerators),
-    onStep: (r, total) => {
-      if (!o.json) process.stderr.write(`step ${r.step + 1}/${total}: ${r.valid ? "valid" : "INVALID"} (${r.ms.toFixed(0)} ms)\n`);
+    // Counted from 1 here, as `zkdl train` counts; reasons name windows and steps from 0.
+    onWindow: (r, total) => {
+      const steps = r.steps === 1 ? `step ${r.first + 1}` : `steps ${r.first + 1}–${r.first + r.steps}`;
+      if (!o.json) process.stderr.write(`window ${r.window + 1}/${total} (${steps}): ${r.valid ? "valid" : "INVALID"} (${r.ms.toFixed(0)} ms)\n`);
     },
   });
   if (v.malformed && !o.json) die(v.reason!);
-  if (o.json) process.stdout.write(JSON.stringify({ valid: v.valid, reason: v.reason, malformed: v.malformed, manifestDigest: v.manifestDigest, publisher: v.manifest?.publisher, steps: v.steps.length, ms: Math.round(v.ms) }) + "\n");
+  if (o.json) process.stdout.write(JSON.stringify({ valid: v.valid, reason: v.reason, malformed: v.malformed, manifestDigest: v.manifestDigest, publisher: v.manifest?.publisher, steps: stepsVerified(v.windows), windows: v.windows.length, ms: Math.round(v.ms) }) + "\n");
   else {
     process.stdout.write(
       v.valid
-        ? `VALID  ${dir}\nmanifest      ${v.manifestDigest}\npublisher     ${checksumAddress(v.manifest!.publisher)}\ndataset root  ${v.manifest!.dataset.root}\nsteps         ${v.steps.length} verified, weights chained to ${v.manifest!.weights.final}\ntime          ${(v.ms / 1000).toFixed(2)} s\n`
+        ? `VALID  ${dir}\nmanifest      ${v.manifestDigest}\npublisher     ${checksumAddress(v.manifest!.publisher)}\ndataset root  ${v.manifest!.dataset.root}\nsteps         ${stepsVerified(v.windows)} verified in ${v.windows.length} window${v.windows.length === 1 ? "" : "s"}, weights chained to ${v.manifest!.weights.final}\ntime          ${(v.ms / 1000).toFixed(2)} s\n`
         : `INVALID  ${dir}\nreason   ${v.reason}\n`,
     );
   }

@@ -1,7 +1,7 @@
 /**
  * Whole-run verification, browser against Node (`npm run bench:browser`): trains and proves the run
- * `zkdl demo` trains (MNIST 784-32-10, batch 16, 3 steps, 256 records, seed "zkdl-demo"; --hidden,
- * --steps, --records change it), then verifies its public bundle
+ * `zkdl demo` trains (MNIST 784-32-10, batch 16, 3 steps in windows of 2, 256 records, seed "zkdl-demo"; --hidden,
+ * --steps, --window, --records change it), then verifies its public bundle
  *   - in Node with core/run/verify.ts on pure @noble/curves (a fresh generator derivation, like a
  *     browser's), and with the native MSM for reference;
  *   - in Debian's Chromium (playwright-core), through the web page's "Verify the whole run here"
@@ -9,9 +9,9 @@
  *     without a chain (the bundle is bound to the run id alone; a chain read costs milliseconds).
  * Node and the browser take turns (the machine's load hits both alike); Node's first verification
  * derives the generators as a fresh browser worker does, its later ones reuse them. Prints the total
- * and per-step times of each, and Node's CPU time.
+ * and per-window times of each, and Node's CPU time.
  *
- *   npm run bench:browser [-- --hidden 32 --steps 3 --records 256 --runs 3 --run <dir>]
+ *   npm run bench:browser [-- --hidden 32 --steps 3 --window 2 --records 256 --runs 3 --run <dir>]
  */
 import { Command } from "commander";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -35,15 +35,16 @@ const o = new Command()
   .name("bench:browser")
   .option("--hidden <n>", "hidden width of the 784-n-10 MLP", "32")
   .option("--steps <n>", "SGD steps", "3")
+  .option("--window <T>", "window length (as zkdl demo: 2)", "2")
   .option("--records <n>", "MNIST records", "256")
   .option("--runs <n>", "verifications of each kind (each browser one in a fresh worker)", "3")
   .option("--run <dir>", "the run folder: reused if it holds a run, else trained there (default: a temporary folder)")
   .option("--chromium <path>", "Chromium binary", process.env.ZKDL_CHROMIUM ?? "/usr/bin/chromium")
   .parse()
-  .opts<{ hidden: string; steps: string; records: string; runs: string; chromium: string; run?: string }>();
+  .opts<{ hidden: string; steps: string; window: string; records: string; runs: string; chromium: string; run?: string }>();
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-const perStep = (ms: number[]) => ms.map((m) => (m / 1000).toFixed(2)).join(", ");
+const perWindow = (ms: number[]) => ms.map((m) => (m / 1000).toFixed(2)).join(", ");
 
 async function main() {
   const root = mkdtempSync(join(tmpdir(), "zkdl-bench-browser-"));
@@ -53,20 +54,20 @@ async function main() {
     const dir = o.run ?? join(root, "run");
     let t = performance.now();
     if (!existsSync(join(dir, "manifest.json"))) {
-      trainRun({ config: { layers, fracBits: 16, lrShift: 9, batch: 16, seed: "zkdl-demo" }, publisher, steps: Number(o.steps), records: mnistRecords(Number(o.records), 16), source: "mnist", out: dir, overwrite: true });
-      console.log(`trained and proved MLP ${layers.join("-")}, batch 16, ${o.steps} steps, ${o.records} records in ${s(performance.now() - t)}`);
+      trainRun({ config: { layers, fracBits: 16, lrShift: 9, batch: 16, seed: "zkdl-demo" }, publisher, steps: Number(o.steps), window: Number(o.window), records: mnistRecords(Number(o.records), 16), source: "mnist", out: dir, overwrite: true });
+      console.log(`trained and proved MLP ${layers.join("-")}, batch 16, ${o.steps} steps in windows of ${o.window}, ${o.records} records in ${s(performance.now() - t)}`);
     }
     const bytes = packPublicBundle(folderFiles(dir));
     const bundle = unpackPublicBundle("bundle", bytes);
     const m = bundle.manifest;
-    console.log(`run: MLP ${m.model.layers.join("-")}, batch ${m.model.batch}, ${m.training.steps} steps, ${m.dataset.size} records; public bundle ${(bytes.length / 1024).toFixed(1)} KiB`);
+    console.log(`run: MLP ${m.model.layers.join("-")}, batch ${m.model.batch}, ${m.training.steps} steps in ${m.weights.windows.length} windows, ${m.dataset.size} records; public bundle ${(bytes.length / 1024).toFixed(1)} KiB`);
 
     const inNode = (name: string, engine: typeof nobleEngine) => {
       const cpu = process.cpuUsage();
       const v = verifyRunFiles(unpackPublicBundle("bundle", bytes), engine === nativeEngine ? nativeAccelerators : {});
       const used = process.cpuUsage(cpu);
       if (!v.valid) throw new Error(`${name}: ${v.reason}`);
-      console.log(`${name}: ${s(v.ms)} for ${v.steps.length} steps (per step: ${perStep(v.steps.map((r) => r.ms))} s; CPU ${s((used.user + used.system) / 1000)})`);
+      console.log(`${name}: ${s(v.ms)} for ${v.windows.length} windows (per window: ${perWindow(v.windows.map((r) => r.ms))} s; CPU ${s((used.user + used.system) / 1000)})`);
     };
     const store = new SqliteStore(join(root, "zkdl.sqlite"));
     const { runId } = addRunToStore(store, dir, m.publisher);
@@ -90,8 +91,8 @@ async function main() {
         const state = await el.getAttribute("data-state");
         // No chain here: valid proofs are "unanchored" (bound to the run id alone).
         if (state !== "unanchored") throw new Error(`browser: ${state}: ${await el.innerText()}`);
-        const stepMs = (await el.getAttribute("data-step-ms"))!.split(",").map(Number);
-        console.log(`Chromium worker, @noble/curves (generators derived): ${s(Number(await el.getAttribute("data-ms")))} for ${stepMs.length} steps (per step: ${perStep(stepMs)} s); ${s(wall)} from the click, download included`);
+        const windowMs = (await el.getAttribute("data-window-ms"))!.split(",").map(Number);
+        console.log(`Chromium worker, @noble/curves (generators derived): ${s(Number(await el.getAttribute("data-ms")))} for ${windowMs.length} windows (per window: ${perWindow(windowMs)} s); ${s(wall)} from the click, download included`);
       }
       inNode("Node, native MSM", nativeEngine);
     } finally {
