@@ -20,4 +20,4 @@ export {
   signRegistration,
 } from "./registry";
 export { type ChainEndpoint, PROOF_REGISTRY_CLIENT_ABI, type RegistryReader, type RegistryRun, WrongChainError, openRegistry, registryReader } from "./registry-abi";
-export { MAX_BUNDLE_BYTES, type OnChainRun, type ServedRunVerdict, bundleMismatch, downloadBundle, readOnChainRun, verifyServedRun } from "./verify-run";
+export { MAX_BUNDLE_BYTES, type OnChainRun, type ServedRunVerdict, type VerifyProgress, bundleMismatch, downloadBundle, readOnChainRun, verifyServedRun } from "./verify-run";

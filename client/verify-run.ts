@@ -2,7 +2,7 @@
  * Whole-run verification for anyone holding a run id, trusting the server that sends the bundle with
  * nothing: the run's public bundle (from the API, or from anywhere) is checked against the chain
  * first — its manifest's digest and the registered publisher must give the run id (runIdOf), and the
- * registered record must be the manifest's — then every step proof, the chain of weights and the
+ * registered record must be the manifest's — then every window proof, the chain of weights and the
  * dataset root are verified with core/run/verify.ts (pure @noble/curves unless an engine is passed).
  * What is trusted is the chain endpoint: the JSON-RPC URL and registry address the caller names (and,
  * when the caller knows it, the chain id the RPC must report). Whoever chooses that endpoint decides
@@ -14,7 +14,7 @@
 import { RunFileError } from "../core/run/files";
 import type { Manifest } from "../core/run/manifest";
 import { type PublicBundle, unpackPublicBundle } from "../core/run/public-bundle";
-import { type RunVerdict, type StepReport, verifyRunFiles } from "../core/run/verify";
+import { type RunVerdict, type WindowReport, verifyRunFiles } from "../core/run/verify";
 import type { MsmEngine } from "../core/protocol/group";
 import { RunStatus, type RunStatusName, runIdOf } from "./registry";
 import { type ChainEndpoint, openRegistry } from "./registry-abi";
@@ -78,13 +78,23 @@ export function bundleMismatch(bundle: Pick<PublicBundle, "manifest" | "manifest
   return null;
 }
 
-export interface ServedRunVerdict extends Pick<RunVerdict, "valid" | "reason" | "steps" | "ms"> {
+export interface ServedRunVerdict extends Pick<RunVerdict, "valid" | "reason" | "windows" | "ms"> {
   /** The chain's record (with a chain), for showing the attestors' verdict next to this one. */
   readonly onChain?: OnChainRun;
   /** Whether the bundle was bound to the run id through the chain (false: through runIdOf alone). */
   readonly anchored: boolean;
-  /** Step proofs in the bundle (0 when it could not be read). */
+  /** Steps the bundle's manifest proves (0 when it could not be read). */
   readonly total: number;
+  /** Window proofs in the bundle (0 when it could not be read). */
+  readonly totalWindows: number;
+}
+
+/** How far a whole-run verification has come. */
+export interface VerifyProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly windowsDone: number;
+  readonly windowsTotal: number;
 }
 
 export interface VerifyServedRunOptions {
@@ -94,8 +104,12 @@ export interface VerifyServedRunOptions {
   /** With a chain, the bundle must be the registered run's (and the RPC on `chainId`, when given). */
   readonly chain?: ChainEndpoint;
   readonly engine?: MsmEngine;
-  /** Called once the bundle is bound to the run (total steps known), then after every step. */
-  readonly onProgress?: (done: number, total: number, step?: StepReport) => void;
+  /**
+   * Called once the bundle is bound to the run (total steps and windows known), then after every
+   * window: `done` steps of `total` verified, in `windowsDone` of `windowsTotal` windows; `window` the
+   * window just verified.
+   */
+  readonly onProgress?: (p: VerifyProgress, window?: WindowReport) => void;
   /** Called once the chain's record is read. */
   readonly onChain?: (run: OnChainRun) => void;
 }
@@ -110,7 +124,7 @@ export async function verifyServedRun(o: VerifyServedRunOptions): Promise<Served
     o.onChain?.(onChain);
   }
   const anchored = onChain !== undefined;
-  const refuse = (reason: string, total = 0): ServedRunVerdict => ({ valid: false, reason, steps: [], ms: performance.now() - started, onChain, anchored, total });
+  const refuse = (reason: string, total = 0, totalWindows = 0): ServedRunVerdict => ({ valid: false, reason, windows: [], ms: performance.now() - started, onChain, anchored, total, totalWindows });
   let bundle: PublicBundle;
   try {
     bundle = unpackPublicBundle("bundle", o.bundle);
@@ -119,16 +133,17 @@ export async function verifyServedRun(o: VerifyServedRunOptions): Promise<Served
     throw e;
   }
   const total = bundle.manifest.training.steps;
+  const totalWindows = bundle.manifest.weights.windows.length;
   const mismatch = bundleMismatch(bundle, runId, onChain);
-  if (mismatch) return refuse(mismatch, total);
-  o.onProgress?.(0, total);
+  if (mismatch) return refuse(mismatch, total, totalWindows);
+  o.onProgress?.({ done: 0, total, windowsDone: 0, windowsTotal: totalWindows });
   const verdict = verifyRunFiles(bundle, {
     engine: o.engine,
     // The account the chain registered the run for (or the one the run id was derived from).
     publisher: onChain?.publisher ?? bundle.manifest.publisher,
-    onStep: (r, n) => o.onProgress?.(r.step + 1, n, r),
+    onWindow: (r) => o.onProgress?.({ done: r.first + r.steps, total, windowsDone: r.window + 1, windowsTotal: totalWindows }, r),
   });
-  return { valid: verdict.valid, ...(verdict.reason === undefined ? {} : { reason: verdict.reason }), steps: verdict.steps, ms: performance.now() - started, onChain, anchored, total };
+  return { valid: verdict.valid, ...(verdict.reason === undefined ? {} : { reason: verdict.reason }), windows: verdict.windows, ms: performance.now() - started, onChain, anchored, total, totalWindows };
 }
 
 /**

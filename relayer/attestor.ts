@@ -28,7 +28,7 @@ import type { MsmEngine } from "../core/protocol/group";
 import { RunFileError } from "../core/run/files";
 import { PROVER_VERSION, digestHex } from "../core/run/manifest";
 import { unpackPublicBundle } from "../core/run/public-bundle";
-import { verifyRunFiles } from "../core/run/verify";
+import { stepsVerified, verifyRunFiles } from "../core/run/verify";
 import { nativeGenerators, nativeKeccakRows } from "../prover/native-engine";
 import { ProofRegistry__factory } from "../typechain-types";
 import { Stopped, failpoint, sleep, withRetry } from "./chain";
@@ -108,7 +108,7 @@ export function judgeBundle(
     if (mismatch) return done(false, mismatch);
     const native = o.nativeGenerators ? { generators: nativeGenerators, keccakRows: nativeKeccakRows } : {};
     const verdict = verifyRunFiles(bundle, { engine: o.engine, ...native, publisher });
-    return done(verdict.valid, verdict.reason ?? null, verdict.steps.length);
+    return done(verdict.valid, verdict.reason ?? null, stepsVerified(verdict.windows));
   } catch (e) {
     if (e instanceof RunFileError) return done(false, `malformed bundle: ${e.message}`);
     throw e;

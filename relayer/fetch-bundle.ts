@@ -29,7 +29,10 @@ import { DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_BUNDLE_BYTES } from "./limits";
 
 export const DEFAULT_MAX_REDIRECTS = 3;
 
-/** The largest manifest.json read for a run of `numSteps` registered steps (no larger than a canonical manifest can be). */
+/**
+ * The largest manifest.json read for a run of `numSteps` registered steps (no larger than a canonical
+ * manifest can be: it lists one digest per window, and a run has at most one window per step).
+ */
 export const manifestCap = (numSteps: bigint | number): number => maxManifestBytes(Math.min(Number(numSteps), RUN_LIMITS.steps));
 /** The most dataset-tree.json (OpenZeppelin's dump, about 250 bytes a leaf) may take for N records. */
 export const treeCap = (records: number): number => 512 * records + 65_536;
@@ -222,7 +225,8 @@ export async function fetchBundle(uri: string, o: FetchBundleOptions): Promise<U
     if (deadline.aborted) return unavailable(`not downloaded within ${timeoutMs} ms (${stream.size} bytes received)`);
     return e; // a BundleFetchError, or a bug (the caller's to report)
   };
-  // A manifest lists a digest per step, and a run has at most RUN_LIMITS.steps: more cannot be valid.
+  // A manifest lists a digest per window (at most one window per step), and a run has at most
+  // RUN_LIMITS.steps: more cannot be valid.
   if (BigInt(o.numSteps) > BigInt(RUN_LIMITS.steps)) throw malformed(`registered with ${o.numSteps} steps; a run has at most ${RUN_LIMITS.steps}`);
   let url: URL;
   try {

@@ -243,13 +243,13 @@ function wireDrop() {
   };
 }
 
-// ---- Whole-run verification (web/verify-worker.ts): every step proof, in this browser ----
+// ---- Whole-run verification (web/verify-worker.ts): every window proof, in this browser ----
 
 const verifications = new Map<string, { panel: HTMLElement; worker?: Worker }>();
 
 /** The row's "Verify the whole run here" button. */
 function verifyCell(run: RunSummary): HTMLTableCellElement {
-  const button = el("button", { className: "verify", textContent: "Verify the whole run here", title: "Verify every step proof, the chain of weights and the dataset root in this browser" });
+  const button = el("button", { className: "verify", textContent: "Verify the whole run here", title: "Verify every window proof (the steps proven a window at a time), the chain of weights and the dataset root in this browser" });
   button.dataset.testid = "verify-run";
   button.disabled = verifications.get(run.runId)?.worker !== undefined;
   button.onclick = (e) => {
@@ -272,7 +272,7 @@ function attestorsSay(c: OnChainRun, r: VerifyResult): string {
     case "Rejected": {
       const attested = c.status === "Verified";
       if (attested === r.valid) return `This browser agrees with the attestors (${attested ? "they verified the run" : "they rejected the run"}).`;
-      if (!r.valid && r.steps === 0) return "This browser disagrees with the attestors: the bundle served here fails before any step proof, so it is not the run they judged (fetch it from another source).";
+      if (!r.valid && r.windows === 0) return "This browser disagrees with the attestors: the bundle served here fails before any window proof, so it is not the run they judged (fetch it from another source).";
       return `This browser DISAGREES with the attestors (they ${attested ? "verified" : "rejected"} the run).`;
     }
     case "Revoked":
@@ -325,7 +325,8 @@ function verifyWholeRun(run: RunSummary) {
       progress.max = Math.max(m.total, 1);
       progress.value = m.done;
       count.textContent = `${m.done} / ${m.total} steps`;
-      stage.textContent = m.done < m.total ? `verifying step ${m.done + 1} of ${m.total} with @noble/curves…` : "checked every step";
+      stage.textContent =
+        m.done < m.total ? `verifying window ${m.windowsDone + 1} of ${m.windowsTotal} (from step ${m.done + 1} of ${m.total}) with @noble/curves…` : "checked every window";
     } else if (m.type === "result") {
       showRunVerdict(panel, m, { stage, verdict, onChain, chain });
       finish();
@@ -352,9 +353,10 @@ function showRunVerdict(panel: HTMLElement, r: VerifyResult, ui: { stage: HTMLEl
   panel.dataset.state = !r.valid ? "invalid" : r.anchored ? "valid" : "unanchored";
   panel.dataset.ms = String(Math.round(r.ms));
   panel.dataset.steps = String(r.steps);
-  panel.dataset.stepMs = r.stepMs.map((ms) => Math.round(ms)).join(",");
+  panel.dataset.windows = String(r.windows);
+  panel.dataset.windowMs = r.windowMs.map((ms) => Math.round(ms)).join(",");
   const seconds = `${(r.ms / 1000).toFixed(2)} s`;
-  ui.stage.textContent = `${kib(r.bundleBytes)} downloaded in ${(r.downloadMs / 1000).toFixed(2)} s; ${r.steps} of ${r.total} step proofs verified in ${seconds} (checks against the ${r.anchored ? "chain" : "run id"} included).`;
+  ui.stage.textContent = `${kib(r.bundleBytes)} downloaded in ${(r.downloadMs / 1000).toFixed(2)} s; ${r.windows} of ${r.totalWindows} window proofs (${r.steps} of ${r.total} steps) verified in ${seconds} (checks against the ${r.anchored ? "chain" : "run id"} included).`;
   const what = `${r.total === 1 ? "the training step" : `all ${r.total} training steps`}, the chain of weights and the dataset root verify, in this browser`;
   ui.verdict.className = `verdict ${!r.valid ? "rejected" : r.anchored ? "member" : "unanchored"}`;
   ui.verdict.textContent = !r.valid

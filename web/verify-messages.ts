@@ -18,11 +18,16 @@ export interface VerifyResult {
   readonly ms: number;
   readonly downloadMs: number;
   readonly bundleBytes: number;
-  /** Step proofs verified (and found valid, but for the last one of an invalid run). */
+  /** Steps in the windows verified (all found valid, but for the last window of an invalid run). */
   readonly steps: number;
-  /** Each verified step's time, in ms. */
-  readonly stepMs: number[];
+  /** Window proofs verified. */
+  readonly windows: number;
+  /** Each verified window's time, in ms. */
+  readonly windowMs: number[];
+  /** Steps the run proves. */
   readonly total: number;
+  /** Window proofs the run has. */
+  readonly totalWindows: number;
   readonly anchored: boolean;
   readonly onChain?: OnChainRun;
 }
@@ -31,6 +36,7 @@ export interface VerifyResult {
 export type VerifyMessage =
   | { readonly type: "stage"; readonly text: string }
   | { readonly type: "chain"; readonly onChain: OnChainRun }
-  | { readonly type: "progress"; readonly done: number; readonly total: number }
+  /** `done` of `total` steps verified, in `windowsDone` of `windowsTotal` windows. */
+  | { readonly type: "progress"; readonly done: number; readonly total: number; readonly windowsDone: number; readonly windowsTotal: number }
   | VerifyResult
   | { readonly type: "error"; readonly message: string };

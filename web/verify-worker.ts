@@ -2,13 +2,14 @@
  * The page's whole-run verifier, in a Web Worker (bundled by relayer/web.ts, served at
  * /verify-worker.js): downloads the run's public bundle (at most MAX_BUNDLE_BYTES), checks it against
  * the chain (the RPC must report the expected chain id; the registered publisher and the manifest's
- * digest must give the run id), then verifies every step proof, the chain of weights and the dataset
- * root with pure @noble/curves (client/verify-run.ts), posting progress after every step. The server
+ * digest must give the run id), then verifies every window proof, the chain of weights and the dataset
+ * root with pure @noble/curves (client/verify-run.ts), posting progress after every window. The server
  * that sends the bundle cannot swap it or its proofs; what is trusted is the chain endpoint the page
  * hands over — named by the server's /v1/config unless the user pinned one in the page's address
  * (?rpc=…&registry=…). Without a chain the bundle is bound to the run id alone, and the verdict says so.
  */
 import { MAX_BUNDLE_BYTES, downloadBundle, verifyServedRun } from "../client/verify-run";
+import { stepsVerified } from "../core/run/verify";
 import type { VerifyMessage, VerifyStart } from "./verify-messages";
 
 const worker = self as unknown as { onmessage: ((e: MessageEvent<VerifyStart>) => void) | null; postMessage(m: VerifyMessage): void };
@@ -25,7 +26,7 @@ async function run(o: VerifyStart): Promise<void> {
     runId: o.runId,
     ...(o.chain ? { chain: { rpc: o.chain.rpcUrl, registry: o.chain.registry, ...(o.chain.chainId ? { chainId: o.chain.chainId } : {}) } } : {}),
     onChain: (onChain) => post({ type: "chain", onChain }),
-    onProgress: (done, total) => post({ type: "progress", done, total }),
+    onProgress: (p) => post({ type: "progress", ...p }),
   });
   post({
     type: "result",
@@ -34,9 +35,11 @@ async function run(o: VerifyStart): Promise<void> {
     ms: v.ms,
     downloadMs,
     bundleBytes: bytes.length,
-    steps: v.steps.length,
-    stepMs: v.steps.map((s) => s.ms),
+    steps: stepsVerified(v.windows),
+    windows: v.windows.length,
+    windowMs: v.windows.map((w) => w.ms),
     total: v.total,
+    totalWindows: v.totalWindows,
     anchored: v.anchored,
     ...(v.onChain ? { onChain: v.onChain } : {}),
   });
