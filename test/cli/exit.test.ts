@@ -44,6 +44,9 @@ describe("zkdl exit codes: bad input is one line and exit 2, a bug is a stack an
     const flag = zkdl(["verify", "--bogus"]);
     expect(flag.status).to.equal(2);
     expect(flag.stderr).to.match(/^error: unknown option '--bogus'/);
+    const window = zkdl(["train", "--window", "3", "--publisher", PUBLISHER, "--out", join(root, "d")]);
+    expect(window.status).to.equal(2);
+    expect(window.stderr).to.match(/^error: option '--window <T>' argument '3' is invalid\. window must be a power of two from 1 to 1024/);
   });
 
   it("a bug: a RangeError or a TypeError thrown inside a command is an internal error with its stack, exit 70", () => {

@@ -61,9 +61,9 @@ describe("the zkdl program loads only what each command needs", function () {
     const csv = join(root, "tiny.csv");
     const rec = syntheticRecords(16, 8, 4, 16);
     writeFileSync(csv, Array.from({ length: rec.count }, (_, r) => [...Array.from(rec.x.subarray(r * 8, r * 8 + 8), (v) => v / 2 ** 16), rec.labels[r]].join(",")).join("\n") + "\n");
-    const r = zkdl("train", "--data", csv, "--layers", "8,8,4", "--batch", "4", "--steps", "1", "--lr-shift", "8", "--publisher", PUBLISHER, "--out", join(root, "trained"), "--json");
+    const r = zkdl("train", "--data", csv, "--layers", "8,8,4", "--batch", "4", "--steps", "3", "--window", "2", "--lr-shift", "8", "--publisher", PUBLISHER, "--out", join(root, "trained"), "--json");
     expect(r.status, r.stderr).to.equal(0);
-    expect(JSON.parse(r.stdout)).to.include({ steps: 1, publisher: PUBLISHER });
+    expect(JSON.parse(r.stdout)).to.include({ steps: 3, window: 2, windows: 2, publisher: PUBLISHER });
     expect(CHAIN_SIDE.filter((p) => r.packages.has(p))).to.deep.equal([]);
     expect(r.files.filter((f) => /^(relayer|client|typechain-types|cli\/demo)/.test(f))).to.deep.equal([]);
   });

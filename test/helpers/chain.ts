@@ -144,14 +144,14 @@ export function runOfFreshPublisher(root: string): { dir: string; publisher: Wal
   return { dir, publisher };
 }
 
-/** A copy of a run whose first step proof has one byte flipped, its manifest rewritten to match (so only the proof is wrong). */
+/** A copy of a run whose first window proof has one byte flipped, its manifest rewritten to match (so only the proof is wrong). */
 export function badProofCopy(from: string, to: string): void {
   rmSync(to, { recursive: true, force: true });
   cpSync(from, to, { recursive: true });
   const b = decodeBundle("proof.bin", readFileSync(join(to, "proof.bin")));
-  const step = b.steps[0].slice();
-  step[step.length - 7] ^= 0x01;
-  const bytes = encodeBundle({ initial: b.initial, steps: [step, ...b.steps.slice(1)] });
+  const proof = b.windows[0].proof.slice();
+  proof[proof.length - 7] ^= 0x01;
+  const bytes = encodeBundle({ initial: b.initial, windows: [{ steps: b.windows[0].steps, proof }, ...b.windows.slice(1)] });
   writeFileSync(join(to, "proof.bin"), bytes);
   const m = parseManifest("manifest.json", readFileSync(join(to, "manifest.json")));
   m.bundle.digest = digestHex(bytes);

@@ -1,7 +1,7 @@
 /**
  * A certified run being served, as copyright owners meet it: a small MNIST run published, relayed and
  * attested by two attestors (Verified) on a Hardhat JSON-RPC chain, and the API (with its web page)
- * serving it on a free loopback port. Optionally a second run by the same publisher whose first step
+ * serving it on a free loopback port. Optionally a second run by the same publisher whose first window
  * proof has one byte changed and whose manifest was made consistent with it (badProofCopy): registered
  * like any other, Rejected by the attestors.
  */
@@ -28,7 +28,7 @@ export interface ServedRun {
   /** The API's base URL. */
   readonly api: string;
   readonly runId: string;
-  /** The run with a broken step proof (with `brokenRun`). */
+  /** The run with a broken window proof (with `brokenRun`). */
   readonly brokenRunId?: string;
   /** The API's catalogue (a test can make the server lie through it). */
   readonly catalog: RunCatalog;
@@ -42,7 +42,7 @@ export interface ServeOptions {
   readonly steps?: number;
   /** MNIST records it commits (default 64). */
   readonly records?: number;
-  /** Also publish a copy with a broken step proof (see the module comment). */
+  /** Also publish a copy with a broken window proof (see the module comment). */
   readonly brokenRun?: boolean;
 }
 

@@ -38,10 +38,10 @@ async function sh(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessE
 /** CommonJS: verifies each bundle named on the command line and prints the verdicts. */
 const VERIFY_CJS = `
 const { readFileSync } = require("node:fs");
-const { unpackPublicBundle, verifyRunFiles, RunFileError } = require("zkdl-chain/verifier");
+const { unpackPublicBundle, verifyRunFiles, stepsVerified, RunFileError } = require("zkdl-chain/verifier");
 const verdicts = process.argv.slice(2).map((file) => {
   const v = verifyRunFiles(unpackPublicBundle(file, readFileSync(file)));
-  return { valid: v.valid, reason: v.reason, steps: v.steps.length, manifestDigest: v.manifestDigest };
+  return { valid: v.valid, reason: v.reason, steps: stepsVerified(v.windows), windows: v.windows.length, manifestDigest: v.manifestDigest };
 });
 let layout;
 try { unpackPublicBundle("garbage", new Uint8Array(16)); } catch (e) { layout = { isRunFileError: e instanceof RunFileError, message: e.message }; }
@@ -141,9 +141,9 @@ describe("package: the packed tarball, installed in a dApp project", function ()
     writeFileSync(join(dapp, "verify.cjs"), VERIFY_CJS);
     const out = await timed("verify (consumer)", () => sh(process.execPath, ["verify.cjs", "good.bundle", "bad.bundle"], dapp));
     const { verdicts, layout } = JSON.parse(out.stdout);
-    expect(verdicts[0], JSON.stringify(verdicts[0])).to.include({ valid: true, steps: 1 });
+    expect(verdicts[0], JSON.stringify(verdicts[0])).to.include({ valid: true, steps: 1, windows: 1 });
     expect(verdicts[1].valid).to.equal(false);
-    expect(verdicts[1].reason).to.be.a("string").and.match(/^step 0: /);
+    expect(verdicts[1].reason).to.be.a("string").and.match(/^window 0 \(step 0\): /);
     expect(layout.isRunFileError).to.equal(true);
     expect(layout.message).to.match(/not a public bundle/);
   });

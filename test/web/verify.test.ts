@@ -1,10 +1,10 @@
 /**
  * Whole-run verification in a real browser (Debian's Chromium via playwright-core): the page's "Verify
  * the whole run here" runs core/run/verify.ts on pure @noble/curves in a Web Worker, against the
- * chain, and shows its verdict next to the attestors'. Served: a 2-step MNIST run (Verified on chain)
- * and a copy of it with one byte changed inside step 0's proof, its manifest made consistent and
- * registered like any other (Rejected by the attestors). The page must find the first valid, the
- * second invalid at step 0, and a bundle the server tampers with (one byte of proof.bin, or another
+ * chain, and shows its verdict next to the attestors'. Served: a 2-step MNIST run, proven as one window
+ * of 2 (Verified on chain), and a copy of it with one byte changed inside window 0's proof, its
+ * manifest made consistent and registered like any other (Rejected by the attestors). The page must
+ * find the first valid, the second invalid at window 0, and a bundle the server tampers with (one byte of proof.bin, or another
  * run's bundle under this run's id) invalid, each with its reason. The chain is the one thing trusted:
  * without one (a /v1/config naming none) a valid run is "unanchored", not "Valid"; a chain pinned in the
  * page's address (?rpc=…&registry=…) overrides a server's lying /v1/config and is shown as the user's;
@@ -56,7 +56,7 @@ describe("web page: whole-run verification in a real browser (Web Worker, @noble
   });
 
   /** Clicks the run's "Verify the whole run here" and waits for the verdict. */
-  async function verifyInBrowser(runId: string, page = pageOf()): Promise<{ state: string; verdict: string; chain: string; text: string; ms: number; steps: number; progress: { value: number; max: number }; seen: string[] }> {
+  async function verifyInBrowser(runId: string, page = pageOf()): Promise<{ state: string; verdict: string; chain: string; text: string; ms: number; steps: number; windows: number; progress: { value: number; max: number }; seen: string[] }> {
     // Every progress text the panel shows, as it shows it.
     // (a string: the test's TypeScript has no DOM types)
     await page.evaluate(`(() => {
@@ -77,6 +77,7 @@ describe("web page: whole-run verification in a real browser (Web Worker, @noble
       text: await panel.innerText(),
       ms: Number(await panel.getAttribute("data-ms")),
       steps: Number(await panel.getAttribute("data-steps")),
+      windows: Number(await panel.getAttribute("data-windows")),
       progress: { value: Number(await progress.evaluate((p) => (p as unknown as { value: number }).value)), max: Number(await progress.evaluate((p) => (p as unknown as { max: number }).max)) },
       seen: (await page.evaluate("window.progressSeen")) as string[],
     };
@@ -105,27 +106,29 @@ describe("web page: whole-run verification in a real browser (Web Worker, @noble
     expect(worker.headers.get("content-type")).to.match(/^text\/javascript/);
   });
 
-  it("verifies a valid run's every step in the browser, next to the attestors' verdict", async () => {
+  it("verifies a valid run's every window in the browser, next to the attestors' verdict", async () => {
     const r = await verifyInBrowser(served.runId);
-    console.log(`      browser verified ${r.steps} steps (784-16-10, batch 16, 64 records) in ${(r.ms / 1000).toFixed(2)} s`);
+    console.log(`      browser verified ${r.steps} steps in ${r.windows} window (784-16-10, batch 16, 64 records) in ${(r.ms / 1000).toFixed(2)} s`);
     expect(r.state, r.text).to.equal("valid");
     expect(r.verdict).to.match(new RegExp(`Valid: all ${STEPS} training steps`));
     expect(r.steps).to.equal(STEPS);
+    expect(r.windows).to.equal(1); // the default window of a 2-step run: both steps in one
     expect(r.progress).to.deep.equal({ value: STEPS, max: STEPS });
-    // The bar moved step by step (the worker posts after every step).
-    expect(r.seen).to.include.members(Array.from({ length: STEPS }, (_, i) => `${i + 1} / ${STEPS} steps`));
+    // The bar moved window by window (the worker posts after every window).
+    expect(r.seen).to.include.members([`0 / ${STEPS} steps`, `${STEPS} / ${STEPS} steps`]);
     expect(r.chain).to.match(/On chain \(read from http:\/\/127\.0\.0\.1:\d+\/?, named by this server\): Verified · 2 valid \/ 0 invalid/);
     expect(r.chain).to.match(/agrees with the attestors/);
     mkdirSync(join(SCREENSHOT, ".."), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });
 
-  it("finds a registered run with a broken step proof invalid at that step (the attestors rejected it too)", async () => {
+  it("finds a registered run with a broken window proof invalid at that window (the attestors rejected it too)", async () => {
     const r = await verifyInBrowser(served.brokenRunId!);
-    console.log(`      browser refused the broken run after ${r.steps} step in ${(r.ms / 1000).toFixed(2)} s: ${r.verdict}`);
+    console.log(`      browser refused the broken run after ${r.windows} window in ${(r.ms / 1000).toFixed(2)} s: ${r.verdict}`);
     expect(r.state, r.text).to.equal("invalid");
-    expect(r.verdict).to.match(/^Invalid: step 0: /);
-    expect(r.steps).to.equal(1);
+    expect(r.verdict).to.match(/^Invalid: window 0 \(steps 0–1\): /);
+    expect(r.windows).to.equal(1);
+    expect(r.steps).to.equal(STEPS);
     expect(r.chain).to.match(/Rejected · 0 valid \/ 2 invalid/);
     expect(r.chain).to.match(/agrees with the attestors/);
   });
@@ -133,15 +136,15 @@ describe("web page: whole-run verification in a real browser (Web Worker, @noble
   it("finds a bundle with one byte of proof.bin changed by the server invalid", async () => {
     const honest = served.catalog.get(served.runId)!.bundle();
     const tampered = honest.slice();
-    // proof.bin is the bundle's last file: a byte inside its first step proof.
+    // proof.bin is the bundle's last file: a byte inside its (first) window proof.
     const proofBytes = unpackPublicBundle("bundle", honest).read("proof.bin").length;
     tampered[tampered.length - proofBytes + Math.floor(proofBytes / (2 * STEPS))] ^= 0x01;
     await lyingServer(served.runId, tampered, async () => {
       const r = await verifyInBrowser(served.runId);
       expect(r.state, r.text).to.equal("invalid");
       expect(r.verdict).to.equal("Invalid: proof.bin does not match the manifest's digest");
-      expect(r.steps).to.equal(0);
-      expect(r.chain).to.match(/Verified · 2 valid \/ 0 invalid.*disagrees with the attestors: the bundle served here fails before any step proof/);
+      expect(r.windows).to.equal(0);
+      expect(r.chain).to.match(/Verified · 2 valid \/ 0 invalid.*disagrees with the attestors: the bundle served here fails before any window proof/);
     });
   });
 
