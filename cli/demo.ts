@@ -19,7 +19,7 @@ import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { HDNodeWallet, type JsonRpcProvider, Wallet, parseEther } from "ethers";
 import type pino from "pino";
-import { pct } from "./format";
+import { pct, stepSpan } from "./format";
 import { mnistDigit, mnistRecords, mnistTestRecords } from "../prover/records";
 import { nativeAccelerators, nativeEngine } from "../prover/native-engine";
 import { trainRun } from "../prover/train";
@@ -174,7 +174,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
         onStep: ({ step, loss }) => bar?.update(step + 1, { loss: loss.toFixed(4) }),
         onWindow: ({ window, windows, first, steps, loss, proveMs }) => {
           if (bar) bar.update(first + steps, { loss: loss.toFixed(4), ms: (proveMs / steps).toFixed(0), window: `${window + 1}/${windows}` });
-          else o.print(`  window ${window + 1}/${windows} (steps ${first + 1}–${first + steps} of ${o.steps}): loss ${loss.toFixed(4)}, proved in ${proveMs.toFixed(0)} ms`);
+          else o.print(`  window ${window + 1}/${windows} (${stepSpan(first, steps)} of ${o.steps}): loss ${loss.toFixed(4)}, proved in ${proveMs.toFixed(0)} ms`);
         },
       });
       bar?.stop();

@@ -1,6 +1,9 @@
 /** Output helpers of the run commands and the demo (no chain library: `zkdl verify` prints addresses without ethers). */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 
+/** A window's steps for people, counted from 1: "steps 5–8", "step 9". */
+export const stepSpan = (first: number, steps: number): string => (steps === 1 ? `step ${first + 1}` : `steps ${first + 1}–${first + steps}`);
+
 /** A fraction as a percentage with one decimal ("n/a" when absent). */
 export const pct = (v?: number): string => (v === undefined ? "n/a" : `${(100 * v).toFixed(1)}%`);
 

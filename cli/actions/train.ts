@@ -5,7 +5,7 @@ import type { Records } from "../../core/data/records";
 import { MNIST_TRAIN, csvRecords, mnistRecords, mnistTestRecords } from "../../prover/records";
 import { trainRun } from "../../prover/train";
 import { die } from "../exit";
-import { checksumAddress, pct } from "../format";
+import { checksumAddress, pct, stepSpan } from "../format";
 import { publisherAddress } from "./publisher";
 
 export interface TrainFlags {
@@ -59,7 +59,7 @@ export function train(o: TrainFlags): void {
     onStep: ({ step, loss }) => bar?.update(step + 1, { loss: loss.toFixed(4) }),
     onWindow: ({ window, windows, first, steps, loss, proveMs }) => {
       if (bar) bar.update(first + steps, { loss: loss.toFixed(4), ms: (proveMs / steps).toFixed(0), window: `${window + 1}/${windows}` });
-      else if (!o.json) process.stderr.write(`window ${window + 1}/${windows} (steps ${first + 1}–${first + steps} of ${o.steps}): loss ${loss.toFixed(4)}, proved in ${proveMs.toFixed(0)} ms\n`);
+      else if (!o.json) process.stderr.write(`window ${window + 1}/${windows} (${stepSpan(first, steps)} of ${o.steps}): loss ${loss.toFixed(4)}, proved in ${proveMs.toFixed(0)} ms\n`);
     },
   });
   bar?.stop();

@@ -7,7 +7,7 @@ import { nativeAccelerators } from "../../prover/native-engine";
 import { checkRunFolder, verifyRunFolder } from "../../prover/run-folder";
 import { stepsVerified } from "../../core/run/verify";
 import { EXIT, die } from "../exit";
-import { checksumAddress } from "../format";
+import { checksumAddress, stepSpan } from "../format";
 import { publisherFlag } from "./publisher";
 
 export interface VerifyFlags {
@@ -24,8 +24,7 @@ export function verify(dir: string, o: VerifyFlags): void {
     ...(o.pure ? {} : nativeAccelerators),
     // Counted from 1 here, as `zkdl train` counts; reasons name windows and steps from 0.
     onWindow: (r, total) => {
-      const steps = r.steps === 1 ? `step ${r.first + 1}` : `steps ${r.first + 1}–${r.first + r.steps}`;
-      if (!o.json) process.stderr.write(`window ${r.window + 1}/${total} (${steps}): ${r.valid ? "valid" : "INVALID"} (${r.ms.toFixed(0)} ms)\n`);
+      if (!o.json) process.stderr.write(`window ${r.window + 1}/${total} (${stepSpan(r.first, r.steps)}): ${r.valid ? "valid" : "INVALID"} (${r.ms.toFixed(0)} ms)\n`);
     },
   });
   if (v.malformed && !o.json) die(v.reason!);
