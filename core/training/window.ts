@@ -37,7 +37,11 @@ import { InputError } from "../errors";
 export const WINDOW_DOMAIN = "zkdl-chain/v1/train-window";
 const TABLE = { lo: 0n, bits: 16 };
 
-/** The longest window: its stacked tensors stay within the committed-tensor and sumcheck bounds. */
+/**
+ * The longest window (2^10 steps). Its stacked tensors have log2 T more variables than a step's, so
+ * they stay within MAX_VARS (30) only if T ≤ 2^(30 − n) for per-step tensors of 2^n entries (n ≤ 20
+ * for T = 1024; LIMITS allows n = 24): the caller choosing T must check (docs/protocol.md §4.4).
+ */
 export const MAX_WINDOW = 1024;
 
 /**
