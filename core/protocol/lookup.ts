@@ -108,7 +108,8 @@ export function lookupTrees(shapes: readonly TensorShape[], bits: number): Tree[
   const byVars = new Map<number, number[]>();
   shapes.forEach((s, i) => byVars.set(numVars(s), [...(byVars.get(numVars(s)) ?? []), i]));
   const trees: Tree[] = [...byVars].map(([vars, members]) => {
-    const stackVars = Math.ceil(Math.log2(members.length));
+    // A lone one-entry tensor still gets a stacking variable (and a neutral leaf): every tree has a layer below its root.
+    const stackVars = Math.max(Math.ceil(Math.log2(members.length)), vars === 0 ? 1 : 0);
     return { members, vars, stackVars, depth: vars + stackVars };
   });
   trees.push({ members: [], vars: bits, stackVars: 0, depth: bits });
@@ -171,9 +172,9 @@ const linear = (terms: readonly [bigint, OpenScalar][]): OpenScalar =>
 // ---------------------------------------------------------------- prover
 
 /** A tree's layers: layers[j] = (p_j, q_j), j = 0 (the root) … depth (the leaves). */
-function buildLayers(p: Tensor, q: Tensor, depth: number): { p: Tensor; q: Tensor }[] {
+function buildLayers(leaves: { p: Tensor; q: Tensor }, depth: number): { p: Tensor; q: Tensor }[] {
   const layers = new Array<{ p: Tensor; q: Tensor }>(depth + 1);
-  layers[depth] = { p, q };
+  layers[depth] = leaves;
   const zero = bigIntsToBytes([0n]);
   const one = bigIntsToBytes([1n]);
   for (let j = depth - 1; j >= 0; j--) {
@@ -226,8 +227,11 @@ export function proveRange(ctx: ProverContext, claims: ProverClaims, tensors: re
   const trees = lookupTrees(tensors.map((t) => t.commitment), range.bits);
   const table = tableTensor(engine, range);
   const layers = trees.map((tree) => {
-    const leaves = tree.members.length > 0 ? tensorLeaves(engine, tree.members.map((i) => tensors[i].tensor), tree, beta) : { p: m.tensor.flat(), q: table.add(constantTensor(engine, beta, table.length)) };
-    return buildLayers(leaves.p, leaves.q, tree.depth);
+    if (tree.members.length > 0) return buildLayers(tensorLeaves(engine, tree.members.map((i) => tensors[i].tensor), tree, beta), tree.depth);
+    const shift = constantTensor(engine, beta, table.length);
+    const leaves = { p: m.tensor.flat(), q: table.add(shift) };
+    shift.dispose();
+    return buildLayers(leaves, tree.depth);
   });
   const scalar = (t: Tensor) => bytesToBigInt(t.toBytes());
   const roots = layers.map((l) => ({ p: commitScalar(ctx, scalar(l[0].p)), q: commitScalar(ctx, scalar(l[0].q)) }));

@@ -23,7 +23,7 @@
 import type { Records } from "../data/records";
 import { type ModelConfig, paddedLayers } from "../model/fixed";
 import type { Identity } from "../protocol/relations";
-import type { TensorShape } from "../protocol/hyrax";
+import { MAX_VARS, type TensorShape } from "../protocol/hyrax";
 
 export interface StepDims {
   /** log2 of the batch. */
@@ -154,6 +154,7 @@ export function stepCircuit(d: StepDims, logSteps = 0): StepCircuit {
   };
   const witness: string[] = [];
   const add = (name: string, shape: TensorShape, isWitness = true) => {
+    if (shape.logRows + shape.logCols > MAX_VARS) throw new RangeError(`a window of 2^${logSteps} steps stacks ${name} beyond 2^${MAX_VARS} entries`);
     shapes.set(name, shape);
     if (isWitness) witness.push(name);
   };

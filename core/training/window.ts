@@ -24,7 +24,7 @@ import { type ProverContext, Rejection, type VerifierContext } from "../protocol
 import { ProverClaims, VerifierClaims, claimsCodec } from "../protocol/claims";
 import { type CommitmentKey, commitmentKey } from "../protocol/generators";
 import { EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group";
-import { type CommittedTensor, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, sameShape, shiftCommitted, shiftedCommitment } from "../protocol/hyrax";
+import { type CommittedTensor, MAX_VARS, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, numVars, sameShape, shiftCommitted, shiftedCommitment } from "../protocol/hyrax";
 import { lookupCodec, proveRange, tableShape, verifyRange } from "../protocol/lookup";
 import { contractionCodec, identityLayout, linearCodec, proveContractions, proveIdentities, proveLinear, verifyContractions, verifyIdentities, verifyLinear } from "../protocol/relations";
 import type { StatementVerdict } from "../protocol/statements";
@@ -37,8 +37,20 @@ import { InputError } from "../errors";
 export const WINDOW_DOMAIN = "zkdl-chain/v1/train-window";
 const TABLE = { lo: 0n, bits: 16 };
 
-/** The longest window: its stacked tensors stay within the committed-tensor and sumcheck bounds. */
+/**
+ * The longest window (2^10 steps) of any network. A network's own bound (`maxWindow`) can be lower:
+ * its stacked tensors have log2 T more variables than a step's and must stay within MAX_VARS.
+ */
 export const MAX_WINDOW = 1024;
+
+/**
+ * The longest window these dimensions allow: a power of two T ≤ MAX_WINDOW such that every stacked
+ * tensor keeps at most MAX_VARS variables (T ≤ 2^(MAX_VARS − n) for a step tensor of 2^n entries).
+ */
+export function maxWindow(d: StepDims): number {
+  const widest = Math.max(...[...stepCircuit(d).shapes.values()].map(numVars));
+  return Math.min(MAX_WINDOW, 2 ** Math.max(0, MAX_VARS - widest));
+}
 
 /**
  * The window lengths of a run of `steps` steps: full windows of `window` steps, then the rest as
@@ -289,6 +301,7 @@ export function verifyWindow(key: CommitmentKey, d: StepDims, run: Uint8Array, f
   let logSteps: number;
   try {
     logSteps = logStepsOf(steps);
+    if (steps > maxWindow(d)) throw new RangeError(`a window of ${steps} steps exceeds this network's longest, ${maxWindow(d)}`);
   } catch (e) {
     return { verdict: { valid: false, reason: (e as Error).message }, next: [] };
   }

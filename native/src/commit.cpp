@@ -5,11 +5,32 @@
 #include <string>
 #include <thread>
 
+#include <map>
+#include <memory>
+#include <mutex>
+
 #include "errors.hpp"
+#include "fixed_base.hpp"
 #include "gpu/gpu.hpp"
 #include "msm.hpp"
 
 namespace zkdl {
+namespace {
+
+/// The fixed-base table of a blinding generator, built once per point (it is the same H for every
+/// commitment of a run) and shared by every thread.
+std::shared_ptr<const FixedBase> blinding_table(const G1Affine& h) {
+  static std::mutex lock;
+  static std::map<std::vector<uint8_t>, std::shared_ptr<const FixedBase>> tables;
+  std::vector<uint8_t> key(64);
+  h.to_bytes(key.data());
+  std::lock_guard<std::mutex> guard(lock);
+  auto& table = tables[key];
+  if (!table) table = std::make_shared<const FixedBase>(h);
+  return table;
+}
+
+}  // namespace
 
 std::vector<G1> hyrax_commit_rows(const std::vector<Fr>& t, size_t rows, size_t cols, const std::vector<G1Affine>& generators,
                                   const G1Affine& h, const std::vector<Fr>& blindings) {
@@ -30,12 +51,16 @@ std::vector<G1> hyrax_commit_rows(const std::vector<Fr>& t, size_t rows, size_t 
     }
     return gpu::msm_batch(bases.data(), bases.size(), scalars.data(), rows);
   }
+  // On the CPU the row's entries and its blinding are apart: entries are mostly small (limbs,
+  // remainders, bits), and an MSM's cost follows its widest scalar, so one full-width ρ_j among them
+  // would make every row pay for 254-bit windows. ρ_j·H comes from H's fixed-base table instead.
+  const std::shared_ptr<const FixedBase> h_table = blinding_table(h);
   std::vector<G1> out(rows);
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   auto commit_row = [&](size_t j, unsigned threads) {
-    std::vector<Fr> scalars(t.begin() + j * cols, t.begin() + (j + 1) * cols);
-    scalars.push_back(blindings[j]);
-    out[j] = msm(bases.data(), scalars.data(), bases.size(), threads);
+    u64 rho[4];
+    blindings[j].to_canonical(rho);
+    out[j] = msm(generators.data(), t.data() + j * cols, cols, threads).add(h_table->mul(rho));
   };
   if (rows < hw) {
     for (size_t j = 0; j < rows; ++j) commit_row(j, 0);  // few rows: each MSM uses every core

@@ -181,6 +181,19 @@ describe("protocol: stand-alone statements", function () {
       });
     }
 
+    it("checks one-entry tensors: alone in their size (a stacking variable and a neutral leaf), and stacked", () => {
+      const range = { lo: 0n, bits: 4 };
+      for (const sizes of [[1], [1, 4], [1, 1, 1]]) {
+        const ts = sizes.map((n) => S.commit(ints(randInts(n, 0, 16)), P));
+        const proof = S.proveRangeStatement(ts, range, P);
+        expect(S.verifyRangeStatement(ts.map((t) => t.commitment), range, proof), `sizes ${sizes}`).to.deep.equal({ valid: true });
+      }
+      const bad = S.commit(ints([16]), P);
+      const counts = new Int32Array(16);
+      counts[15] = 1;
+      expect(S.verifyRangeStatement([bad.commitment], range, S.proveRangeStatement([bad], range, { ...P, counts }), fast).valid).to.equal(false);
+    });
+
     it("checks several tensors of different sizes in one proof, and rejects every tampered element", () => {
       const range = { lo: 0n, bits: 4 };
       const ts = [S.commit(ints(randInts(8, 0, 16)), P), S.commit(ints(randInts(32, 0, 16)), P)];

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { MAX_WINDOW, proveWindow, proveWindowWitness, verifyWindow, windowSizes, windowValues } from "../../core/training/window";
+import { MAX_WINDOW, maxWindow, proveWindow, proveWindowWitness, verifyWindow, windowSizes, windowValues } from "../../core/training/window";
 import { nativeEngine } from "../../prover/native-engine";
-import { type Matrix, trainStep } from "../../core/model/fixed";
+import { type Matrix, type StepTrace, trainStep } from "../../core/model/fixed";
 import type { TensorCommitment } from "../../core/protocol/hyrax";
 import { stepCircuit } from "../../core/training/circuit";
 import { batchInputs } from "../../prover/inputs";
@@ -16,7 +16,7 @@ describe("training: the window proof (T steps as one stacked instance)", functio
   const s = tinyStep();
   const L = s.config.layers.length - 1;
   // The window's steps: per-step traces from the seeded weights, and the stacked batches.
-  const traces = [];
+  const traces: StepTrace[] = [];
   let weights: Matrix[] = s.weights;
   const indices: number[] = [];
   for (let t = 0; t < T; t++) {
@@ -127,6 +127,17 @@ describe("training: the window proof (T steps as one stacked instance)", functio
       }
       expect(verdict.valid, `byte ${pos}`).to.equal(false);
     }
+  });
+
+  it("bounds a network's window by the committed-tensor size: beyond it the circuit refuses and a verifier answers invalid", () => {
+    expect(maxWindow(s.d)).to.equal(MAX_WINDOW);
+    const wide = { ...s.d, logB: 6, logDims: [12, 12] }; // a 2^24-entry weight tensor: 2^6 steps at most
+    expect(maxWindow(wide)).to.equal(64);
+    expect(() => stepCircuit(wide, 6)).to.not.throw();
+    expect(() => stepCircuit(wide, 7)).to.throw(RangeError, /beyond 2\^30/);
+    const v = verifyWindow(s.key, wide, RUN, 0, 128, pub, honest, nativeEngine).verdict;
+    expect(v.valid).to.equal(false);
+    expect(reasonOf(v)).to.match(/exceeds this network's longest, 64/);
   });
 
   it("stacks every tensor along the step variables: shapes gain log T rows, contractions log T batch variables", () => {
