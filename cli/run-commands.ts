@@ -22,7 +22,7 @@ export function addRunCommands(program: Command): void {
     .option("--steps <N>", "SGD steps to train and prove", int("steps", 1, 2 ** 31), 10)
     .option(
       "--window <T>",
-      "steps proven as one instance (a power of two, 1…1024; the rest of the steps in decreasing powers of two). Default: the largest T ≤ 64 (and ≤ the steps) whose prover fits about 8 GiB",
+      "steps proven as one instance (a power of two, 1…1024, at most what the network allows; the rest of the steps in decreasing powers of two). Default: the largest T ≤ 64 (and ≤ the steps) whose prover fits about 8 GiB",
       windowLength,
     )
     .option("--records <N>", "records the dataset commits (MNIST: at most 8995)", int("records", 1, 2 ** 31))

@@ -12,19 +12,19 @@ import { type Matrix, type ModelConfig, type StepTrace, checkConfig, matrix, pad
 import { floatPredict, floatStep, toFloat } from "./float";
 import { batchMatrices, commitBatch, prepareTraining } from "./inputs";
 import { nativeEngine } from "./native-engine";
-import { MAX_WINDOW, proveWindow, windowSizes } from "../core/training/window";
+import { MAX_WINDOW, maxWindow, proveWindow, windowSizes } from "../core/training/window";
 import { encodeBundle, encodeDataset, encodeOpenings, encodeRecords, encodeWeights } from "../core/run/formats";
 import { RUN_FILES } from "../core/run/files";
 import { refuseOverwrite, writeRunFolder } from "./run-folder";
 import { MANIFEST_FORMAT, type Manifest, PROVER_VERSION, RUN_LIMITS, digestHex, isWindowLength, publisherOf, manifestBytes, manifestDigest, runBinding, weightsDigest } from "../core/run/manifest";
 import { toHex } from "../core/crypto/bn254";
 import type { DEFAULT_LABEL } from "../core/protocol/generators";
-import { type FeatureRange, type StepDims, stepCircuit } from "../core/training/circuit";
+import { type FeatureRange, type StepDims, featureRangeOf, stepCircuit, stepDims } from "../core/training/circuit";
 
 /**
  * The default window length (docs/protocol.md §4.5): the largest power of two T ≤ DEFAULT_WINDOW_CAP
- * (and ≤ the run's steps) with T × (entries of every tensor one step commits) × 32 bytes ×
- * WINDOW_MEMORY_FACTOR ≤ WINDOW_MEMORY_BUDGET, at least 1. The factor stands for what the prover holds
+ * (and ≤ the run's steps, and ≤ maxWindow(d), the network's longest window) with T × (entries of
+ * every tensor one step commits) × 32 bytes × WINDOW_MEMORY_FACTOR ≤ WINDOW_MEMORY_BUDGET, at least 1. The factor stands for what the prover holds
  * besides the witness itself (the stacked tensors, sumcheck and lookup tables, MLE folds, the native
  * copies) — an estimate, not a bound; pass `window` to choose another.
  */
@@ -43,7 +43,7 @@ export function stepWitnessEntries(d: StepDims): number {
 export function defaultWindow(d: StepDims, steps: number): number {
   const perStep = stepWitnessEntries(d) * 32 * WINDOW_MEMORY_FACTOR;
   let T = 1;
-  while (2 * T <= Math.min(DEFAULT_WINDOW_CAP, steps) && 2 * T * perStep <= WINDOW_MEMORY_BUDGET) T *= 2;
+  while (2 * T <= Math.min(DEFAULT_WINDOW_CAP, steps, maxWindow(d)) && 2 * T * perStep <= WINDOW_MEMORY_BUDGET) T *= 2;
   return T;
 }
 
@@ -105,7 +105,11 @@ export function trainRun(o: TrainOptions): TrainResult {
   if (o.records.classes > c.layers[L]) throw new InputError(`the records have ${o.records.classes} classes; the last layer is ${c.layers[L]} wide`);
   if (!Number.isInteger(o.steps) || o.steps < 1 || o.steps > RUN_LIMITS.steps) throw new InputError(`steps must be an integer from 1 to ${RUN_LIMITS.steps}`);
   if (o.records.count < c.batch || o.records.count > RUN_LIMITS.records) throw new InputError(`a batch of ${c.batch} needs ${c.batch} to ${RUN_LIMITS.records} records (have ${o.records.count})`);
-  if (o.window !== undefined && !isWindowLength(o.window)) throw new InputError(`window must be a power of two from 1 to ${MAX_WINDOW} (got ${o.window})`);
+  if (o.window !== undefined) {
+    if (!isWindowLength(o.window)) throw new InputError(`window must be a power of two from 1 to ${MAX_WINDOW} (got ${o.window})`);
+    const longest = maxWindow(stepDims(c, o.featureRange ?? featureRangeOf(o.records, c.fracBits)));
+    if (o.window > longest) throw new InputError(`a window of ${o.window} steps is longer than this network allows (${longest}: its stacked tensors would pass 2^30 entries)`);
+  }
   publisherOf(o.publisher);
   return proveRun(o);
 }

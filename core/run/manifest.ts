@@ -15,7 +15,7 @@ import { type TensorCommitment, hyraxCodec } from "../protocol/hyrax";
 import { type ModelConfig, configProblem, paddedLayers } from "../model/fixed";
 import { DEFAULT_LABEL, generatorSetId } from "../protocol/generators";
 import { FEATURE_RANGES, type FeatureRange, stepDims } from "../training/circuit";
-import { MAX_WINDOW, windowKeySize, windowSizes } from "../training/window";
+import { MAX_WINDOW, maxWindow, windowKeySize, windowSizes } from "../training/window";
 import { RUN_FILES, RunFileError } from "./files";
 import { InputError } from "../errors";
 
@@ -105,7 +105,11 @@ export const manifestSchema = z
       if (m.weights.windows.length !== windows) problem(["weights", "windows"], `${m.weights.windows.length} window digests for ${steps} steps in windows of ${window} (${windows} windows)`);
       else if (m.weights.windows[windows - 1] !== m.weights.final) problem(["weights", "final"], "not the last window's digest");
     }
-    const size = windowKeySize(stepDims(config, m.data.featureRange));
+    const d = stepDims(config, m.data.featureRange);
+    // Stacked tensors stay within the committed-tensor bound: a network's windows may be shorter than MAX_WINDOW.
+    const longest = maxWindow(d);
+    if (window > longest) problem(["training", "window"], `${window} steps; this network's windows have at most ${longest}`);
+    const size = windowKeySize(d);
     if (m.generators.size !== size) problem(["generators", "size"], `the circuit's key has ${size} generators`);
     else if (toHex(generatorSetId(m.generators.label, size)) !== m.generators.id) problem(["generators", "id"], "not the id of the label and size");
   });

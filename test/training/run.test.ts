@@ -17,7 +17,7 @@ import { paddedLayers } from "../../core/model/fixed";
 import { RunFileError } from "../../core/run/files";
 import { generatorSetId } from "../../core/protocol/generators";
 import { stepDims, weightShape } from "../../core/training/circuit";
-import { MAX_WINDOW, windowKeySize, windowSizes } from "../../core/training/window";
+import { MAX_WINDOW, maxWindow, windowKeySize, windowSizes } from "../../core/training/window";
 import { syntheticRecords, tinyConfig } from "../helpers/training";
 
 const ZKDL = join(__dirname, "../../bin/zkdl.js");
@@ -51,15 +51,27 @@ describe("training: window lengths and the default window", () => {
     // A network too large for even two steps in the budget gets windows of one.
     const huge = stepDims({ layers: [4096, 4096, 4096, 10], fracBits: 16, lrShift: 9, batch: 4096, seed: "s" }, "unit");
     expect(defaultWindow(huge, 1000)).to.equal(1);
+    // Never past the network's longest window (its stacked tensors within 2^30 entries).
+    for (const dims of [d, mnist, huge]) expect(defaultWindow(dims, 1 << 20)).to.be.at.most(maxWindow(dims));
   });
 
-  it("trainRun refuses a window that is not a power of two up to MAX_WINDOW, before any work", () => {
+  it("trainRun refuses a window that is not a power of two up to MAX_WINDOW, or past the network's longest, before any work", () => {
+    const out = join(tmpdir(), "never-written");
     for (const window of [0, 3, 2 * MAX_WINDOW]) {
-      expect(() => trainRun({ config: tinyConfig, publisher: PUBLISHER, steps: 2, window, records: syntheticRecords(16, 8, 4, 16), source: "csv", out: join(tmpdir(), "never-written") }), String(window)).to.throw(
+      expect(() => trainRun({ config: tinyConfig, publisher: PUBLISHER, steps: 2, window, records: syntheticRecords(16, 8, 4, 16), source: "csv", out }), String(window)).to.throw(
         InputError,
         `window must be a power of two from 1 to ${MAX_WINDOW} (got ${window})`,
       );
     }
+    // A 4096×4096 weight matrix has 2^24 entries: 64 steps of it stack to 2^30.
+    const wide = { ...tinyConfig, layers: [8, 4096, 4096, 4] };
+    expect(maxWindow(stepDims(wide, "int32"))).to.equal(64);
+    const started = performance.now();
+    expect(() => trainRun({ config: wide, publisher: PUBLISHER, steps: 2, window: 128, records: syntheticRecords(16, 8, 4, 16), source: "csv", out })).to.throw(
+      InputError,
+      "a window of 128 steps is longer than this network allows (64: its stacked tensors would pass 2^30 entries)",
+    );
+    expect(performance.now() - started).to.be.below(2000);
   });
 });
 
@@ -333,6 +345,8 @@ describe("training: runs, their verification and the CLI", function () {
       ["1.5 steps", (m) => (m.training.steps = 1.5), /training\.steps/],
       ["a window of 3", (m) => (m.training.window = 3), /training\.window: a power of two from 1 to 1024/],
       ["a window of 2048", (m) => (m.training.window = 2048), /training\.window: a power of two from 1 to 1024/],
+      // 4096×4096 weights (2^24 entries a step) stack to 2^30 entries at 64 steps.
+      ["a window past the network's longest", (m) => ((m.model.layers = m.model.paddedLayers = [8, 4096, 4096, 4]), (m.training.window = 128)), /training\.window: 128 steps; this network's windows have at most 64/],
       ["no window", (m) => delete m.training.window, /training\.window/],
       ["a digest per step", (m) => (m.weights.windows = new Array(6).fill(m.weights.final)), /weights\.windows: 6 window digests for 6 steps in windows of 4 \(2 windows\)/],
       ["an unknown data source", (m) => (m.data.source = "imagenet"), /data\.source/],
