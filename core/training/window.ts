@@ -75,10 +75,6 @@ export function windowKey(d: StepDims, derive?: GeneratorDeriver): CommitmentKey
   return commitmentKey(windowKeySize(d), { derive });
 }
 
-/** @deprecated the window names: windowKeySize, windowKey. */
-export const stepKeySize = windowKeySize;
-export const stepKey = windowKey;
-
 function absorbStatement(t: Transcript, key: CommitmentKey, run: Uint8Array, first: number, logSteps: number, d: StepDims): void {
   t.absorb("generators", key.id).absorb("run", run).absorbU32s("window", [first, logSteps]);
   t.absorbU32s("dims", [d.logB, d.fracBits, d.lrShift, d.features, d.classes, FEATURE_RANGES.indexOf(d.featureRange), ...d.logDims]);
@@ -369,16 +365,4 @@ export function verifyWindow(key: CommitmentKey, d: StepDims, run: Uint8Array, f
   }
   const failed = ctx.equations.settle(engine);
   return { verdict: failed === null ? { valid: true } : { valid: false, reason: failed }, next };
-}
-
-// ---------------------------------------------------------------- one step (a window of one)
-
-/** @deprecated a window of one step: proveWindow. */
-export function proveStep(key: CommitmentKey, d: StepDims, run: Uint8Array, step: number, inputs: WindowInputs, trace: StepTrace, engine: ProverEngine): WindowProof {
-  return proveWindow(key, d, run, step, inputs, [trace], engine);
-}
-
-/** @deprecated a window of one step: verifyWindow. */
-export function verifyStep(key: CommitmentKey, d: StepDims, run: Uint8Array, step: number, pub: WindowPublic, bytes: Uint8Array, engine: MsmEngine = nobleEngine): WindowVerdict {
-  return verifyWindow(key, d, run, step, 1, pub, bytes, engine);
 }

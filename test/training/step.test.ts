@@ -1,15 +1,20 @@
 import { expect } from "chai";
 import { InputError } from "../../core/errors";
-import { proveStep, proveWindowWitness, verifyStep, witnessValues } from "../../core/training/window";
+import { type WindowInputs, type WindowPublic, proveWindow, proveWindowWitness, verifyWindow, witnessValues } from "../../core/training/window";
 import { nativeEngine } from "../../prover/native-engine";
 import { FrTensor } from "../../native";
-import { matrixInts } from "../../core/model/fixed";
+import { type StepTrace, matrixInts } from "../../core/model/fixed";
 import { commitTensor } from "../../core/protocol/hyrax";
 import { Transcript } from "../../core/protocol/transcript";
 import { stepCircuit } from "../../core/training/circuit";
 import { syntheticRecords, tinyConfig, tinyStep } from "../helpers/training";
 
 const RUN = new Uint8Array(32).fill(7);
+// The step circuit's relations, each proven in a window of one step (test/training/window.test.ts stacks several).
+type Key = Parameters<typeof proveWindow>[0];
+type Dims = Parameters<typeof proveWindow>[1];
+const proveStep = (key: Key, d: Dims, run: Uint8Array, step: number, inputs: WindowInputs, trace: StepTrace, engine = nativeEngine) => proveWindow(key, d, run, step, inputs, [trace], engine);
+const verifyStep = (key: Key, d: Dims, run: Uint8Array, step: number, pub: WindowPublic, bytes: Uint8Array, engine?: typeof nativeEngine) => verifyWindow(key, d, run, step, 1, pub, bytes, engine);
 const reasonOf = (v: { valid: boolean }) => (v as { reason?: string }).reason;
 
 describe("training: the step proof", function () {
