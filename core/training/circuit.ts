@@ -1,14 +1,16 @@
 /**
  * The step circuit (docs/protocol.md §4.4): one description of which tensors a training step commits
  * and which relations tie them, read by both the prover and the verifier, so the two walk the same
- * transcript by construction. Names: W<l>, Wn<l> (public: weights before and after), X, Y (public:
- * the batch's dataset rows); everything else is witness, committed in `witness` order.
+ * transcript by construction. Names: W<l> (the weights before the step: public, or derived from the
+ * window's starting weights and the updates), X, Y (public: the batch's dataset rows); everything else
+ * is witness, committed in `witness` order. The next weights W<l> − U<l> are not a tensor of their own:
+ * their commitment is derived from W<l>'s and U<l>'s rows (docs/protocol.md §4.4).
  *
  * Ranges (all lookups are against the one table [0, 2^16)):
  *   R<l>, RG<l> (rounding remainders)  ∈ [−2^(F−1), 2^(F−1)): R + 2^(F−1) (and, if F < 16, + 2^16 − 2^F)
  *   Z<l>, l < L:  Z + 2^32·S = L0 + 2^16·L1 (S binary: S is Z's sign bit, the ReLU mask)
  *   Z<L>, GA<l>:  V + 2^31 = L0 + 2^16·L1                   (V ∈ [−2^31, 2^31))
- *   U<l> (the update, at most half a unit per step):  U + 2^15 = L0  (U ∈ [−2^15, 2^15))
+ *   U<l> (the update, at most half a unit per step):  U + 2^15 ∈ [0, 2^16), U looked up shifted
  *   RU<l> ∈ [−2^(F+k−1), 2^(F+k−1)):  RU + 2^(F+k−1) = L0 + 2^16·L1, L1 < 2^(F+k−16) (shifted lookup)
  *   X (the records' features), by the run's feature range:
  *     "unit" (reals in [0, 1]):  X = L0 + 2^F·L1, L0 ∈ [0, 2^F), L1 binary, L0·L1 = 0   (X ∈ [0, 2^F])
@@ -90,7 +92,6 @@ export interface LookupSpec {
 export interface StepCircuit {
   readonly shapes: ReadonlyMap<string, TensorShape>;
   readonly publicInputs: readonly string[];
-  readonly publicOutputs: readonly string[];
   readonly witness: readonly string[];
   readonly relations: readonly RelationSpec[];
   readonly lookups: readonly LookupSpec[];
@@ -160,10 +161,7 @@ export function stepCircuit(d: StepDims, logSteps = 0): StepCircuit {
   };
   add("X", batch(0), false);
   add("Y", batch(L), false);
-  for (let l = 1; l <= L; l++) {
-    add(`W${l}`, weight(l), false);
-    add(`Wn${l}`, weight(l), false);
-  }
+  for (let l = 1; l <= L; l++) add(`W${l}`, weight(l), false);
   const act = (l: number) => (l === 0 ? "X" : `A${l}`);
   const gz = (l: number) => (l === L ? "G" : `GZ${l}`);
   for (const n of ["XL0", "XL1"]) add(n, batch(0));
@@ -176,7 +174,7 @@ export function stepCircuit(d: StepDims, logSteps = 0): StepCircuit {
   for (let l = L; l >= 1; l--) {
     if (l < L) add(`GZ${l}`, batch(l));
     if (l > 1) for (const n of [`GA${l - 1}`, `RG${l - 1}`, `GA${l - 1}L0`, `GA${l - 1}L1`]) add(n, batch(l - 1));
-    for (const n of [`U${l}`, `RU${l}`, `U${l}L0`, `RU${l}L0`, `RU${l}L1`]) add(n, weight(l));
+    for (const n of [`U${l}`, `RU${l}`, `RU${l}L0`, `RU${l}L1`]) add(n, weight(l));
   }
 
   // Contractions sharing an inner dimension are proven by one sumcheck (FAC4DNN): grouped below.
@@ -298,13 +296,6 @@ export function stepCircuit(d: StepDims, logSteps = 0): StepCircuit {
     [-1n, `Z${L}`],
     [1n, "Y"],
   ]);
-  for (let l = 1; l <= L; l++) {
-    linear(`update ${l}: Wn${l} = W${l} − U${l}`, [
-      [1n, `Wn${l}`],
-      [-1n, `W${l}`],
-      [1n, `U${l}`],
-    ]);
-  }
   const limbs = (v: string, extra: [bigint, string][], constant: bigint) =>
     linear(`range of ${v}`, [[1n, v], ...extra, [-1n, `${v}L0`], [-TWO16, `${v}L1`]], constant);
   // The records' features: X = L0 + 2^F·L1 (unit range) or X + 2^31 = L0 + 2^16·L1 (32-bit integers).
@@ -315,10 +306,7 @@ export function stepCircuit(d: StepDims, logSteps = 0): StepCircuit {
     else limbs(`Z${l}`, [], 1n << 31n);
   }
   for (let l = 1; l < L; l++) limbs(`GA${l}`, [], 1n << 31n);
-  for (let l = 1; l <= L; l++) {
-    linear(`range of U${l}`, [[1n, `U${l}`], [-1n, `U${l}L0`]], 1n << 15n);
-    limbs(`RU${l}`, [], 1n << (FK - 1n));
-  }
+  for (let l = 1; l <= L; l++) limbs(`RU${l}`, [], 1n << (FK - 1n));
 
   const lookups: LookupSpec[] = [];
   const remainder = (name: string) => {
@@ -335,12 +323,11 @@ export function stepCircuit(d: StepDims, logSteps = 0): StepCircuit {
   for (let l = 1; l <= L; l++) full(`Z${l}`);
   for (let l = 1; l < L; l++) full(`GA${l}`);
   for (let l = 1; l <= L; l++) {
-    lookups.push({ name: `U${l}L0`, shift: 0n });
+    lookups.push({ name: `U${l}`, shift: 1n << 15n });
     full(`RU${l}`);
     if (FK < 32n) lookups.push({ name: `RU${l}L1`, shift: TWO16 - (1n << (FK - 16n)) });
   }
 
   const publicInputs = ["X", "Y", ...Array.from({ length: L }, (_, l) => `W${l + 1}`)];
-  const publicOutputs = Array.from({ length: L }, (_, l) => `Wn${l + 1}`);
-  return { shapes, publicInputs, publicOutputs, witness, relations, lookups };
+  return { shapes, publicInputs, witness, relations, lookups };
 }

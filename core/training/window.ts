@@ -6,15 +6,14 @@
  * k)`), so one sumcheck per relation, one lookup, one claim reduction and opening per tensor shape
  * cover all T steps. A step proof is the window of one step.
  *
- * The weight chain: the prover commits the T next weights Wn (stacked); the stacked weights W are the
- * window's starting weights followed by Wn's first T − 1 steps — the same row commitments, so step
- * t's next weights are step t + 1's weights by construction — and the update Wn = W − U is proven on
- * the stacks. The window's last next weights are the next window's starting weights.
+ * The weight chain: no weights after the first are sent. The stacked W is derived from the window's
+ * starting weights and the committed updates U, row by row: W^(t+1) = W^(t) − U^(t), commitments and
+ * blindings alike (Hyrax rows are additive), so step t's next weights are step t + 1's weights, and
+ * the SGD update holds, by construction; the window's output, W^(T), is derived the same way.
  *
  * Transcript (domain zkdl-chain/v1/train-window): generators id; "run" (the run's binding digest);
  * "window" = [first step, k]; "dims" = [log B, F, k_lr, features, classes, range, log d_0 … log d_L];
- * the public inputs X, Y (stacked) and the starting W<l>; then the proof: Wn<l> (stacked), every
- * witness commitment in circuit order, each relation's proof in circuit order, the range lookup over
+ * the public inputs X, Y (stacked) and the starting W<l>; then the proof: every witness commitment in circuit order, each relation's proof in circuit order, the range lookup over
  * all lookup tensors, and the claims' reductions and openings.
  */
 import { eqPrefixSum, fr, inv, mul, sub } from "../crypto/fr";
@@ -148,10 +147,10 @@ export function witnessValues(d: StepDims, trace: StepTrace): Map<string, Float6
       withLimbs(`GA${l - 1}`, b.gaPrev!, () => 2 ** 31);
       m.set(`RG${l - 1}`, b.gaPrevRemainder!.data);
     }
-    m.set(`U${l}`, b.update.data).set(`U${l}L0`, b.update.data.map((v, i) => {
+    b.update.data.forEach((v, i) => {
       if (!(v >= -(2 ** 15) && v < 2 ** 15)) throw new InputError(`U${l}: entry ${i} = ${v} exceeds the per-step update range [−2^15, 2^15) (raise --lr-shift)`);
-      return v + 2 ** 15;
-    }));
+    });
+    m.set(`U${l}`, b.update.data);
     withLimbs(`RU${l}`, b.updateRemainder, () => 2 ** (d.fracBits + d.lrShift - 1));
   }
   return m;
@@ -194,15 +193,19 @@ function logStepsOf(steps: number): number {
   return Math.log2(steps);
 }
 
-/** Rows [from, to) of a committed stack as its own committed tensor (a step's block of the window). */
-function blockOf(engine: ProverEngine, ct: CommittedTensor, values: Float64Array, rows: number, block: number, logRows: number): CommittedTensor {
-  const cols = 1 << ct.commitment.logCols;
-  const slice = values.subarray(block * rows * cols, (block + 1) * rows * cols);
-  return {
-    tensor: engine.fromInts(matrixInts(slice), [rows, cols]),
-    commitment: { logRows, logCols: ct.commitment.logCols, rows: ct.commitment.rows.slice(block * rows, (block + 1) * rows) },
-    blinds: ct.blinds.slice(block * rows, (block + 1) * rows),
-  };
+/**
+ * The weight chain of one layer over a window: W^(0) = start, W^(t+1) = W^(t) − U^(t), row by row
+ * (`rows` rows per step). Works on row commitments and on blindings alike: returns the stacked
+ * W^(0) … W^(T−1) and the window's output W^(T).
+ */
+function weightChain<V>(start: readonly V[], updates: readonly V[], rows: number, steps: number, minus: (a: V, b: V) => V): { stacked: V[]; next: V[] } {
+  const stacked: V[] = [];
+  let current = [...start];
+  for (let t = 0; t < steps; t++) {
+    stacked.push(...current);
+    current = current.map((v, j) => minus(v, updates[t * rows + j]));
+  }
+  return { stacked, next: current };
 }
 
 export function proveWindow(key: CommitmentKey, d: StepDims, run: Uint8Array, first: number, inputs: WindowInputs, traces: readonly StepTrace[], engine: ProverEngine): WindowProof {
@@ -211,7 +214,8 @@ export function proveWindow(key: CommitmentKey, d: StepDims, run: Uint8Array, fi
 
 /**
  * The prover over explicit (stacked) witness values named as in the circuit; tests use it to play a
- * cheating prover. W<l> and Wn<l> in `values` are the stacked weights before and after each step.
+ * cheating prover. W<l> and Wn<l> in `values` are the stacked weights before and after each step
+ * (the commitments to both are derived from the starting weights and U<l>, whatever Wn<l> holds).
  */
 export function proveWindowWitness(key: CommitmentKey, d: StepDims, run: Uint8Array, first: number, steps: number, inputs: WindowInputs, values: ReadonlyMap<string, Float64Array>, engine: ProverEngine): WindowProof {
   const logSteps = logStepsOf(steps);
@@ -234,21 +238,27 @@ export function proveWindowWitness(key: CommitmentKey, d: StepDims, run: Uint8Ar
     w.points(ct.commitment.rows);
     absorbCommitment(transcript, name, ct.commitment);
   };
-  for (const name of circuit.publicOutputs) commit(name);
-  // The stacked W: the starting weights, then every step's next weights but the last (shared rows).
+  for (const name of circuit.witness) commit(name);
   const next: CommittedTensor[] = [];
   for (let l = 1; l <= L; l++) {
     const start = inputs.W[l - 1];
-    const wn = tensors.get(`Wn${l}`)!;
+    const u = tensors.get(`U${l}`)!;
     const rows = 1 << start.commitment.logRows;
+    const cols = 1 << start.commitment.logCols;
+    const points = weightChain(start.commitment.rows, u.commitment.rows, rows, steps, (a, b) => a.subtract(b));
+    const blinds = weightChain(start.blinds, u.blinds, rows, steps, sub);
     tensors.set(`W${l}`, {
-      tensor: engine.fromInts(matrixInts(values.get(`W${l}`)!), [rows * steps, 1 << start.commitment.logCols]),
-      commitment: { ...circuit.shapes.get(`W${l}`)!, rows: [...start.commitment.rows, ...wn.commitment.rows.slice(0, rows * (steps - 1))] },
-      blinds: [...start.blinds, ...wn.blinds.slice(0, rows * (steps - 1))],
+      tensor: engine.fromInts(matrixInts(values.get(`W${l}`)!), [rows * steps, cols]),
+      commitment: { ...circuit.shapes.get(`W${l}`)!, rows: points.stacked },
+      blinds: blinds.stacked,
     });
-    next.push(steps === 1 ? wn : blockOf(engine, wn, values.get(`Wn${l}`)!, rows, steps - 1, start.commitment.logRows));
+    const after = values.get(`Wn${l}`)!;
+    next.push({
+      tensor: engine.fromInts(matrixInts(after.subarray((steps - 1) * rows * cols)), [rows, cols]),
+      commitment: { logRows: start.commitment.logRows, logCols: start.commitment.logCols, rows: points.next },
+      blinds: blinds.next,
+    });
   }
-  for (const name of circuit.witness) commit(name);
   const get = (name: string) => tensors.get(name)!;
   const claims = new ProverClaims();
   for (const rel of circuit.relations) {
@@ -325,16 +335,14 @@ export function verifyWindow(key: CommitmentKey, d: StepDims, run: Uint8Array, f
     commitments.set(name, c);
     absorbCommitment(transcript, name, c);
   };
-  for (const name of circuit.publicOutputs) read(name);
+  for (const name of circuit.witness) read(name);
   const next: TensorCommitment[] = [];
   for (let l = 1; l <= L; l++) {
     const start = pub.W[l - 1];
-    const wn = commitments.get(`Wn${l}`)!;
-    const rows = 1 << start.logRows;
-    commitments.set(`W${l}`, { ...circuit.shapes.get(`W${l}`)!, rows: [...start.rows, ...wn.rows.slice(0, rows * (steps - 1))] });
-    next.push({ logRows: start.logRows, logCols: start.logCols, rows: wn.rows.slice(rows * (steps - 1)) });
+    const points = weightChain(start.rows, commitments.get(`U${l}`)!.rows, 1 << start.logRows, steps, (a, b) => a.subtract(b));
+    commitments.set(`W${l}`, { ...circuit.shapes.get(`W${l}`)!, rows: points.stacked });
+    next.push({ logRows: start.logRows, logCols: start.logCols, rows: points.next });
   }
-  for (const name of circuit.witness) read(name);
   const get = (name: string) => commitments.get(name)!;
   try {
     const claims = new VerifierClaims();

@@ -42,8 +42,8 @@ describe("training: the step proof", function () {
     expect(pure.next.map((c) => c.rows.map((r) => r.toHex())).flat()).to.deep.equal(proof.next.map((c) => c.commitment.rows.map((r) => r.toHex())).flat());
   });
 
-  it("rejects one weight of the update off by one", () => {
-    expect(verify(cheat((v) => (v.get("Wn1")![3] += 1))).valid).to.equal(false);
+  it("rejects one weight of the update off by one (the next weights are derived from it, never sent)", () => {
+    expect(verify(cheat((v) => (v.get("U1")![3] += 1))).valid).to.equal(false);
     expect(verify(cheat((v) => (v.get("U2")![0] += 1))).valid).to.equal(false);
   });
 
@@ -195,7 +195,7 @@ describe("training: the step proof", function () {
     const p3 = { X: bb.X.commitment, Y: bb.Y.commitment, W: t.W.map((w) => w.commitment) };
     expect(verifyStep(t.key, t.d, RUN, 0, p3, proof.bytes, nativeEngine).verdict).to.deep.equal({ valid: true });
     const v = witnessValues(t.d, tr);
-    v.get("Wn2")![1] += 1;
+    v.get("U2")![1] += 1;
     const bad = proveWindowWitness(t.key, t.d, RUN, 0, 1, { X: bb.X, Y: bb.Y, W: t.W }, v, nativeEngine).bytes;
     expect(verifyStep(t.key, t.d, RUN, 0, p3, bad, nativeEngine).verdict.valid).to.equal(false);
   });
