@@ -222,9 +222,11 @@ export const hyraxCodec = {
   writeCommitment(w: ProofWriter, c: TensorCommitment): void {
     w.u32(c.logRows).u32(c.logCols).points(c.rows);
   },
-  readCommitment(r: ProofReader, what = "commitment"): TensorCommitment {
+  /** With `expected`, a header of another shape is refused before any row is decoded (rows cost time and memory). */
+  readCommitment(r: ProofReader, what = "commitment", expected?: TensorShape): TensorCommitment {
     const logRows = r.u32(`${what}.logRows`, MAX_VARS);
     const logCols = r.u32(`${what}.logCols`, MAX_VARS);
+    if (expected && !sameShape({ logRows, logCols }, expected)) throw new ProofFormatError("ZKDL_PROOF_SHAPE", `${what}: 2^${logRows} × 2^${logCols}, expected 2^${expected.logRows} × 2^${expected.logCols}`);
     if (logRows + logCols > MAX_VARS) throw new ProofFormatError("ZKDL_PROOF_SHAPE", `${what}: ${logRows + logCols} variables exceed ${MAX_VARS}`);
     return { logRows, logCols, rows: r.points(1 << logRows, `${what}.rows`) };
   },

@@ -139,6 +139,8 @@ const layerStatement = (vars: number, active: number, lambda: bigint, point: rea
 
 /** The multiplicity of lo + j among the entries; throws if an entry is outside the range. */
 export function multiplicities(tensors: readonly Tensor[], range: Range): Int32Array {
+  // A count is an Int32: refuse rather than wrap (2^31 entries is far past any prover's memory anyway).
+  if (tensors.reduce((n, t) => n + t.length, 0) >= 2 ** 31) throw new RangeError("a lookup of 2^31 entries or more");
   const counts = new Int32Array(1 << range.bits);
   const size = BigInt(counts.length);
   for (const t of tensors) {

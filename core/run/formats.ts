@@ -11,7 +11,7 @@
  */
 import { ProofFormatError, ProofReader, ProofWriter } from "../protocol/codec";
 import type { G1Point } from "../crypto/bn254";
-import { type TensorCommitment, hyraxCodec } from "../protocol/hyrax";
+import { type TensorCommitment, type TensorShape, hyraxCodec } from "../protocol/hyrax";
 import type { DatasetCommitments, DatasetOpenings } from "../dataset/commitments";
 import type { Records } from "../data/records";
 import { type Matrix, matrix } from "../model/fixed";
@@ -130,10 +130,15 @@ export function encodeBundle(b: Bundle): Uint8Array {
   return withMagic("bundle", body);
 }
 
-export function decodeBundle(file: string, bytes: Uint8Array): Bundle {
+/**
+ * `initialShapes` (the manifest's weight shapes) bounds the initial commitments before their rows are
+ * decoded: a hostile header could otherwise make a reader decode millions of points before any check.
+ */
+export function decodeBundle(file: string, bytes: Uint8Array, initialShapes?: readonly TensorShape[]): Bundle {
   return parse(file, "bundle", bytes, (r) => {
     const L = r.u32("layer count", 64);
-    const initial = Array.from({ length: L }, (_, l) => hyraxCodec.readCommitment(r, `initial W${l + 1}`));
+    if (initialShapes && L !== initialShapes.length) throw new ProofFormatError("ZKDL_PROOF_SHAPE", `${L} initial weight commitments for ${initialShapes.length} layers`);
+    const initial = Array.from({ length: L }, (_, l) => hyraxCodec.readCommitment(r, `initial W${l + 1}`, initialShapes?.[l]));
     const n = r.u32("window count", 1 << 24);
     const windows: WindowProof[] = [];
     for (let i = 0; i < n; i++) {

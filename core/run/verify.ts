@@ -156,7 +156,7 @@ function checkRun(files: RunFiles, m: Manifest, reports: WindowReport[], o: Veri
   if (dataset.cx.length !== m.dataset.size) return `dataset.bin holds ${dataset.cx.length} records; the manifest says ${m.dataset.size}`;
   if (dataset.featureCols !== p[0] || dataset.labelCols !== p[L]) return "dataset rows are not as wide as the padded input and output layers";
   if (digestHex(bundleBytes) !== m.bundle.digest) return "proof.bin does not match the manifest's digest";
-  const bundle = decodeBundle(files.path(m.bundle.file), bundleBytes);
+  const bundle = decodeBundle(files.path(m.bundle.file), bundleBytes, d.logDims.slice(1).map((n, l) => weightShape(d.logDims[l] + n)));
   if (bundle.initial.length !== L) return `the bundle has ${bundle.initial.length} initial weight commitments for ${L} layers`;
   const sizes = windowSizes(m.training.steps, m.training.window);
   if (bundle.windows.length !== sizes.length) return `the bundle has ${bundle.windows.length} window proofs; ${m.training.steps} steps in windows of ${m.training.window} make ${sizes.length}`;

@@ -276,6 +276,22 @@ describe("training: runs, their verification and the CLI", function () {
     expect(() => decodeBundle("proof.bin", readFileSync(join(old, "proof.bin")))).to.throw(RunFileError, /format ZKDLPB01/);
   });
 
+  it("refuses initial commitments of another shape before decoding their rows (a hostile header cannot make it decode millions of points)", () => {
+    const d = variant("huge-initial", (d) => {
+      const b = bundleOf(d);
+      // A 2^20-row first layer, cheap to write as the identity point (64 zero bytes a row).
+      const huge = { logRows: 20, logCols: b.initial[0].logCols, rows: new Array(1 << 20).fill(G1.ZERO) };
+      const bytes = encodeBundle({ initial: [huge, ...b.initial.slice(1)], windows: b.windows });
+      writeFileSync(join(d, "proof.bin"), bytes);
+      rewrite(d, (m) => ((m.bundle.digest = digestHex(bytes)), (m.bundle.bytes = bytes.length)));
+    });
+    const started = performance.now();
+    const v = verifyRunFolder(d);
+    expect(v.malformed).to.equal(join(d, "proof.bin"));
+    expect(v.reason).to.match(/initial W1: 2\^20 × 2\^\d+, expected 2\^\d+ × 2\^\d+/);
+    expect(performance.now() - started, "refused before the rows").to.be.lessThan(5000);
+  });
+
   it("rejects a manifest pointing to another dataset (root, commitments and tree swapped in)", () => {
     const d = variant("other-dataset", (d) => {
       for (const f of ["dataset.bin", "dataset-tree.json"]) cpSync(join(otherDir, f), join(d, f));
