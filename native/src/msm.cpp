@@ -18,10 +18,8 @@
 #include <array>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <thread>
-#ifdef ZKDL_ROWS_TRACE
-#include <cstdio>
-#endif
 
 #include "fixed_base.hpp"
 #include "gpu/gpu.hpp"
@@ -585,11 +583,30 @@ constexpr size_t ROW_MAX_SHIFTED = size_t(1) << 18;  // shifted bases kept per c
 /// An entry of the widest kind (above 128 bits) is split by GLV into two terms of at most 128 bits.
 constexpr unsigned GLV_BITS = 128;
 
+// The comb table: for narrow matrices of small entries, every multiple d·2^(9w)·G_i (d ≤ 256, w < 2)
+// of each generator, so that an entry of up to 16 bits is at most two table points added straight
+// into its row's sum: no buckets to reduce, no windows to combine. 32 KiB a column; built once per
+// generator set and kept (see comb_table), since a prover commits every tensor over the same key.
+constexpr unsigned TABLE_C = 9, TABLE_WINDOWS = 2, TABLE_DIGITS = 256;
+constexpr unsigned TABLE_BITS = 16;     // the widths it serves: signed 9-bit digits in two windows
+constexpr size_t TABLE_MAX_COLS = 256;
+constexpr size_t TABLE_COLUMN = TABLE_WINDOWS * TABLE_DIGITS;
+// A table is built for later calls too: its cost counts as shared by this many. Its points are read
+// from 32 KiB columns rather than one compact array: a cache miss more per entry.
+constexpr double TABLE_REUSE = 8.0;
+constexpr double ROW_COST_TABLE_ADD = ROW_COST_ADD + 1.0;
+
+enum class RowLayout {
+  Plain,    // one bucket set per window of a row, combined by doublings
+  Shifted,  // one bucket set per row, over bases shifted per window (2^(c·w)·G_i, built per call)
+  Table,    // one bucket per row (its sum) over the comb table's points
+};
+
 struct RowPlan {
   unsigned width = 0;   // entries of at most this many bits go into the buckets; wider ones are extras
   bool split = false;   // width > 128: entries above 128 bits become two GLV terms
   unsigned c = 1, windows = 0;
-  bool shifted = false; // one bucket set per row over shifted bases, else one per window
+  RowLayout layout = RowLayout::Plain;
   double cost = INFINITY;
   double adds = 0;      // bucket entries (all rows)
 };
@@ -599,8 +616,9 @@ struct RowPlan {
 double extra_cost(unsigned bits) { return bits * (ROW_COST_DBL + 16.0 / 4) + 165.0; }
 
 /// The width, window and layout for a matrix whose entries have the bit-length histogram `hist`
-/// (hist[b] = entries of b bits; index 0 counts zeros).
-RowPlan plan_rows(const std::array<size_t, 256>& hist, size_t rows, size_t cols) {
+/// (hist[b] = entries of b bits; index 0 counts zeros). `table_ready`: the generators' comb table is
+/// already built.
+RowPlan plan_rows(const std::array<size_t, 256>& hist, size_t rows, size_t cols, bool table_ready) {
   std::vector<unsigned> present;
   for (unsigned b = 1; b < 256; ++b)
     if (hist[b]) present.push_back(b);
@@ -634,7 +652,19 @@ RowPlan plan_rows(const std::array<size_t, 256>& hist, size_t rows, size_t cols)
       const double cost = std::min(plain, shifted) + extras_above[k];
       if (cost < best.cost) {
         best.width = width, best.split = split, best.c = c, best.windows = windows;
-        best.shifted = shifted < plain;
+        best.layout = shifted < plain ? RowLayout::Shifted : RowLayout::Plain;
+        best.cost = cost;
+        best.adds = adds;
+      }
+    }
+    if (width <= TABLE_BITS && cols <= TABLE_MAX_COLS) {
+      double adds = 0;  // an entry below 2^8 is one table point, a wider one two
+      for (size_t q = 0; q <= k; ++q) adds += (double)hist[present[q]] * (present[q] <= TABLE_C - 1 ? 1.0 : 2.0);
+      const double build = table_ready ? 0.0 : (double)cols * TABLE_COLUMN * ROW_COST_ADD / TABLE_REUSE;
+      const double cost = adds * ROW_COST_TABLE_ADD + rows * ROW_COST_BUCKET + build + extras_above[k];
+      if (cost < best.cost) {
+        best.width = width, best.split = false, best.c = TABLE_C, best.windows = TABLE_WINDOWS;
+        best.layout = RowLayout::Table;
         best.cost = cost;
         best.adds = adds;
       }
@@ -643,7 +673,81 @@ RowPlan plan_rows(const std::array<size_t, 256>& hist, size_t rows, size_t cols)
   return best;
 }
 
+struct CombTable {
+  size_t cols;
+  std::vector<Aff> pts;  // pts[i·512 + w·256 + d − 1] = d·2^(9w)·G_i; zeros (the identity) for G_i = O
+
+  /// Whether the table's first cols columns are over these generators.
+  bool serves(const G1Affine* points, size_t n) const {
+    if (n > cols) return false;
+    for (size_t i = 0; i < n; ++i) {
+      const Aff& t = pts[i * TABLE_COLUMN];
+      if (points[i].infinity ? !t.is_identity() : (t.x != points[i].x || t.y != points[i].y)) return false;
+    }
+    return true;
+  }
+};
+
+std::shared_ptr<const CombTable> build_comb_table(const G1Affine* points, size_t cols, unsigned threads) {
+  auto table = std::make_shared<CombTable>();
+  table->cols = cols;
+  table->pts.assign(cols * TABLE_COLUMN, Aff{Fq::zero(), Fq::zero()});
+  std::vector<Aff>& pts = table->pts;
+  parallel_for(cols, 16, [&](size_t begin, size_t end) {
+    std::unique_ptr<AffineAdder> adder(new AffineAdder(pts));
+    for (size_t i = begin; i < end; ++i)
+      if (!points[i].infinity) pts[i * TABLE_COLUMN] = Aff{points[i].x, points[i].y};
+    for (unsigned w = 0; w < TABLE_WINDOWS; ++w) {
+      const size_t off = w * TABLE_DIGITS;
+      if (w > 0) {  // 2^9·2^(9(w−1))·G = 2·(256·2^(9(w−1))·G)
+        for (size_t i = begin; i < end; ++i)
+          if (!points[i].infinity) {
+            const uint32_t top = (uint32_t)(i * TABLE_COLUMN + off - 1);
+            adder->add(top, top, (uint32_t)(i * TABLE_COLUMN + off));
+          }
+        adder->flush();
+      }
+      // Round h: multiples h+1 … 2h as (1 … h) + h, read from earlier rounds only. None is the
+      // identity (d·2^(9w) < r), and h + h is a doubling, which the adder recognises.
+      for (uint32_t h = 1; h < TABLE_DIGITS; h *= 2) {
+        for (size_t i = begin; i < end; ++i) {
+          if (points[i].infinity) continue;
+          const uint32_t base = (uint32_t)(i * TABLE_COLUMN + off);
+          for (uint32_t j = 1; j <= h; ++j) adder->add(base + j - 1, base + h - 1, base + h + j - 1);
+        }
+        adder->flush();
+      }
+    }
+  }, threads);
+  return table;
+}
+
+/// The comb table of these generators, from a small cache of the last ones built (a prover commits
+/// every tensor over prefixes of one key), or null if none serves them.
+std::mutex comb_lock;
+std::vector<std::shared_ptr<const CombTable>> comb_cache;  // most recently used last
+constexpr size_t COMB_CACHE_SIZE = 2;
+
+std::shared_ptr<const CombTable> cached_comb_table(const G1Affine* points, size_t cols) {
+  std::lock_guard<std::mutex> guard(comb_lock);
+  for (size_t k = comb_cache.size(); k-- > 0;) {
+    if (!comb_cache[k]->serves(points, cols)) continue;
+    std::shared_ptr<const CombTable> hit = comb_cache[k];
+    comb_cache.erase(comb_cache.begin() + k);
+    comb_cache.push_back(hit);
+    return hit;
+  }
+  return nullptr;
+}
+
+void cache_comb_table(std::shared_ptr<const CombTable> table) {
+  std::lock_guard<std::mutex> guard(comb_lock);
+  if (comb_cache.size() >= COMB_CACHE_SIZE) comb_cache.erase(comb_cache.begin());
+  comb_cache.push_back(std::move(table));
+}
+
 constexpr uint32_t NEGATE_POINT = 0x80000000u, TAIL_POINT = 0x40000000u, POINT_INDEX = 0x3fffffffu;
+constexpr size_t ROWS_AT_ONCE = size_t(1) << 22;  // entries a call scans at once; more go in blocks of rows
 
 /// Per entry after the scan: the magnitude's low limb, its bit length and sign (wider magnitudes are
 /// recomputed from the scalar when needed).
@@ -662,6 +766,15 @@ std::vector<G1> msm_rows(const G1Affine* points, const Fr* scalars, size_t rows,
   if (!tail_scalars) tail = nullptr;
   if (!threads) threads = worker_count();
   const size_t n = rows * cols;
+  if (n > ROWS_AT_ONCE && rows > 1) {  // bounds the scan's 16 bytes per entry
+    const size_t per = std::max<size_t>(1, ROWS_AT_ONCE / std::max<size_t>(1, cols));
+    for (size_t r0 = 0; r0 < rows; r0 += per) {
+      const size_t count = std::min(per, rows - r0);
+      const std::vector<G1> part = msm_rows(points, scalars + r0 * cols, count, cols, threads, tail, tail ? tail_scalars + r0 : nullptr);
+      std::copy(part.begin(), part.end(), out.begin() + r0);
+    }
+    return out;
+  }
   if (n + (tail ? 32 * rows : 0) < 4096) threads = 1;  // below this the thread start-up outweighs the work
 
   // 1. One scan: signed magnitudes and the histogram of their bit lengths.
@@ -688,23 +801,28 @@ std::vector<G1> msm_rows(const G1Affine* points, const Fr* scalars, size_t rows,
   for (const auto& h : partial_hist)
     for (size_t b = 0; b < 256; ++b) hist[b] += h[b];
 
-  RowPlan plan = plan_rows(hist, rows, cols);
+  std::shared_ptr<const CombTable> table = cols <= TABLE_MAX_COLS ? cached_comb_table(points, cols) : nullptr;
+  RowPlan plan = plan_rows(hist, rows, cols, table != nullptr);
   if (plan.width == 0) {  // all zero: only the tails, if any, in one bucket per row
     if (!tail) return out;
-    plan.c = 1, plan.windows = 1, plan.shifted = false, plan.split = false;
+    plan.c = 1, plan.windows = 1, plan.layout = RowLayout::Plain, plan.split = false;
   }
-#ifdef ZKDL_ROWS_TRACE
-  fprintf(stderr, "rows plan %zux%zu: width %u split %d c %u windows %u shifted %d\n", rows, cols, plan.width, (int)plan.split, plan.c, plan.windows, (int)plan.shifted);
-#endif
+  const bool shifted = plan.layout == RowLayout::Shifted, tabled = plan.layout == RowLayout::Table;
+  if (tabled && !table) {
+    table = build_comb_table(points, cols, threads);
+    cache_comb_table(table);
+  }
   const unsigned c = plan.c, windows = plan.windows;
-  const size_t buckets = size_t(1) << (c - 1);
-  const size_t sets = plan.shifted ? 1 : windows;  // bucket sets per row
+  const size_t buckets = tabled ? 1 : size_t(1) << (c - 1);
+  const size_t sets = shifted || tabled ? 1 : windows;  // bucket sets per row
 
-  // 2. The bases: G_i, then φ(G_i) when entries are split; per window 2^(c·w) times them if shifted.
+  // 2. The bases: G_i, then φ(G_i) when entries are split; per window 2^(c·w) times them if shifted;
+  // or the comb table.
   const size_t nbases = plan.split ? 2 * cols : cols;
-  const size_t layers = plan.shifted ? windows : 1;
-  std::vector<Aff> bases(nbases * layers);
-  {
+  const size_t layers = shifted ? windows : 1;
+  std::vector<Aff> bases(tabled ? 0 : nbases * layers);
+  const Aff* base_points = tabled ? table->pts.data() : bases.data();
+  if (!tabled) {
     const Fq beta = Fq::from_canonical(BETA);
     for (size_t i = 0; i < cols; ++i) {
       bases[i] = points[i].infinity ? Aff{Fq::zero(), Fq::zero()} : Aff{points[i].x, points[i].y};
@@ -773,9 +891,16 @@ std::vector<G1> msm_rows(const G1Affine* points, const Fr* scalars, size_t rows,
         auto emit = [&](size_t row, const u64 k[4], uint32_t base, bool neg) {
           signed_digits(k, c, windows, [&](unsigned w, int64_t d) {
             if (!d) return;
-            const size_t set = (row - r0) * sets + (plan.shifted ? 0 : w);
-            slot_bucket.push_back((uint32_t)(set * buckets + (size_t)(d < 0 ? -d : d) - 1));
-            const uint32_t point = (uint32_t)((plan.shifted ? w * nbases : 0) + base);
+            const size_t mag = (size_t)(d < 0 ? -d : d);
+            uint32_t point;
+            if (tabled) {
+              slot_bucket.push_back((uint32_t)(row - r0));
+              point = (uint32_t)(base * TABLE_COLUMN + w * TABLE_DIGITS + mag - 1);
+            } else {
+              const size_t set = (row - r0) * sets + (shifted ? 0 : w);
+              slot_bucket.push_back((uint32_t)(set * buckets + mag - 1));
+              point = (uint32_t)((shifted ? w * nbases : 0) + base);
+            }
             slot_point.push_back(point | ((neg != (d < 0)) ? NEGATE_POINT : 0u));
           });
         };
@@ -841,7 +966,7 @@ std::vector<G1> msm_rows(const G1Affine* points, const Fr* scalars, size_t rows,
             slot.x = p.x;
             slot.y = (sp & NEGATE_POINT) ? -p.y : p.y;
           } else {
-            const Aff& p = bases[sp & POINT_INDEX];
+            const Aff& p = base_points[sp & POINT_INDEX];
             slot.x = p.x;
             slot.y = (sp & NEGATE_POINT) ? -p.y : p.y;
           }

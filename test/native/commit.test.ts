@@ -181,6 +181,22 @@ describe("native Hyrax row commitments", () => {
       check(5, 16, "threes", { gens });
       check(6, 16, "int16", { gens });
       check(3, 16, "full", { gens });
+      check(64, 16, "int16", { gens }); // enough rows for the comb table of these generators
+    });
+
+    it("keeps comb tables per generator set: a narrower prefix reuses one, a changed generator gets its own", function () {
+      this.timeout(60_000);
+      const a = generators(64);
+      const b = a.slice();
+      b[5] = generators(70)[66]!; // one generator replaced
+      const c = generators(64).map((_, i) => generators(200)[100 + i]!);
+      check(48, 64, "int16", { gens: a });
+      check(48, 16, "int16", { gens: [...a.slice(0, 16), a[64]!] }); // a prefix of a
+      check(48, 64, "int16", { gens: b });
+      check(48, 64, "bit", { gens: b });
+      check(48, 64, "int16", { gens: c });
+      check(48, 64, "int16", { gens: a }); // after two others
+      check(48, 64, "oneWide", { gens: a });
     });
   });
 
