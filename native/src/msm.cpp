@@ -455,7 +455,9 @@ G1 msm(const G1Affine* points, const Fr* scalars, size_t n, unsigned threads) {
 // entries' actual widths (one scan of the matrix); the few entries much wider than the rest (a
 // full-width value among 16-bit limbs) leave the buckets and are added by a small MSM of their own.
 // For narrow rows the bases are shifted per window (2^(c·w)·G_i, computed once per call) so that all
-// windows of a row share one set of buckets, and one bucket reduction serves them all.
+// windows of a row share one set of buckets, and one bucket reduction serves them all; for narrow rows
+// of entries up to 16 bits a cached comb table of the generators' multiples does away with buckets.
+// The blinding ρ_j·H of a Hyrax row comes in as its fixed-base table's entries, added with the rest.
 
 namespace {
 
