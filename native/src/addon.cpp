@@ -665,8 +665,10 @@ Napi::Value HyraxCommit(const Napi::CallbackInfo& info) {
     const std::shared_ptr<const FrVec> data = Tensor::BufferOf(obj);  // alive until the job ends, even if disposed
     auto work = [=]() {
       std::vector<G1> rows = hyrax_commit_rows(*data, shape[0], shape[1], *generators, h, *blindings);
+      std::vector<G1Affine> affine(rows.size());
+      G1::batch_to_affine(rows.data(), rows.size(), affine.data());
       std::vector<uint8_t> out(64 * rows.size());
-      for (size_t j = 0; j < rows.size(); ++j) rows[j].to_affine().to_bytes(out.data() + 64 * j);
+      for (size_t j = 0; j < rows.size(); ++j) affine[j].to_bytes(out.data() + 64 * j);
       return out;
     };
     return run_bytes(info.Env(), work, obj, info.Length() > 4 && info[4].ToBoolean());

@@ -1,9 +1,7 @@
 #include "commit.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <string>
-#include <thread>
 
 #include <map>
 #include <memory>
@@ -13,6 +11,7 @@
 #include "fixed_base.hpp"
 #include "gpu/gpu.hpp"
 #include "msm.hpp"
+#include "parallel.hpp"
 
 namespace zkdl {
 namespace {
@@ -40,10 +39,9 @@ std::vector<G1> hyrax_commit_rows(const std::vector<Fr>& t, size_t rows, size_t 
   if (blindings.size() != rows)
     throw InputError("ZKDL_SHAPE_MISMATCH", std::to_string(rows) + " rows but " + std::to_string(blindings.size()) + " blinding factors");
 
-  // Each row is one MSM over (G_0..G_{cols-1}, H) with scalars (row, ρ_j).
-  std::vector<G1Affine> bases(generators);
-  bases.push_back(h);
-  if (gpu::offload(rows * cols)) {  // all rows as one batched MSM
+  if (gpu::offload(rows * cols)) {  // all rows as one batched MSM over (G_0..G_{cols-1}, H)
+    std::vector<G1Affine> bases(generators);
+    bases.push_back(h);
     std::vector<Fr> scalars(rows * (cols + 1));
     for (size_t j = 0; j < rows; ++j) {
       std::copy(t.begin() + j * cols, t.begin() + (j + 1) * cols, scalars.begin() + j * (cols + 1));
@@ -55,25 +53,20 @@ std::vector<G1> hyrax_commit_rows(const std::vector<Fr>& t, size_t rows, size_t 
   // remainders, bits), and an MSM's cost follows its widest scalar, so one full-width ρ_j among them
   // would make every row pay for 254-bit windows. ρ_j·H comes from H's fixed-base table instead.
   const std::shared_ptr<const FixedBase> h_table = blinding_table(h);
-  std::vector<G1> out(rows);
-  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  auto commit_row = [&](size_t j, unsigned threads) {
-    u64 rho[4];
-    blindings[j].to_canonical(rho);
-    out[j] = msm(generators.data(), t.data() + j * cols, cols, threads).add(h_table->mul(rho));
-  };
-  if (rows < hw) {
-    for (size_t j = 0; j < rows; ++j) commit_row(j, 0);  // few rows: each MSM uses every core
+  const unsigned threads = worker_count();
+  if (rows < threads && cols >= 4096) {
+    // Few wide rows: each MSM splits its own windows over every core.
+    std::vector<G1> out(rows);
+    for (size_t j = 0; j < rows; ++j) {
+      u64 rho[4];
+      blindings[j].to_canonical(rho);
+      out[j] = msm(generators.data(), t.data() + j * cols, cols, threads).add(h_table->mul(rho));
+    }
     return out;
   }
-  std::atomic<size_t> next{0};
-  std::vector<std::thread> pool;
-  for (unsigned w = 0; w < hw; ++w)
-    pool.emplace_back([&] {
-      for (size_t j; (j = next.fetch_add(1)) < rows;) commit_row(j, 1);
-    });
-  for (auto& th : pool) th.join();
-  return out;
+  // Many rows: all at once over the shared generators, the rows split over the cores, the table
+  // entries of ρ_j·H added among the row's own (msm_rows).
+  return msm_rows(generators.data(), t.data(), rows, cols, threads, h_table.get(), blindings.data());
 }
 
 }  // namespace zkdl

@@ -36,16 +36,10 @@ FixedBase::FixedBase(const G1Affine& base) {
 
 G1 FixedBase::mul(const u64 k[4]) const {
   G1 acc = G1::identity();
-  if (table_.empty()) return acc;
-  int carry = 0;
-  for (int w = 0; w < kWindows; ++w) {
-    int digit = carry + (w < 32 ? (int)((k[w / 8] >> (8 * (w % 8))) & 0xff) : 0);
-    carry = digit > kDigits ? 1 : 0;
-    if (carry) digit -= 256;
-    if (digit == 0) continue;
-    const G1Affine& p = table_[w * kDigits + (digit > 0 ? digit : -digit) - 1];
-    acc = acc.add_mixed(digit > 0 ? p : G1Affine{p.x, -p.y, false});
-  }
+  digits(k, [&](size_t index, bool negate) {
+    const G1Affine& p = table_[index];
+    acc = acc.add_mixed(negate ? G1Affine{p.x, -p.y, false} : p);
+  });
   return acc;
 }
 

@@ -31,6 +31,25 @@ G1Affine G1::to_affine() const {
   return {X * zi2, Y * zi2 * zi, false};
 }
 
+void G1::batch_to_affine(const G1* in, size_t n, G1Affine* out) {
+  // out[i].x holds the prefix product of the nonzero Z's before i until the backward pass.
+  Fq acc = Fq::one();
+  for (size_t i = 0; i < n; ++i) {
+    out[i].x = acc;
+    if (!in[i].is_identity()) acc = acc * in[i].Z;
+  }
+  Fq inv = acc.inv();
+  for (size_t i = n; i-- > 0;) {
+    if (in[i].is_identity()) {
+      out[i] = G1Affine::identity();
+      continue;
+    }
+    const Fq zi = inv * out[i].x, zi2 = zi.sqr();
+    inv = inv * in[i].Z;
+    out[i] = {in[i].X * zi2, in[i].Y * zi2 * zi, false};
+  }
+}
+
 bool G1::equals(const G1& q) const {
   if (is_identity() || q.is_identity()) return is_identity() && q.is_identity();
   Fq z1z1 = Z.sqr(), z2z2 = q.Z.sqr();

@@ -1,6 +1,7 @@
 // The BN254 G1 group: y^2 = x^3 + 3 over Fq (cofactor 1, so every curve point is in the group).
 // Jacobian coordinates (X, Y, Z) stand for (X/Z^2, Y/Z^3); Z = 0 is the identity.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "field.hpp"
@@ -78,6 +79,8 @@ struct G1 {
 
   ZKDL_HD G1 neg() const { return {X, -Y, Z}; }
   G1Affine to_affine() const;
+  /// out[i] = in[i].to_affine() for n points with one field inversion (Montgomery's trick).
+  static void batch_to_affine(const G1* in, size_t n, G1Affine* out);
   bool equals(const G1& q) const;
 
   /// Scalar multiplication by a canonical integer (limbs, little-endian).

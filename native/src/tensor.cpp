@@ -165,21 +165,52 @@ FrVec batched_matmul(const FrVec& a, const FrVec& b, size_t batch, size_t m, siz
                                               (a_batched ? std::to_string(batch) + "×" : "") + "(" + std::to_string(m) + "×" + std::to_string(k) + ")·" +
                                               (b_batched ? std::to_string(batch) + "×" : "") + "(" + std::to_string(k) + "×" + std::to_string(n) + ")");
   FrVec out(batch * m * n, Fr::zero());
-  // One work item per output row (batch entry t, row i): rows of all batch entries share the threads,
-  // so a batch of single-row products (a vector times each of T matrices) still runs in parallel.
-  parallel_for(batch * m, std::max<size_t>(1, GRAIN / std::max<size_t>(1, k * n)), [&](size_t row_begin, size_t row_end) {
-    for (size_t row = row_begin; row < row_end; ++row) {
-      const size_t t = row / m, i = row % m;
-      const Fr* a_row = a.data() + t * a_stride + i * k;
-      const Fr* b_mat = b.data() + t * b_stride;
-      Fr* out_row = out.data() + row * n;
-      for (size_t y = 0; y < k; ++y) {
-        const Fr& x = a_row[y];
-        if (x.is_zero()) continue;
-        for (size_t j = 0; j < n; ++j) out_row[j] = out_row[j] + x * b_mat[y * n + j];
-      }
+  const size_t rows = batch * m;
+  if (rows == 0 || n == 0) return out;
+  // out_row[j0, j1) += Σ_{y ∈ [y0, y1)} a_row[y]·b_mat[y, j0..j1).
+  auto block = [&](size_t row, size_t y0, size_t y1, size_t j0, size_t j1, Fr* dst) {
+    const size_t t = row / m, i = row % m;
+    const Fr* a_row = a.data() + t * a_stride + i * k;
+    const Fr* b_mat = b.data() + t * b_stride;
+    for (size_t y = y0; y < y1; ++y) {
+      const Fr& x = a_row[y];
+      if (x.is_zero()) continue;
+      const Fr* b_row = b_mat + y * n;
+      for (size_t j = j0; j < j1; ++j) dst[j - j0] = dst[j - j0] + x * b_row[j];
     }
-  });
+  };
+  const unsigned threads = worker_count();
+  const size_t work = rows * k * n;  // multiplications
+  if (rows >= threads || work < GRAIN) {
+    // One work item per output row (batch entry t, row i): rows of all batch entries share the threads,
+    // so a batch of single-row products (a vector times each of T matrices) still runs in parallel.
+    parallel_for(rows, std::max<size_t>(1, GRAIN / std::max<size_t>(1, k * n)), [&](size_t row_begin, size_t row_end) {
+      for (size_t row = row_begin; row < row_end; ++row) block(row, 0, k, 0, n, out.data() + row * n);
+    });
+    return out;
+  }
+  // Fewer rows than threads (a vector times a matrix: every Hyrax opening's row fold): split each row's
+  // columns across the threads, or, when the rows are too narrow for that, its sum over k.
+  constexpr size_t MIN_COLUMNS = 16;
+  if (n >= MIN_COLUMNS * threads || n * rows >= MIN_COLUMNS * threads) {
+    const size_t per_row = std::max<size_t>(1, std::min<size_t>((threads + rows - 1) / rows, n / MIN_COLUMNS));
+    const size_t width = (n + per_row - 1) / per_row;
+    parallel_for(rows * per_row, 1, [&](size_t begin, size_t end) {
+      for (size_t item = begin; item < end; ++item) {
+        const size_t row = item / per_row, j0 = (item % per_row) * width, j1 = std::min(n, j0 + width);
+        if (j0 < j1) block(row, 0, k, j0, j1, out.data() + row * n + j0);
+      }
+    }, threads);
+    return out;
+  }
+  for (size_t row = 0; row < rows; ++row) {
+    const size_t chunks = chunk_count(k, std::max<size_t>(1, GRAIN / n), threads);
+    std::vector<FrVec> partial(chunks, FrVec(n, Fr::zero()));
+    parallel_chunks(k, std::max<size_t>(1, GRAIN / n), [&](size_t chunk, size_t y0, size_t y1) { block(row, y0, y1, 0, n, partial[chunk].data()); }, threads);
+    Fr* dst = out.data() + row * n;
+    for (const FrVec& p : partial)
+      for (size_t j = 0; j < n; ++j) dst[j] = dst[j] + p[j];
+  }
   return out;
 }
 

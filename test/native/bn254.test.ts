@@ -262,6 +262,23 @@ describe("native BN254 core", () => {
       }
     });
 
+    it("takes ≤ 16 terms (Straus) as signed magnitudes, from the widest scalar's top window down", () => {
+      // Scalars of a few bits (tables of 1, 3 or 7 multiples), negatives, a lone wide one among small
+      // ones, zeros and identity points.
+      for (const n of [1, 2, 3, 7, 16]) {
+        for (const kind of ["tiny", "tiny-signed", "one-wide", "nibble"] as const) {
+          const pts = pointsOf(n);
+          const scs = Array.from({ length: n }, (_, i) => {
+            if (kind === "one-wide" && i === n - 1) return randomScalar(r);
+            const v = BigInt(r.int(kind === "nibble" ? 16 : 4));
+            return kind === "tiny-signed" && r.bool() ? Fr.neg(v) : v;
+          });
+          const [p, s] = encode(pts, scs);
+          expect(native.msm(p, s), `${kind} n=${n}`).to.deep.equal(reference(pts, scs));
+        }
+      }
+    });
+
     it("sums equal and opposite points landing in one bucket (doubling and cancellation)", () => {
       const pt = randomPoint(r);
       for (const n of [2, 3, 7, 64, 5000]) {

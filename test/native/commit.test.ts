@@ -5,7 +5,7 @@ import { FrTensor } from "../../native";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { Fr, G1, type G1Point, bigIntToBytes, frToBytes, g1FromBytes, g1ToBytes, hashToG1 } from "../../core/crypto/bn254";
 import { rng } from "../helpers/random";
-import { concat, expectCode } from "../helpers/native";
+import { concat, encodeFr, expectCode } from "../helpers/native";
 import { commitmentKey } from "../../core/protocol/generators";
 import { nativeGenerators } from "../../prover/native-engine";
 
@@ -73,6 +73,131 @@ describe("native Hyrax row commitments", () => {
     await t.commitRowsAsync(g.subarray(0, 64 * 15), gens[16]!, blind).catch((e: unknown) => (rejected = e));
     expect(rejected).to.be.instanceOf(native.NativeError);
     expect((rejected as native.NativeError).code).to.equal("ZKDL_SHAPE_MISMATCH");
+  });
+
+  describe("all rows at once (the batched row kernel), against @noble/curves", () => {
+    // The CPU kernel picks its window from the entries' widths, moves entries much wider than the rest
+    // out of the buckets, splits full-width ones by the endomorphism, shifts the generators per window
+    // for narrow rows, and adds ρ_j·H's table entries among the row's own: each case below lands on a
+    // different mix of those.
+    type Kind = "bit" | "int16" | "int32" | "int64" | "full" | "oneWide" | "fewWide" | "widths" | "threes";
+    const signed = (bits: number) => {
+      const v = r.uint256() % (1n << BigInt(bits));
+      return r.bool() ? Fr.neg(v) : v;
+    };
+    function entry(kind: Kind, col: number, wideCol: number): bigint {
+      switch (kind) {
+        case "bit": return BigInt(r.int(2));
+        case "int16": return signed(15);
+        case "int32": return signed(31);
+        case "int64": return signed(63);
+        case "full": return Fr.create(r.uint256());
+        case "oneWide": return col === wideCol ? Fr.create(r.uint256()) : signed(15);
+        case "fewWide": return r.int(40) === 0 ? Fr.create(r.uint256()) : signed(15);
+        case "widths": return signed(1 + r.int(253));
+        case "threes": return col % 4 === 3 ? 0n : 3n;
+      }
+    }
+    /** Σ v_i·P_i by one double-and-add chain over the rows' signed magnitudes (v > (r−1)/2 is −(r − v)). */
+    const HALF = (Fr.ORDER - 1n) / 2n;
+    function referenceRow(points: G1Point[], values: bigint[]): G1Point {
+      const mags = values.map((v) => (v > HALF ? Fr.ORDER - v : v));
+      const pts = values.map((v, i) => (v > HALF ? points[i]!.negate() : points[i]!));
+      const bits = Math.max(0, ...mags.map((m) => (m === 0n ? 0 : m.toString(2).length)));
+      let acc = G1.ZERO;
+      for (let b = bits - 1; b >= 0; b--) {
+        acc = acc.double();
+        for (let i = 0; i < mags.length; i++) if ((mags[i]! >> BigInt(b)) & 1n) acc = acc.add(pts[i]!);
+      }
+      return acc;
+    }
+    function check(rows: number, cols: number, kind: Kind, opts: { zeroRows?: boolean; zeroBlinding?: boolean; gens?: Uint8Array[] } = {}) {
+      const gens = opts.gens ?? generators(cols);
+      const g = gens.slice(0, cols);
+      const h = gens[cols]!;
+      const values: bigint[] = [];
+      for (let j = 0; j < rows; j++) {
+        const wideCol = r.int(cols);
+        for (let i = 0; i < cols; i++) values.push(opts.zeroRows && j % 3 === 1 ? 0n : entry(kind, i, wideCol));
+      }
+      const blind = Array.from({ length: rows }, (_, j) => (opts.zeroBlinding && j % 2 === 0 ? 0n : Fr.create(r.uint256())));
+      const got = FrTensor.fromBytes(encodeFr(values), [rows, cols]).commitRows(concat(g), h, concat(blind.map(frToBytes)));
+      const points = g.map(g1FromBytes);
+      const hp = g1FromBytes(h);
+      for (let j = 0; j < rows; j++) {
+        const expected = referenceRow(points, values.slice(j * cols, (j + 1) * cols)).add(hp.multiplyUnsafe(blind[j]!));
+        expect(got.subarray(64 * j, 64 * j + 64), `${kind} row ${j} of ${rows}×${cols}`).to.deep.equal(g1ToBytes(expected));
+      }
+    }
+
+    it("narrow and wide rows of 1-, 16-, 32- and 64-bit signed entries", function () {
+      this.timeout(120_000);
+      check(40, 128, "bit");
+      check(64, 16, "int16");
+      check(300, 8, "int16");
+      check(24, 64, "int16");
+      check(9, 1, "int16");
+      check(8, 100, "int32");
+      check(6, 50, "int64");
+      check(3, 1024, "int16");
+    });
+
+    it("full-width entries, one full-width entry among small ones per row, a few of them, and every width", function () {
+      this.timeout(120_000);
+      check(4, 24, "full");
+      check(12, 128, "oneWide");
+      check(10, 200, "fewWide");
+      check(16, 32, "widths");
+    });
+
+    it("a single row, narrow or as wide as the key", function () {
+      this.timeout(120_000);
+      check(1, 300, "int16");
+      check(1, 4096, "int16");
+      check(1, 5, "full");
+    });
+
+    it("zero rows, zero blinding, and an all-zero matrix (the identity where ρ_j = 0 too)", function () {
+      this.timeout(60_000);
+      check(16, 64, "int16", { zeroRows: true, zeroBlinding: true });
+      check(7, 300, "fewWide", { zeroRows: true });
+      const gens = generators(32);
+      const zero = FrTensor.fromInts(new Int32Array(4 * 32), [4, 32]);
+      const blind = [0n, 5n, 0n, Fr.create(r.uint256())];
+      const got = zero.commitRows(concat(gens.slice(0, 32)), gens[32]!, concat(blind.map(frToBytes)));
+      for (let j = 0; j < 4; j++)
+        expect(got.subarray(64 * j, 64 * j + 64), `row ${j}`).to.deep.equal(g1ToBytes(g1FromBytes(gens[32]!).multiplyUnsafe(blind[j]!)));
+      expect(got.subarray(0, 64)).to.deep.equal(new Uint8Array(64));
+    });
+
+    it("repeated, opposite and identity generators (equal and cancelling points in one bucket)", function () {
+      this.timeout(60_000);
+      const gens = generators(16);
+      const g0 = g1FromBytes(gens[0]!);
+      gens[1] = gens[0]!;
+      gens[2] = g1ToBytes(g0.negate());
+      gens[3] = new Uint8Array(64);
+      gens[5] = gens[0]!;
+      check(5, 16, "threes", { gens });
+      check(6, 16, "int16", { gens });
+      check(3, 16, "full", { gens });
+      check(64, 16, "int16", { gens }); // enough rows for the comb table of these generators
+    });
+
+    it("keeps comb tables per generator set: a narrower prefix reuses one, a changed generator gets its own", function () {
+      this.timeout(60_000);
+      const a = generators(64);
+      const b = a.slice();
+      b[5] = generators(70)[66]!; // one generator replaced
+      const c = generators(64).map((_, i) => generators(200)[100 + i]!);
+      check(48, 64, "int16", { gens: a });
+      check(48, 16, "int16", { gens: [...a.slice(0, 16), a[64]!] }); // a prefix of a
+      check(48, 64, "int16", { gens: b });
+      check(48, 64, "bit", { gens: b });
+      check(48, 64, "int16", { gens: c });
+      check(48, 64, "int16", { gens: a }); // after two others
+      check(48, 64, "oneWide", { gens: a });
+    });
   });
 
   describe("generator sets", () => {

@@ -161,6 +161,25 @@ describe("native Fr tensors", () => {
     }
   });
 
+  it("multiplies a single row by a matrix like the triple loop, its columns or its sum split across threads", () => {
+    // m = 1 with enough work to split: wide (columns apart), and narrow with a long k (partial sums).
+    for (const [m, k, n] of [[1, 64, 256], [1, 300, 40], [1, 6000, 2], [1, 2048, 8], [1, 33, 1000]] as const) {
+      const a = randomFr(r, m * k);
+      const b = randomFr(r, k * n);
+      const c = FrTensor.fromBytes(enc(a), [m, k]).matmul(FrTensor.fromBytes(enc(b), [k, n]));
+      const ref: bigint[] = [];
+      for (let j = 0; j < n; j++) {
+        let acc = 0n;
+        for (let t = 0; t < k; t++) acc = Fr.add(acc, Fr.mul(a[t]!, b[t * n + j]!));
+        ref.push(acc);
+      }
+      expect(dec(c.toBytes()), `[${m},${k}]·[${k},${n}]`).to.deep.equal(ref);
+      // The same row as a batch of one against a batched matrix.
+      const cb = FrTensor.fromBytes(enc(a), [m, k]).matmul(FrTensor.fromBytes(enc(b), [1, k, n]));
+      expect(dec(cb.toBytes()), `[${m},${k}]·[1,${k},${n}]`).to.deep.equal(ref);
+    }
+  });
+
   it("multiplies batches of matrices like a loop of triple loops, a 2-D side shared by every batch entry", () => {
     /** [T][m][n] from T products; `a` and `b` hold T matrices when batched, else one. */
     const reference = (a: bigint[], b: bigint[], T: number, m: number, k: number, n: number, aBatched: boolean, bBatched: boolean) => {
