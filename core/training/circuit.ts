@@ -3,15 +3,16 @@
  * and which relations tie them, read by both the prover and the verifier, so the two walk the same
  * transcript by construction. Names: W<l> (the weights before the step: public, or derived from the
  * window's starting weights and the updates), X, Y (public: the batch's dataset rows); everything else
- * is witness, committed in `witness` order. The next weights W<l> − U<l> are not a tensor of their own:
- * their commitment is derived from W<l>'s and U<l>'s rows (docs/protocol.md §4.4).
+ * is witness, committed in `witness` order, or derived from it (`derived`: Z<l>, GA<l>, RU<l> from
+ * their limbs). The next weights W<l> − U<l> are not a tensor of their own: their commitment is
+ * derived from W<l>'s and U<l>'s rows (docs/protocol.md §4.4).
  *
  * Ranges (all lookups are against the one table [0, 2^16)):
  *   R<l>, RG<l> (rounding remainders)  ∈ [−2^(F−1), 2^(F−1)): R + 2^(F−1) (and, if F < 16, + 2^16 − 2^F)
- *   Z<l>, l < L:  Z + 2^32·S = L0 + 2^16·L1 (S binary: S is Z's sign bit, the ReLU mask)
- *   Z<L>, GA<l>:  V + 2^31 = L0 + 2^16·L1                   (V ∈ [−2^31, 2^31))
+ *   Z<l>, l < L:  Z = L0 + 2^16·L1 − 2^32·S (S binary: S is Z's sign bit, the ReLU mask)
+ *   Z<L>, GA<l>:  V = L0 + 2^16·L1 − 2^31                   (V ∈ [−2^31, 2^31))
  *   U<l> (the update, at most half a unit per step):  U + 2^15 ∈ [0, 2^16), U looked up shifted
- *   RU<l> ∈ [−2^(F+k−1), 2^(F+k−1)):  RU + 2^(F+k−1) = L0 + 2^16·L1, L1 < 2^(F+k−16) (shifted lookup)
+ *   RU<l> ∈ [−2^(F+k−1), 2^(F+k−1)):  RU = L0 + 2^16·L1 − 2^(F+k−1), L1 < 2^(F+k−16) (shifted lookup)
  *   X (the records' features), by the run's feature range:
  *     "unit" (reals in [0, 1]):  X = L0 + 2^F·L1, L0 ∈ [0, 2^F), L1 binary, L0·L1 = 0   (X ∈ [0, 2^F])
  *     "int32":                   X + 2^31 = L0 + 2^16·L1                              (32-bit integers)
@@ -25,7 +26,7 @@
 import type { Records } from "../data/records";
 import { type ModelConfig, paddedLayers } from "../model/fixed";
 import type { Identity } from "../protocol/relations";
-import { MAX_VARS, type TensorShape } from "../protocol/hyrax";
+import { MAX_VARS, type TensorShape, numVars } from "../protocol/hyrax";
 
 export interface StepDims {
   /** log2 of the batch. */
@@ -44,9 +45,14 @@ export interface StepDims {
 export type FeatureRange = "unit" | "int32";
 export const FEATURE_RANGES: readonly FeatureRange[] = ["unit", "int32"];
 
-/** A public factor of an identity check: the tensor that is 1 in every column ≥ `from` (the padding). */
+/**
+ * A public factor of an identity check: the tensor that is 1 in every column ≥ `from` (the padding)
+ * of a matrix of 2^logCols logical columns — the layer's width, whatever rows the tensors are
+ * committed in. `from` = 0 is the all-ones tensor (a constant term).
+ */
 export interface ColumnMask {
   readonly from: number;
+  readonly logCols: number;
 }
 
 /** The step dimensions of a model: log2 of the batch and of the padded widths, F and k, the logical input and output widths. */
@@ -80,7 +86,6 @@ export type RelationSpec =
   | { kind: "contraction"; label: string; innerVars: number; batchVars: number; items: ContractionSpec[] }
   /** Factor indices past `tensors` name `masks` (public). */
   | { kind: "identities"; label: string; tensors: string[]; masks: ColumnMask[]; identities: Identity[] }
-  | { kind: "linear"; label: string; terms: { coeff: bigint; name: string }[]; constant: bigint }
   /** Every row of `name` sums to `total`: one claim name~((½,…,½) ‖ r) = total/2^cols at a random row point r. */
   | { kind: "rowsums"; label: string; name: string; total: bigint };
 
@@ -89,10 +94,19 @@ export interface LookupSpec {
   readonly shift: bigint;
 }
 
+/** A tensor that is not committed but derived from committed ones of its shape: name = Σ coeff·T + constant. */
+export interface DerivedSpec {
+  readonly name: string;
+  readonly terms: readonly { readonly coeff: bigint; readonly name: string }[];
+  readonly constant: bigint;
+}
+
 export interface StepCircuit {
   readonly shapes: ReadonlyMap<string, TensorShape>;
   readonly publicInputs: readonly string[];
   readonly witness: readonly string[];
+  /** Derived from the witness on row commitments and blindings alike, in this order, after it is committed. */
+  readonly derived: readonly DerivedSpec[];
   readonly relations: readonly RelationSpec[];
   readonly lookups: readonly LookupSpec[];
 }
@@ -124,12 +138,22 @@ export function checkDims(d: StepDims): void {
 }
 
 /**
- * Weight-shaped tensors are committed in wide rows: at most 2^WIDE_COLS columns (the key the lookup
- * table needs anyway) and as few rows as that allows, but at least 2^4 (or half the variables) —
- * fewer row commitments in every proof and larger, more efficient prover MSMs.
+ * Stacked witness tensors are committed in wide rows: 2^WIDE_COLS columns (the key the lookup table
+ * needs anyway), or one row if smaller — few row commitments in every proof and large, efficient
+ * prover MSMs. The Hyrax split is only how a tensor is committed: relations read its multilinear
+ * extension, the same whatever the split.
  */
 export const WIDE_COLS = 12;
 
+export function wideShape(n: number): TensorShape {
+  const logRows = Math.max(0, n - WIDE_COLS);
+  return { logRows, logCols: n - logRows };
+}
+
+/**
+ * The shape of the weights (public: the run's weight commitments) and of their per-step updates:
+ * at most 2^WIDE_COLS columns, but at least 2^4 rows (or half the variables).
+ */
 export function weightShape(n: number): TensorShape {
   const logRows = Math.max(n - WIDE_COLS, Math.min(4, Math.floor(n / 2)));
   return { logRows, logCols: n - logRows };
@@ -148,33 +172,43 @@ export function stepCircuit(d: StepDims, logSteps = 0): StepCircuit {
   const F = BigInt(d.fracBits);
   const FK = BigInt(d.fracBits + d.lrShift);
   const shapes = new Map<string, TensorShape>();
-  const batch = (l: number): TensorShape => ({ logRows: d.logB + logSteps, logCols: d.logDims[l] });
+  // X and Y are the dataset's record commitments: one row per record. W and U are committed per step
+  // (the weight chain is derived row by row). Every other tensor is one wide stack.
+  const records = (l: number): TensorShape => ({ logRows: d.logB + logSteps, logCols: d.logDims[l] });
+  const batch = (l: number): TensorShape => wideShape(d.logB + logSteps + d.logDims[l]);
   const weight = (l: number): TensorShape => {
     const s = weightShape(d.logDims[l - 1] + d.logDims[l]);
     return { logRows: s.logRows + logSteps, logCols: s.logCols };
   };
+  const weightStack = (l: number): TensorShape => wideShape(d.logDims[l - 1] + d.logDims[l] + logSteps);
   const witness: string[] = [];
   const add = (name: string, shape: TensorShape, isWitness = true) => {
     if (shape.logRows + shape.logCols > MAX_VARS) throw new RangeError(`a window of 2^${logSteps} steps stacks ${name} beyond 2^${MAX_VARS} entries`);
     shapes.set(name, shape);
     if (isWitness) witness.push(name);
   };
-  add("X", batch(0), false);
-  add("Y", batch(L), false);
+  add("X", records(0), false);
+  add("Y", records(L), false);
   for (let l = 1; l <= L; l++) add(`W${l}`, weight(l), false);
   const act = (l: number) => (l === 0 ? "X" : `A${l}`);
   const gz = (l: number) => (l === L ? "G" : `GZ${l}`);
   for (const n of ["XL0", "XL1"]) add(n, batch(0));
   for (let l = 1; l <= L; l++) {
-    for (const n of [`Z${l}`, `R${l}`]) add(n, batch(l));
+    add(`Z${l}`, batch(l), false);
+    add(`R${l}`, batch(l));
     if (l < L) for (const n of [`S${l}`, `A${l}`]) add(n, batch(l));
     for (const n of [`Z${l}L0`, `Z${l}L1`]) add(n, batch(l));
   }
   add("G", batch(L));
   for (let l = L; l >= 1; l--) {
     if (l < L) add(`GZ${l}`, batch(l));
-    if (l > 1) for (const n of [`GA${l - 1}`, `RG${l - 1}`, `GA${l - 1}L0`, `GA${l - 1}L1`]) add(n, batch(l - 1));
-    for (const n of [`U${l}`, `RU${l}`, `RU${l}L0`, `RU${l}L1`]) add(n, weight(l));
+    if (l > 1) {
+      add(`GA${l - 1}`, batch(l - 1), false);
+      for (const n of [`RG${l - 1}`, `GA${l - 1}L0`, `GA${l - 1}L1`]) add(n, batch(l - 1));
+    }
+    add(`U${l}`, weight(l));
+    add(`RU${l}`, weightStack(l), false);
+    for (const n of [`RU${l}L0`, `RU${l}L1`]) add(n, weightStack(l));
   }
 
   // Contractions sharing an inner dimension are proven by one sumcheck (FAC4DNN): grouped below.
@@ -243,21 +277,36 @@ export function stepCircuit(d: StepDims, logSteps = 0): StepCircuit {
     relations.push({ kind: "contraction", label: items.map((i) => i.label).join("; "), innerVars, batchVars: logSteps, items });
   }
   // The records: features in their range with zero padding; labels one-hot at scale 2^F (every entry
-  // 0 or 2^F, zero padding) — these join the identities of their shapes.
-  const padding = (width: number, logCols: number): ColumnMask[] => (width < 2 ** logCols ? [{ from: width }] : []);
+  // 0 or 2^F, zero padding); the loss gradient G = Z_L − Y. X and Y are committed one record per row
+  // and the witness in wide rows, so the relations tying them are identities (zero-checks on the
+  // multilinear extensions), not linear relations on rows.
+  const padding = (width: number, logCols: number): ColumnMask[] => (width < 2 ** logCols ? [{ from: width, logCols }] : []);
   const xMasks = padding(d.features, d.logDims[0]);
-  const xTensors = d.featureRange === "unit" ? ["X", "XL0", "XL1"] : ["X"];
-  const xIdentities: Identity[] = xMasks.map(() => [{ coeff: 1n, factors: [0, xTensors.length] }]);
+  const xIdentities: Identity[] = xMasks.map(() => [{ coeff: 1n, factors: [0, 3] }]);
   if (d.featureRange === "unit") {
+    // X = L0 + 2^F·L1, L1 binary, L0·L1 = 0.
     xIdentities.push(
+      [
+        { coeff: 1n, factors: [0] },
+        { coeff: -1n, factors: [1] },
+        { coeff: -(1n << F), factors: [2] },
+      ],
       [
         { coeff: 1n, factors: [2, 2] },
         { coeff: -1n, factors: [2] },
       ],
       [{ coeff: 1n, factors: [1, 2] }],
     );
+  } else {
+    // X + 2^31 = L0 + 2^16·L1 (the constant is a term without factors: c·Σ eq(τ, x) = c).
+    xIdentities.push([
+      { coeff: 1n, factors: [0] },
+      { coeff: 1n << 31n, factors: [] },
+      { coeff: -1n, factors: [1] },
+      { coeff: -TWO16, factors: [2] },
+    ]);
   }
-  if (xIdentities.length > 0) layerIdentities.push({ what: "features: range and zero padding", tensors: xTensors, masks: xMasks, identities: xIdentities });
+  layerIdentities.push({ what: "features: range and zero padding", tensors: ["X", "XL0", "XL1"], masks: xMasks, identities: xIdentities });
   const yMasks = padding(d.classes, d.logDims[L]);
   layerIdentities.push({
     what: "labels: one-hot and zero padding",
@@ -271,9 +320,21 @@ export function stepCircuit(d: StepDims, logSteps = 0): StepCircuit {
       ...yMasks.map((): Identity => [{ coeff: 1n, factors: [0, 1] }]),
     ],
   });
-  // Layers whose batch tensors share a shape share one identity sumcheck: committed tensors first,
-  // then the masks, each group's factor indices moved to match.
-  for (const group of groupBy(layerIdentities, (li) => JSON.stringify(shapes.get(li.tensors[0])))) {
+  layerIdentities.push({
+    what: "loss gradient: G = Z_L − Y",
+    tensors: ["G", `Z${L}`, "Y"],
+    masks: [],
+    identities: [
+      [
+        { coeff: 1n, factors: [0] },
+        { coeff: -1n, factors: [1] },
+        { coeff: 1n, factors: [2] },
+      ],
+    ],
+  });
+  // Identities over tensors of one size share one sumcheck: committed tensors first, then the masks,
+  // each group's factor indices moved to match.
+  for (const group of groupBy(layerIdentities, (li) => String(numVars(shapes.get(li.tensors[0])!)))) {
     const tensors = group.flatMap((g) => g.tensors);
     const masks = group.flatMap((g) => g.masks);
     const identities: Identity[] = [];
@@ -289,24 +350,17 @@ export function stepCircuit(d: StepDims, logSteps = 0): StepCircuit {
   }
   // … and each label row sums to 2^F (exactly one hot entry).
   relations.push({ kind: "rowsums", label: "one label per record", name: "Y", total: 1n << F });
-  const linear = (label: string, terms: [bigint, string][], constant = 0n) =>
-    relations.push({ kind: "linear", label, terms: terms.map(([coeff, name]) => ({ coeff, name })), constant });
-  linear("loss gradient: G = Z_L − Y", [
-    [1n, "G"],
-    [-1n, `Z${L}`],
-    [1n, "Y"],
-  ]);
-  const limbs = (v: string, extra: [bigint, string][], constant: bigint) =>
-    linear(`range of ${v}`, [[1n, v], ...extra, [-1n, `${v}L0`], [-TWO16, `${v}L1`]], constant);
-  // The records' features: X = L0 + 2^F·L1 (unit range) or X + 2^31 = L0 + 2^16·L1 (32-bit integers).
-  if (d.featureRange === "unit") linear("range of X", [[1n, "X"], [-1n, "XL0"], [-(1n << F), "XL1"]]);
-  else limbs("X", [], 1n << 31n);
+  // Values wider than the table are committed as 16-bit limbs only; the value itself is derived
+  // from them (V = L0 + 2^16·L1 − offset, on row commitments), so its recomposition needs no proof.
+  const derived: DerivedSpec[] = [];
+  const fromLimbs = (v: string, extra: [bigint, string][], offset: bigint) =>
+    derived.push({ name: v, terms: ([[1n, `${v}L0`], [TWO16, `${v}L1`], ...extra] as [bigint, string][]).map(([coeff, name]) => ({ coeff, name })), constant: -offset });
   for (let l = 1; l <= L; l++) {
-    if (l < L) limbs(`Z${l}`, [[1n << 32n, `S${l}`]], 0n);
-    else limbs(`Z${l}`, [], 1n << 31n);
+    if (l < L) fromLimbs(`Z${l}`, [[-(1n << 32n), `S${l}`]], 0n);
+    else fromLimbs(`Z${l}`, [], 1n << 31n);
   }
-  for (let l = 1; l < L; l++) limbs(`GA${l}`, [], 1n << 31n);
-  for (let l = 1; l <= L; l++) limbs(`RU${l}`, [], 1n << (FK - 1n));
+  for (let l = 1; l < L; l++) fromLimbs(`GA${l}`, [], 1n << 31n);
+  for (let l = 1; l <= L; l++) fromLimbs(`RU${l}`, [], 1n << (FK - 1n));
 
   const lookups: LookupSpec[] = [];
   const remainder = (name: string) => {
@@ -329,5 +383,5 @@ export function stepCircuit(d: StepDims, logSteps = 0): StepCircuit {
   }
 
   const publicInputs = ["X", "Y", ...Array.from({ length: L }, (_, l) => `W${l + 1}`)];
-  return { shapes, publicInputs, witness, relations, lookups };
+  return { shapes, publicInputs, witness, derived, relations, lookups };
 }

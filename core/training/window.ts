@@ -16,21 +16,22 @@
  * the public inputs X, Y (stacked) and the starting W<l>; then the proof: every witness commitment in circuit order, each relation's proof in circuit order, the range lookup over
  * all lookup tensors, and the claims' reductions and openings.
  */
-import { eqPrefixSum, fr, inv, mul, sub } from "../crypto/fr";
+import { G1, type G1Point, bigIntsToBytes } from "../crypto/bn254";
+import { add, eqPrefixSum, fr, inv, mul, sub } from "../crypto/fr";
 import type { GeneratorDeriver, ProverEngine, Tensor } from "../protocol/backend";
 import { ProofReader, ProofWriter } from "../protocol/codec";
 import { type ProverContext, Rejection, type VerifierContext } from "../protocol/context";
 import { ProverClaims, VerifierClaims, claimsCodec } from "../protocol/claims";
 import { type CommitmentKey, commitmentKey } from "../protocol/generators";
 import { EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group";
-import { type CommittedTensor, MAX_VARS, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, numVars, sameShape, shiftCommitted, shiftedCommitment } from "../protocol/hyrax";
+import { type CommittedTensor, MAX_VARS, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, constantTensor, numVars, sameShape, shiftCommitted, shiftedCommitment } from "../protocol/hyrax";
 import { lookupCodec, proveRange, tableShape, verifyRange } from "../protocol/lookup";
-import { contractionCodec, identityLayout, linearCodec, proveContractions, proveIdentities, proveLinear, verifyContractions, verifyIdentities, verifyLinear } from "../protocol/relations";
+import { contractionCodec, identityLayout, proveContractions, proveIdentities, verifyContractions, verifyIdentities } from "../protocol/relations";
 import type { StatementVerdict } from "../protocol/statements";
 import { sumcheckCodec } from "../protocol/sumcheck";
 import { Transcript } from "../protocol/transcript";
 import { type Matrix, type StepTrace, matrixInts } from "../model/fixed";
-import { type ColumnMask, FEATURE_RANGES, type StepDims, stepCircuit } from "./circuit";
+import { type ColumnMask, type DerivedSpec, FEATURE_RANGES, type StepDims, stepCircuit } from "./circuit";
 import { InputError } from "../errors";
 
 export const WINDOW_DOMAIN = "zkdl-chain/v1/train-window";
@@ -63,9 +64,13 @@ export function windowSizes(steps: number, window: number): number[] {
   return sizes;
 }
 
-/** How many generators a window of these dimensions needs (the widest row of any tensor, and the lookup table; not the window's length). */
+/**
+ * How many generators the windows of these dimensions need: the widest row of any tensor of the
+ * longest window (wide stacks widen with the window, up to 2^WIDE_COLS), and the lookup table's. One
+ * key per network, whatever the window's length.
+ */
 export function windowKeySize(d: StepDims): number {
-  const circuit = stepCircuit(d);
+  const circuit = stepCircuit(d, Math.log2(maxWindow(d)));
   return Math.max(...[...circuit.shapes.values(), tableShape(TABLE.bits)].map((s) => 1 << s.logCols));
 }
 
@@ -79,14 +84,14 @@ function absorbStatement(t: Transcript, key: CommitmentKey, run: Uint8Array, fir
   t.absorbU32s("dims", [d.logB, d.fracBits, d.lrShift, d.features, d.classes, FEATURE_RANGES.indexOf(d.featureRange), ...d.logDims]);
 }
 
-/** The public column mask of an identity check: 1 in every column ≥ from (a tensor of `shape`). */
-function maskTable(engine: ProverEngine, shape: TensorShape, mask: ColumnMask): Tensor {
-  const cols = 1 << shape.logCols;
-  return engine.fromInts(Int32Array.from({ length: cols << shape.logRows }, (_, i) => (i % cols >= mask.from ? 1 : 0)));
+/** The public column mask of an identity check over 2^n entries: 1 in every logical column ≥ from. */
+function maskTable(engine: ProverEngine, n: number, mask: ColumnMask): Tensor {
+  const cols = 1 << mask.logCols;
+  return engine.fromInts(Int32Array.from({ length: 1 << n }, (_, i) => (i % cols >= mask.from ? 1 : 0)));
 }
 
-/** Its MLE at r: the column variables are r's low ones, and the row part of eq sums to 1. */
-const maskValue = (shape: TensorShape, mask: ColumnMask) => (r: readonly bigint[]) => sub(1n, eqPrefixSum(r.slice(0, shape.logCols), mask.from));
+/** Its MLE at r: the logical column variables are r's low ones, and the rest of eq sums to 1. */
+const maskValue = (mask: ColumnMask) => (r: readonly bigint[]) => sub(1n, eqPrefixSum(r.slice(0, mask.logCols), mask.from));
 
 /**
  * Every row of a tensor sums to `total` iff (whp over r) T~((½,…,½) ‖ r) = total/2^cols: the mean of
@@ -96,6 +101,19 @@ function rowSumClaim(t: Transcript, shape: TensorShape, total: bigint): { point:
   const r = t.challenges("rowsums/r", shape.logRows);
   const half = inv(2n);
   return { point: [...new Array<bigint>(shape.logCols).fill(half), ...r], value: mul(fr(total), inv(fr(1n << BigInt(shape.logCols)))) };
+}
+
+/**
+ * A derived tensor's commitment, Σ_k c_k·C_k + c·ΣG row by row (docs/protocol.md §4.4): its value is
+ * the combination by construction, so no relation is proven. The coefficients are small signed
+ * integers (1, 2^16, −2^32): multiplied as such, not as field elements of 254 bits.
+ */
+function derivedCommitment(key: CommitmentKey, spec: DerivedSpec, terms: readonly TensorCommitment[]): TensorCommitment {
+  const shape = terms[0];
+  if (terms.some((t) => !sameShape(t, shape))) throw new RangeError(`${spec.name} is derived from tensors of different shapes`);
+  const times = (p: G1Point, c: bigint) => (c < 0n ? p.multiplyUnsafe(-c).negate() : p.multiplyUnsafe(c));
+  const rows = shape.rows.map((_, j) => spec.terms.reduce((acc, t, k) => acc.add(times(terms[k].rows[j], t.coeff)), G1.ZERO));
+  return shiftedCommitment(key, { logRows: shape.logRows, logCols: shape.logCols, rows }, spec.constant);
 }
 
 // ---------------------------------------------------------------- witness values
@@ -239,6 +257,18 @@ export function proveWindowWitness(key: CommitmentKey, d: StepDims, run: Uint8Ar
     absorbCommitment(transcript, name, ct.commitment);
   };
   for (const name of circuit.witness) commit(name);
+  for (const dv of circuit.derived) {
+    const terms = dv.terms.map((t) => ({ coeff: t.coeff, tensor: tensors.get(t.name)! }));
+    let tensor = constantTensor(engine, dv.constant, terms[0].tensor.tensor.length, terms[0].tensor.tensor.shape);
+    for (const t of terms) {
+      const scaled = t.tensor.tensor.scale(bigIntsToBytes([fr(t.coeff)]));
+      const sum = tensor.add(scaled);
+      for (const x of [tensor, scaled]) x.dispose();
+      tensor = sum;
+    }
+    const blinds = terms[0].tensor.blinds.map((_, j) => terms.reduce((acc, t) => add(acc, mul(fr(t.coeff), t.tensor.blinds[j])), 0n));
+    tensors.set(dv.name, { tensor, commitment: derivedCommitment(key, dv, terms.map((t) => t.tensor.commitment)), blinds });
+  }
   const next: CommittedTensor[] = [];
   for (let l = 1; l <= L; l++) {
     const start = inputs.W[l - 1];
@@ -266,14 +296,12 @@ export function proveWindowWitness(key: CommitmentKey, d: StepDims, run: Uint8Ar
       const list = rel.items.map((c) => ({ left: { ...c.left, tensor: get(c.left.name) }, right: { ...c.right, tensor: get(c.right.name) }, targets: c.targets.map((t) => ({ coeff: t.coeff, tensor: get(t.name) })) }));
       contractionCodec.write(w, proveContractions(ctx, claims, { innerVars: rel.innerVars, batchVars: rel.batchVars }, list));
     } else if (rel.kind === "identities") {
-      const shape = circuit.shapes.get(rel.tensors[0])!;
-      sumcheckCodec.write(w, proveIdentities(ctx, claims, rel.tensors.map(get), rel.identities, rel.masks.map((mk) => maskTable(engine, shape, mk))));
-    } else if (rel.kind === "rowsums") {
+      const n = numVars(circuit.shapes.get(rel.tensors[0])!);
+      sumcheckCodec.write(w, proveIdentities(ctx, claims, rel.tensors.map(get), rel.identities, rel.masks.map((mk) => maskTable(engine, n, mk))));
+    } else {
       const t = get(rel.name);
       const { point, value } = rowSumClaim(transcript, t.commitment, rel.total);
       claims.add(t, point, { value, blind: 0n });
-    } else {
-      linearCodec.write(w, proveLinear(ctx, rel.terms.map((t) => ({ coeff: fr(t.coeff), tensor: get(t.name) })), fr(rel.constant)));
     }
   }
   const looked = circuit.lookups.map((lk) => shiftCommitted(ctx, get(lk.name), lk.shift));
@@ -336,6 +364,7 @@ export function verifyWindow(key: CommitmentKey, d: StepDims, run: Uint8Array, f
     absorbCommitment(transcript, name, c);
   };
   for (const name of circuit.witness) read(name);
+  for (const dv of circuit.derived) commitments.set(dv.name, derivedCommitment(key, dv, dv.terms.map((t) => commitments.get(t.name)!)));
   const next: TensorCommitment[] = [];
   for (let l = 1; l <= L; l++) {
     const start = pub.W[l - 1];
@@ -355,12 +384,10 @@ export function verifyWindow(key: CommitmentKey, d: StepDims, run: Uint8Array, f
         const c = get(rel.name);
         const { point, value } = rowSumClaim(transcript, c, rel.total);
         claims.add(c, point, Lin.of(key.g, value));
-      } else if (rel.kind === "identities") {
-        const shape = circuit.shapes.get(rel.tensors[0])!;
-        const p = sumcheckCodec.read(r, identityLayout(shape.logRows + shape.logCols, rel.tensors.length, rel.identities, rel.masks.length));
-        verifyIdentities(ctx, claims, rel.tensors.map(get), rel.identities, p, rel.label, rel.masks.map((mk) => maskValue(shape, mk)));
       } else {
-        verifyLinear(ctx, rel.terms.map((t) => ({ coeff: fr(t.coeff), tensor: get(t.name) })), linearCodec.read(r), fr(rel.constant), rel.label);
+        const n = numVars(circuit.shapes.get(rel.tensors[0])!);
+        const p = sumcheckCodec.read(r, identityLayout(n, rel.tensors.length, rel.identities, rel.masks.length));
+        verifyIdentities(ctx, claims, rel.tensors.map(get), rel.identities, p, rel.label, rel.masks.map(maskValue));
       }
     }
     const looked = circuit.lookups.map((lk) => shiftedCommitment(key, get(lk.name), lk.shift));

@@ -47,6 +47,15 @@ describe("training: the step proof", function () {
     expect(verify(cheat((v) => (v.get("U2")![0] += 1))).valid).to.equal(false);
   });
 
+  it("ties the records to the wide-row witness: a limb split that does not recompose X, or a loss gradient off by one, is rejected", () => {
+    expect(s.d.featureRange).to.equal("int32");
+    const split = verify(cheat((v) => (v.get("XL0")![2] += 1)));
+    expect(split.valid).to.equal(false);
+    expect(reasonOf(split)).to.match(/features: range and zero padding/);
+    const loss = verify(cheat((v) => (v.get("G")![1] += 1)));
+    expect(loss.valid).to.equal(false);
+  });
+
   it("rejects a flipped ReLU sign bit (with the activation made to match it)", () => {
     const z = values.get("Z1")!;
     const i = z.findIndex((v) => v > 0);

@@ -1,9 +1,9 @@
 import { expect } from "chai";
-import { MAX_WINDOW, maxWindow, proveWindow, proveWindowWitness, verifyWindow, windowSizes, windowValues } from "../../core/training/window";
+import { MAX_WINDOW, maxWindow, proveWindow, proveWindowWitness, verifyWindow, windowKeySize, windowSizes, windowValues } from "../../core/training/window";
 import { nativeEngine } from "../../prover/native-engine";
 import { type Matrix, type StepTrace, trainStep } from "../../core/model/fixed";
-import type { TensorCommitment } from "../../core/protocol/hyrax";
-import { stepCircuit } from "../../core/training/circuit";
+import { type TensorCommitment, numVars } from "../../core/protocol/hyrax";
+import { stepCircuit, wideShape } from "../../core/training/circuit";
 import { batchInputs } from "../../prover/inputs";
 import { tinyStep } from "../helpers/training";
 
@@ -140,10 +140,23 @@ describe("training: the window proof (T steps as one stacked instance)", functio
     expect(reasonOf(v)).to.match(/exceeds this network's longest, 64/);
   });
 
-  it("stacks every tensor along the step variables: shapes gain log T rows, contractions log T batch variables", () => {
+  it("sizes the network's key for its longest window: every stacked tensor's row fits", () => {
+    for (const layers of [[4, 4, 2], [64, 64, 4], [784, 128, 10]]) {
+      const d = { ...s.d, logDims: layers.map((n) => Math.ceil(Math.log2(n))), features: layers[0], classes: layers[layers.length - 1] };
+      const size = windowKeySize(d);
+      for (let k = 0; 2 ** k <= maxWindow(d); k++) for (const [name, shape] of stepCircuit(d, k).shapes) expect(1 << shape.logCols, `${layers.join("-")} T=2^${k} ${name}`).to.be.at.most(size);
+    }
+  });
+
+  it("stacks every tensor along the step variables: records, weights and updates gain log T rows, the rest is one wide stack; contractions gain log T batch variables", () => {
     const one = stepCircuit(s.d);
     const win = stepCircuit(s.d, 2);
-    for (const [name, shape] of one.shapes) expect(win.shapes.get(name), name).to.deep.equal({ logRows: shape.logRows + 2, logCols: shape.logCols });
+    for (const [name, shape] of one.shapes) {
+      const stacked = win.shapes.get(name)!;
+      expect(numVars(stacked), name).to.equal(numVars(shape) + 2);
+      if (/^(X|Y|W\d+|U\d+)$/.test(name)) expect(stacked, name).to.deep.equal({ logRows: shape.logRows + 2, logCols: shape.logCols });
+      else expect(stacked, name).to.deep.equal(wideShape(numVars(shape) + 2));
+    }
     for (const rel of win.relations) if (rel.kind === "contraction") expect(rel.batchVars).to.equal(2);
     expect(L).to.be.greaterThan(0);
   });
