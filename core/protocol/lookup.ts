@@ -8,20 +8,22 @@
  * lookups using GKR", 2023), so that the prover commits nothing as large as a looked-up tensor: only
  * the multiplicities m (table-sized, small integers, committed before β) and a few scalars per layer.
  *
- * Instances. Looked-up tensors of one variable count n are stacked (k of them, κ = ⌈log2 k⌉ new high
- * variables s) into one tree whose leaves are (p, q) = (1, β + A_s(x)) for s < k and the neutral
- * (0, 1) past them; the table is one more tree with leaves (m_j, β + T_j). A tree's layer j has j
- * variables; entry x of layer j is the fraction sum of entries 2x and 2x + 1 of layer j + 1:
+ * Trees. Every looked-up tensor and the table are blocks of leaves, packed largest first into at
+ * most MAX_TREES trees (`lookupTrees`): a tensor's block has leaves (p, q) = (1, β + A(x)), the
+ * table's (−m_j, β + T_j), and the leaves past the blocks are the neutral (0, 1). The whole lookup
+ * is then Σ_trees Σ_leaves p/q = 0. A tree's layer j has j variables; entry x of layer j is the
+ * fraction sum of entries 2x and 2x + 1 of layer j + 1:
  *
  *   p_j(x) = p_{j+1}(0,x)·q_{j+1}(1,x) + p_{j+1}(1,x)·q_{j+1}(0,x),   q_j(x) = q_{j+1}(0,x)·q_{j+1}(1,x)
  *
  * (variable 0 of layer j + 1 is the pairing one). The prover commits each tree's root (P, Q) and
- * shows Σ_tensors P/Q = P_table/Q_table with proofs of product. Then, layer by layer from the roots,
+ * shows Σ P/Q = 0 with proofs of product and one of equality. Then, layer by layer from the roots,
  * one sumcheck per layer over all trees still descending (batched with powers of λ), each tree
  * contributing λ^{2k}·eq(r, x)·[(pE + λ·qE)·qO + pO·qE] (E, O: the even and odd halves of layer
  * j + 1), reduces the claims on layer j at r to claims on layer j + 1 at (μ, r′). A tree that reaches
- * its leaves is checked there: p against its public value, q against β + A_s(x) through claims on the
- * tensors (or β + T, public), the table's p is a claim on m.
+ * its leaves is checked there: the prover commits each block's value at the leaf point's low
+ * variables (A~, or m~), which become claims on the tensors (and m), and shows p and q to be the
+ * blocks' sum weighted by eq(high variables, the block's place), plus the padding's.
  *
  * Values wider than one table are split into limbs (`splitLimbs`): the limbs are committed and
  * range-checked, and their recomposition A = lo + Σ_k 2^(bits·k)·L_k is a linear relation.
@@ -48,21 +50,22 @@ export interface Range {
 
 /** The check of one tree at its leaves. */
 export interface LeafProof {
-  /** Tensor trees of more than one tensor: commitments to each tensor's value at the leaf point. */
+  /** Commitments to each block's value at the leaf point (A~, or m~ for the table), block by block. */
   readonly values: G1Point[];
-  /** p against its public value (tensor trees only; the table's p is a claim on m). */
-  readonly p: ZeroProof | null;
-  /** q against β + A (stacked trees and the table; a single tensor's q is a claim on it). */
-  readonly q: ZeroProof | null;
+  /** p and q at the leaf point are the blocks' weighted sum (proofs of equality). */
+  readonly p: ZeroProof;
+  readonly q: ZeroProof;
 }
 
 export interface LookupProof {
   readonly multiplicities: TensorCommitment;
-  /** Per tree (tensor trees in order, then the table): P ‖ Q. */
+  /** Per tree: P ‖ Q. */
   readonly roots: G1Point[];
-  /** Σ_tensors P/Q = P_table/Q_table: the committed products, then the proofs (one more: the last reuses a product). */
+  /** Σ_trees P/Q = 0: the committed products of the accumulation, then their proofs. */
   readonly products: G1Point[];
   readonly productProofs: ProductProof[];
+  /** The accumulated numerator is zero. */
+  readonly sum: ZeroProof;
   /** One sumcheck per layer, from the roots down (layer j has j variables). */
   readonly layers: SumcheckProof[];
   /** Per tree, in the order the trees reach their leaves (depth, then tree order). */
@@ -91,28 +94,64 @@ export function tableValue(range: Range, r: readonly bigint[]): bigint {
   return acc;
 }
 
-/** A tree of the GKR: the tensors of one variable count stacked (`members`), or the table. */
-export interface Tree {
-  /** Indices of the looked-up tensors it stacks; empty for the table. */
-  readonly members: readonly number[];
-  /** Variables of one member (the table: its bits). */
+/** The table's place among a tree's blocks (a looked-up tensor's is its index). */
+export const TABLE_BLOCK = -1;
+
+/** A run of a tree's leaves: one looked-up tensor (or the table), 2^vars leaves from `offset`. */
+export interface Block {
+  /** Index of the looked-up tensor, or TABLE_BLOCK. */
+  readonly member: number;
   readonly vars: number;
-  /** ⌈log2 members⌉: the stacking variables, above a member's. */
-  readonly stackVars: number;
-  /** vars + stackVars: the layers below the root. */
+  /** A multiple of 2^vars: the block's leaves are the tree's x with x's high bits = offset / 2^vars. */
+  readonly offset: number;
+}
+
+/** A tree of the GKR: blocks packed from leaf 0, neutral leaves (0, 1) past them. */
+export interface Tree {
+  readonly blocks: readonly Block[];
+  /** The layers below the root (at least one). */
   readonly depth: number;
 }
 
-/** The trees of a lookup: tensors grouped by variable count (first-seen order), then the table. */
+/**
+ * At most this many trees per lookup. Each tree costs the proof a few points per layer (its
+ * sumcheck evaluations and products), and the prover its padding: one tree wastes up to half its
+ * leaves, two waste at most a quarter of the entries' total.
+ */
+export const MAX_TREES = 2;
+
+const floorLog2 = (n: number): number => {
+  let k = 0;
+  while (2 ** (k + 1) <= n) k++;
+  return k;
+};
+const ceilLog2 = (n: number): number => (n <= 1 ? 0 : floorLog2(n - 1) + 1);
+
+/**
+ * The trees of a lookup: every looked-up tensor and the table as blocks, largest first (ties: the
+ * tensors in order, then the table), packed into trees of 2^depth leaves. Every tree but the last
+ * is the largest power of two within the entries left, filled exactly (blocks are powers of two,
+ * largest first, so offsets stay aligned and the sums land on the power); the last holds the rest,
+ * padded to a power of two.
+ */
 export function lookupTrees(shapes: readonly TensorShape[], bits: number): Tree[] {
-  const byVars = new Map<number, number[]>();
-  shapes.forEach((s, i) => byVars.set(numVars(s), [...(byVars.get(numVars(s)) ?? []), i]));
-  const trees: Tree[] = [...byVars].map(([vars, members]) => {
-    // A lone one-entry tensor still gets a stacking variable (and a neutral leaf): every tree has a layer below its root.
-    const stackVars = Math.max(Math.ceil(Math.log2(members.length)), vars === 0 ? 1 : 0);
-    return { members, vars, stackVars, depth: vars + stackVars };
-  });
-  trees.push({ members: [], vars: bits, stackVars: 0, depth: bits });
+  const blocks = [...shapes.map((s, i) => ({ member: i, vars: numVars(s) })), { member: TABLE_BLOCK, vars: bits }].sort(
+    (a, b) => b.vars - a.vars || Number(a.member === TABLE_BLOCK) - Number(b.member === TABLE_BLOCK) || a.member - b.member,
+  );
+  let rest = blocks.reduce((n, b) => n + 2 ** b.vars, 0);
+  const trees: Tree[] = [];
+  let at = 0;
+  while (at < blocks.length) {
+    const depth = Math.max(1, trees.length === MAX_TREES - 1 ? ceilLog2(rest) : floorLog2(rest));
+    const packed: Block[] = [];
+    let filled = 0;
+    while (at < blocks.length && filled + 2 ** blocks[at].vars <= 2 ** depth) {
+      packed.push({ ...blocks[at], offset: filled });
+      filled += 2 ** blocks[at++].vars;
+    }
+    rest -= filled;
+    trees.push({ blocks: packed, depth });
+  }
   return trees;
 }
 
@@ -165,8 +204,12 @@ function tableTensor(engine: ProverEngine, range: Range): Tensor {
   return engine.fromInts(BigInt64Array.from({ length: 1 << range.bits }, (_, j) => lo + BigInt(j)));
 }
 
-/** Σ_{s<k} eq(z_s, s): the MLE at z_s of the indicator of the first k of 2^κ stacked members. */
-const stackWeights = (zs: readonly bigint[], k: number): bigint[] => Array.from({ length: k }, (_, s) => eqEval(zs, Array.from({ length: zs.length }, (_, b) => BigInt((s >> b) & 1))));
+/** eq(z_high, offset / 2^vars): the weight of a block's leaves in the tree's MLE at z (its low vars are the block's). */
+const blockWeight = (z: readonly bigint[], b: Block): bigint => {
+  const high = z.slice(b.vars);
+  const prefix = b.offset / 2 ** b.vars;
+  return eqEval(high, Array.from({ length: high.length }, (_, k) => BigInt(Math.floor(prefix / 2 ** k) % 2)));
+};
 
 const linear = (terms: readonly [bigint, OpenScalar][]): OpenScalar =>
   terms.reduce((acc, [c, s]) => ({ value: add(acc.value, mul(c, s.value)), blind: add(acc.blind, mul(c, s.blind)) }), { value: 0n, blind: 0n });
@@ -190,22 +233,27 @@ function buildLayers(leaves: { p: Tensor; q: Tensor }, depth: number): { p: Tens
   return layers;
 }
 
-/** The leaves (p, q) of a stacked tensor tree: (1, β + A_s) for each member, (0, 1) past them. */
-function tensorLeaves(engine: ProverEngine, members: readonly Tensor[], tree: Tree, beta: bigint): { p: Tensor; q: Tensor } {
-  const size = 2 ** tree.vars;
-  const pad = 2 ** tree.stackVars - members.length;
-  const shift = constantTensor(engine, beta, size);
-  const q = members.map((a) => {
-    const flat = a.flat();
-    const shifted = flat.add(shift);
-    if (flat !== a) flat.dispose();
-    return shifted;
-  });
-  shift.dispose();
-  const p = members.map(() => constantTensor(engine, 1n, size));
-  for (let i = 0; i < pad; i++) {
-    q.push(constantTensor(engine, 1n, size));
-    p.push(constantTensor(engine, 0n, size));
+/** A tree's leaves (p, q): (1, β + A) for a tensor's block, (−m, β + T) for the table's, (0, 1) past the blocks. */
+function treeLeaves(engine: ProverEngine, tree: Tree, tensors: readonly Tensor[], m: Tensor, table: Tensor, beta: bigint): { p: Tensor; q: Tensor } {
+  const p: Tensor[] = [];
+  const q: Tensor[] = [];
+  for (const b of tree.blocks) {
+    const size = 2 ** b.vars;
+    const shift = constantTensor(engine, beta, size);
+    const values = b.member === TABLE_BLOCK ? table : tensors[b.member].flat();
+    q.push(values.add(shift));
+    if (values !== table && values !== tensors[b.member]) values.dispose();
+    shift.dispose();
+    if (b.member === TABLE_BLOCK) {
+      const flat = m.flat();
+      p.push(flat.scale(bigIntsToBytes([neg(1n)])));
+      if (flat !== m) flat.dispose();
+    } else p.push(constantTensor(engine, 1n, size));
+  }
+  const padding = 2 ** tree.depth - tree.blocks.reduce((n, b) => n + 2 ** b.vars, 0);
+  if (padding > 0) {
+    p.push(constantTensor(engine, 0n, padding));
+    q.push(constantTensor(engine, 1n, padding));
   }
   if (q.length === 1) return { p: p[0], q: q[0] };
   const out = { p: engine.concat(p), q: engine.concat(q) };
@@ -228,41 +276,34 @@ export function proveRange(ctx: ProverContext, claims: ProverClaims, tensors: re
 
   const trees = lookupTrees(tensors.map((t) => t.commitment), range.bits);
   const table = tableTensor(engine, range);
-  const layers = trees.map((tree) => {
-    if (tree.members.length > 0) return buildLayers(tensorLeaves(engine, tree.members.map((i) => tensors[i].tensor), tree, beta), tree.depth);
-    const shift = constantTensor(engine, beta, table.length);
-    const leaves = { p: m.tensor.flat(), q: table.add(shift) };
-    shift.dispose();
-    return buildLayers(leaves, tree.depth);
-  });
+  const layers = trees.map((tree) => buildLayers(treeLeaves(engine, tree, tensors.map((t) => t.tensor), m.tensor, table, beta), tree.depth));
+  table.dispose();
   const scalar = (t: Tensor) => bytesToBigInt(t.toBytes());
   const roots = layers.map((l) => ({ p: commitScalar(ctx, scalar(l[0].p)), q: commitScalar(ctx, scalar(l[0].q)) }));
   transcript.absorbPoints("lookup/roots", roots.flatMap((r) => [r.p.point, r.q.point]));
 
-  // Σ_tensors P/Q = P_T/Q_T: accumulate (a, b) ← (a·Q_i + P_i·b, b·Q_i), then a·Q_T = P_T·b.
+  // Σ_trees P/Q = 0: accumulate (a, b) ← (a·Q_i + P_i·b, b·Q_i), then a = 0.
   const products: G1Point[] = [];
   const productProofs: ProductProof[] = [];
-  const prove = (x: OpenScalar, y: CommittedScalar, z: OpenScalar) => productProofs.push(proveProduct(ctx, x, y, z));
   const product = (x: OpenScalar, y: CommittedScalar): CommittedScalar => {
     const z = commitScalar(ctx, mul(x.value, y.value));
     products.push(z.point);
     transcript.absorbPoints("lookup/product", [z.point]);
-    prove(x, y, z);
+    productProofs.push(proveProduct(ctx, x, y, z));
     return z;
   };
   let a: OpenScalar = roots[0].p;
   let b: CommittedScalar = roots[0].q;
-  for (let i = 1; i < trees.length - 1; i++) {
+  for (let i = 1; i < trees.length; i++) {
     const aq = product(a, roots[i].q);
     const pb = product(roots[i].p, b);
-    b = product(b, roots[i].q);
+    if (i < trees.length - 1) b = product(b, roots[i].q);
     a = linear([
       [1n, aq],
       [1n, pb],
     ]);
   }
-  const tableRoot = roots[trees.length - 1];
-  prove(a, tableRoot.q, product(tableRoot.p, b));
+  const sum = proveZero(ctx, a.blind);
 
   // The descent: claims (p, q) on every tree's layer j at the common point r.
   let current: { p: OpenScalar; q: OpenScalar }[] = roots;
@@ -316,41 +357,37 @@ export function proveRange(ctx: ProverContext, claims: ProverClaims, tensors: re
     current = next;
     for (const i of active.filter((i) => trees[i].depth === j + 1)) {
       leafProofs[i] = proveLeaves(ctx, claims, trees[i], tensors, m, range, beta, point, current[i]);
-      const leaves = layers[i][j + 1];
-      if (leaves.p !== m.tensor) leaves.p.dispose();
-      leaves.q.dispose();
+      for (const t of [layers[i][j + 1].p, layers[i][j + 1].q]) t.dispose();
     }
   }
-  table.dispose();
   return {
     multiplicities: m.commitment,
     roots: roots.flatMap((r) => [r.p.point, r.q.point]),
     products,
     productProofs,
+    sum,
     layers: layerProofs,
     leaves: leafOrder(trees).map((i) => leafProofs[i]),
   };
 }
 
+/**
+ * A tree's leaf check at z: the leaves' MLEs are Σ_blocks w_b·(block's MLE at z's low vars) plus
+ * the padding's (p = 0, q = 1: weight 1 − Σ w_b), w_b = eq(z_high, b's place). The prover commits
+ * each block's value (A~, or m~ for the table) and shows both sums with proofs of equality.
+ */
 function proveLeaves(ctx: ProverContext, claims: ProverClaims, tree: Tree, tensors: readonly CommittedTensor[], m: CommittedTensor, range: Range, beta: bigint, z: readonly bigint[], at: { p: OpenScalar; q: OpenScalar }): LeafProof {
-  if (tree.members.length === 0) {
-    // p is m~(z): a claim on m. q = β + T~(z) is public.
-    claims.add(m, z, at.p);
-    return { values: [], p: null, q: proveZero(ctx, at.q.blind) };
-  }
-  // p~(z) = Σ_{s<k} eq(z_s, s) is public; q~(z) = Σ_{s<k} e_s·(β + A_s~(z_x)) + (1 − Σ e_s).
-  const pProof = proveZero(ctx, at.p.blind);
-  if (tree.members.length === 1 && tree.stackVars === 0) {
-    claims.add(tensors[tree.members[0]], z, { value: sub(at.q.value, beta), blind: at.q.blind });
-    return { values: [], p: pProof, q: null };
-  }
-  const zx = z.slice(0, tree.vars);
-  const e = stackWeights(z.slice(tree.vars), tree.members.length);
-  const values = tree.members.map((i) => commitScalar(ctx, evaluateCommitted(ctx, tensors[i], zx)));
+  const values = tree.blocks.map((b) => commitScalar(ctx, evaluateCommitted(ctx, b.member === TABLE_BLOCK ? m : tensors[b.member], z.slice(0, b.vars))));
   ctx.transcript.absorbPoints("lookup/leaf", values.map((v) => v.point));
-  const qProof = proveZero(ctx, sub(at.q.blind, values.reduce((acc, v, s) => add(acc, mul(e[s], v.blind)), 0n)));
-  tree.members.forEach((i, s) => claims.add(tensors[i], zx, values[s]));
-  return { values: values.map((v) => v.point), p: pProof, q: qProof };
+  let pBlind = at.p.blind;
+  let qBlind = at.q.blind;
+  tree.blocks.forEach((b, k) => {
+    const w = blockWeight(z, b);
+    if (b.member === TABLE_BLOCK) pBlind = add(pBlind, mul(w, values[k].blind));
+    else qBlind = sub(qBlind, mul(w, values[k].blind));
+    claims.add(b.member === TABLE_BLOCK ? m : tensors[b.member], z.slice(0, b.vars), values[k]);
+  });
+  return { values: values.map((v) => v.point), p: proveZero(ctx, pBlind), q: proveZero(ctx, qBlind) };
 }
 
 // ---------------------------------------------------------------- verifier
@@ -365,7 +402,7 @@ export function verifyRange(ctx: VerifierContext, claims: VerifierClaims, tensor
   if (!sameShape(proof.multiplicities, tableShape(range.bits))) throw new Rejection(`${what}: the multiplicities have the wrong shape`);
   const trees = lookupTrees(tensors, range.bits);
   const shape = layout(trees);
-  if (proof.roots.length !== 2 * trees.length || proof.products.length !== shape.products || proof.productProofs.length !== shape.products + 1) throw new Rejection(`${what}: wrong number of roots or products`);
+  if (proof.roots.length !== 2 * trees.length || proof.products.length !== shape.products || proof.productProofs.length !== shape.products) throw new Rejection(`${what}: wrong number of roots or products`);
   if (proof.layers.length !== shape.layers || proof.leaves.length !== trees.length) throw new Rejection(`${what}: wrong number of layers or leaf checks`);
   const { transcript } = ctx;
   transcript.absorbU32s("lookup/range", [range.bits]).absorbScalars("lookup/lo", [fr(range.lo)]);
@@ -374,28 +411,23 @@ export function verifyRange(ctx: VerifierContext, claims: VerifierClaims, tensor
   transcript.absorbPoints("lookup/roots", proof.roots);
   const roots = trees.map((_, i) => ({ p: proof.roots[2 * i], q: proof.roots[2 * i + 1] }));
 
-  let nextPoint = 0;
-  let nextProof = 0;
-  const prove = (x: Lin, y: G1Point, z: G1Point) => {
-    const k = nextProof++;
-    verifyProduct(ctx, x, y, Lin.of(z), proof.productProofs[k], `${what}: fraction sum, product ${k}`);
-  };
+  let next = 0;
   const product = (x: Lin, y: G1Point): G1Point => {
-    const z = proof.products[nextPoint++];
+    const k = next++;
+    const z = proof.products[k];
     transcript.absorbPoints("lookup/product", [z]);
-    prove(x, y, z);
+    verifyProduct(ctx, x, y, Lin.of(z), proof.productProofs[k], `${what}: fraction sum, product ${k}`);
     return z;
   };
   let a = Lin.of(roots[0].p);
   let b = roots[0].q;
-  for (let i = 1; i < trees.length - 1; i++) {
+  for (let i = 1; i < trees.length; i++) {
     const aq = product(a, roots[i].q);
     const pb = product(Lin.of(roots[i].p), b);
-    b = product(Lin.of(b), roots[i].q);
+    if (i < trees.length - 1) b = product(Lin.of(b), roots[i].q);
     a = Lin.of(aq).add(pb);
   }
-  const tableRoot = roots[trees.length - 1];
-  prove(a, tableRoot.q, product(Lin.of(tableRoot.p), b));
+  verifyZero(ctx, a, proof.sum, `${what}: fraction sum`);
 
   let current: { p: Lin; q: Lin }[] = roots.map((r) => ({ p: Lin.of(r.p), q: Lin.of(r.q) }));
   let point: bigint[] = [];
@@ -427,37 +459,35 @@ export function verifyRange(ctx: VerifierContext, claims: VerifierClaims, tensor
 
 function verifyLeaves(ctx: VerifierContext, claims: VerifierClaims, tree: Tree, tensors: readonly TensorCommitment[], m: TensorCommitment, range: Range, beta: bigint, z: readonly bigint[], at: { p: Lin; q: Lin }, leaf: LeafProof, what: string): void {
   const { g } = ctx.key;
-  const expectValues = tree.members.length === 1 && tree.stackVars === 0 ? 0 : tree.members.length;
-  if (leaf.values.length !== expectValues || (leaf.p === null) !== (tree.members.length === 0) || (leaf.q === null) !== (tree.members.length > 0 && expectValues === 0)) {
-    throw new Rejection(`${what}: malformed leaf check`);
-  }
-  if (tree.members.length === 0) {
-    claims.add(m, z, at.p);
-    verifyZero(ctx, new Lin().addLin(at.q).add(g, neg(add(beta, tableValue(range, z)))), leaf.q!, `${what}: table leaves`);
-    return;
-  }
-  const e = stackWeights(z.slice(tree.vars), tree.members.length);
-  const stacked = e.reduce((acc, v) => add(acc, v), 0n);
-  verifyZero(ctx, new Lin().addLin(at.p).add(g, neg(stacked)), leaf.p!, `${what}: tensor leaves (p)`);
-  if (expectValues === 0) {
-    claims.add(tensors[tree.members[0]], z, new Lin().addLin(at.q).add(g, neg(beta)));
-    return;
-  }
-  const zx = z.slice(0, tree.vars);
+  if (leaf.values.length !== tree.blocks.length) throw new Rejection(`${what}: malformed leaf check`);
   ctx.transcript.absorbPoints("lookup/leaf", leaf.values);
-  // q~(z) − Σ e_s·v_s − (β·Σe + 1 − Σe) must be a multiple of H.
-  const D = new Lin().addLin(at.q).add(g, neg(add(mul(beta, stacked), sub(1n, stacked))));
-  leaf.values.forEach((v, s) => D.add(v, neg(e[s])));
-  verifyZero(ctx, D, leaf.q!, `${what}: tensor leaves (q)`);
-  tree.members.forEach((i, s) => claims.add(tensors[i], zx, leaf.values[s]));
+  // p~(z) = Σ_tensors w_b − w_T·m~ and q~(z) = Σ_tensors w_b·(β + A~) + w_T·(β + T~) + (1 − Σ w_b):
+  // at − (the sum) must be a multiple of H, for p and for q.
+  const P = new Lin().addLin(at.p);
+  const Q = new Lin().addLin(at.q);
+  let padding = 1n;
+  tree.blocks.forEach((b, k) => {
+    const w = blockWeight(z, b);
+    const low = z.slice(0, b.vars);
+    padding = sub(padding, w);
+    if (b.member === TABLE_BLOCK) {
+      P.add(leaf.values[k], w);
+      Q.add(g, neg(mul(w, add(beta, tableValue(range, low)))));
+      claims.add(m, low, leaf.values[k]);
+    } else {
+      P.add(g, neg(w));
+      Q.add(g, neg(mul(w, beta))).add(leaf.values[k], neg(w));
+      claims.add(tensors[b.member], low, leaf.values[k]);
+    }
+  });
+  Q.add(g, neg(padding));
+  verifyZero(ctx, P, leaf.p, `${what}: leaves (p)`);
+  verifyZero(ctx, Q, leaf.q, `${what}: leaves (q)`);
 }
 
-/**
- * How many committed products (three per tensor tree past the first, one for P_T·b; the last proof,
- * a·Q_T = P_T·b, reuses that commitment) and layers the trees imply.
- */
+/** How many committed products the fraction sum of the trees' roots takes (3 per tree past the first, 2 for the last) and how many layers. */
 function layout(trees: readonly Tree[]): { products: number; layers: number } {
-  return { products: 3 * (trees.length - 2) + 1, layers: Math.max(...trees.map((t) => t.depth)) };
+  return { products: Math.max(0, 3 * trees.length - 4), layers: Math.max(...trees.map((t) => t.depth)) };
 }
 
 const dummyLayer = (j: number, active: number) => layerStatement(j, active, 1n, new Array<bigint>(j).fill(0n));
@@ -468,11 +498,12 @@ export const lookupCodec = {
     w.points(p.roots);
     w.points(p.products);
     p.productProofs.forEach((pp) => sigmaCodec.writeProduct(w, pp));
+    sigmaCodec.writeZero(w, p.sum);
     p.layers.forEach((s) => sumcheckCodec.write(w, s));
     for (const leaf of p.leaves) {
       w.points(leaf.values);
-      if (leaf.p) sigmaCodec.writeZero(w, leaf.p);
-      if (leaf.q) sigmaCodec.writeZero(w, leaf.q);
+      sigmaCodec.writeZero(w, leaf.p);
+      sigmaCodec.writeZero(w, leaf.q);
     }
   },
   read(r: ProofReader, tensors: readonly TensorCommitment[], range: Range): LookupProof {
@@ -481,17 +512,11 @@ export const lookupCodec = {
     const shape = layout(trees);
     const roots = r.points(2 * trees.length, "lookup.roots");
     const products = r.points(shape.products, "lookup.products");
-    const productProofs = Array.from({ length: shape.products + 1 }, () => sigmaCodec.readProduct(r));
+    const productProofs = Array.from({ length: shape.products }, () => sigmaCodec.readProduct(r));
+    const sum = sigmaCodec.readZero(r);
     const layers = Array.from({ length: shape.layers }, (_, j) => sumcheckCodec.read(r, dummyLayer(j, trees.filter((t) => t.depth > j).length)));
-    const leaves = leafOrder(trees).map((i): LeafProof => {
-      const tree = trees[i];
-      const single = tree.members.length === 1 && tree.stackVars === 0;
-      const values = tree.members.length === 0 || single ? [] : r.points(tree.members.length, `lookup.leaf[${i}].values`);
-      const p = tree.members.length > 0 ? sigmaCodec.readZero(r) : null;
-      const q = tree.members.length === 0 || !single ? sigmaCodec.readZero(r) : null;
-      return { values, p, q };
-    });
-    return { multiplicities, roots, products, productProofs, layers, leaves };
+    const leaves = leafOrder(trees).map((i): LeafProof => ({ values: r.points(trees[i].blocks.length, `lookup.leaf[${i}].values`), p: sigmaCodec.readZero(r), q: sigmaCodec.readZero(r) }));
+    return { multiplicities, roots, products, productProofs, sum, layers, leaves };
   },
 };
 

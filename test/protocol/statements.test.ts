@@ -4,6 +4,7 @@ import { bigIntsToBytes, bytesToBigInt } from "../../core/crypto/bn254";
 import { R, fr, mleEvaluate, randomFr } from "../../core/crypto/fr";
 import { nativeEngine, nativeGenerators } from "../../prover/native-engine";
 import * as S from "../../core/protocol/statements";
+import { MAX_TREES, TABLE_BLOCK, lookupTrees } from "../../core/protocol/lookup";
 import { expectEveryTamperRejected, expectFormatError, expectNoSharedElement, expectNoWitnessScalar, expectRefused } from "../helpers/protocol";
 
 const ints = (values: number[]) => FrTensor.fromInts(Int32Array.from(values));
@@ -181,7 +182,7 @@ describe("protocol: stand-alone statements", function () {
       });
     }
 
-    it("checks one-entry tensors: alone in their size (a stacking variable and a neutral leaf), and stacked", () => {
+    it("checks one-entry tensors: with the table alone, and packed with others", () => {
       const range = { lo: 0n, bits: 4 };
       for (const sizes of [[1], [1, 4], [1, 1, 1]]) {
         const ts = sizes.map((n) => S.commit(ints(randInts(n, 0, 16)), P));
@@ -203,18 +204,43 @@ describe("protocol: stand-alone statements", function () {
       expectEveryTamperRejected(proof, S.proofLayout(proof), (p) => S.verifyRangeStatement(pub, range, p, fast));
     });
 
-    it("stacks tensors of one size into one tree, padded (three of one size, one of another)", () => {
+    it("packs the tensors and the table into at most MAX_TREES trees: aligned blocks, every one once, all trees but the last full", () => {
+      for (let trial = 0; trial < 300; trial++) {
+        const vars = Array.from({ length: 1 + Math.floor(Math.random() * 12) }, () => Math.floor(Math.random() * 21));
+        const bits = 1 + Math.floor(Math.random() * 16);
+        const trees = lookupTrees(vars.map((n) => ({ logRows: 0, logCols: n })), bits);
+        const where = `vars ${vars} bits ${bits}`;
+        expect(trees.length, where).to.be.within(1, MAX_TREES);
+        const seen = trees.flatMap((t) => t.blocks.map((b) => b.member)).sort((a, b) => a - b);
+        expect(seen, where).to.deep.equal([TABLE_BLOCK, ...vars.map((_, i) => i)]);
+        trees.forEach((t, i) => {
+          expect(t.depth, where).to.be.at.least(1);
+          let end = 0;
+          for (const b of t.blocks) {
+            expect(b.vars, where).to.equal(b.member === TABLE_BLOCK ? bits : vars[b.member]);
+            expect(b.offset % 2 ** b.vars, where).to.equal(0);
+            expect(b.offset, where).to.equal(end);
+            end += 2 ** b.vars;
+          }
+          expect(end, where).to.be.at.most(2 ** t.depth);
+          if (i < trees.length - 1) expect(end, where).to.equal(2 ** t.depth);
+          else expect(end, where).to.be.greaterThan(t.depth === 1 ? 0 : 2 ** (t.depth - 1));
+        });
+      }
+    });
+
+    it("packs tensors of several sizes with the table, padded (three of one size, one of another)", () => {
       const range = { lo: -8n, bits: 4 };
       const ts = [8, 8, 4, 8].map((n) => S.commit(ints(randInts(n, -8, 8)), P));
       const pub = ts.map((t) => t.commitment);
       const proof = S.proveRangeStatement(ts, range, P);
       expect(S.verifyRangeStatement(pub, range, proof)).to.deep.equal({ valid: true });
       expectEveryTamperRejected(proof, S.proofLayout(proof), (p) => S.verifyRangeStatement(pub, range, p, fast));
-      // One entry outside the range in each member of the stack in turn (the last one sits next to the
-      // padding), counted as a table entry by a cheater.
-      for (const member of [0, 1, 3]) {
-        const values = randInts(8, -8, 8);
-        values[5] = member === 1 ? -9 : 8;
+      // One entry outside the range in each member in turn (the 4-entry one sits next to the padding),
+      // counted as a table entry by a cheater.
+      for (const member of [0, 1, 2, 3]) {
+        const values = randInts(ts[member].tensor.length, -8, 8);
+        values[member === 2 ? 3 : 5] = member === 1 ? -9 : 8;
         const bad = ts.map((t, i) => (i === member ? S.commit(ints(values), P) : t));
         const counts = new Int32Array(16);
         for (const t of bad) for (const v of t.tensor.toInts()) counts[Math.max(0, Math.min(15, Number(v) + 8))]++;
