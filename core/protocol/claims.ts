@@ -84,19 +84,33 @@ export class ProverClaims {
       let c = 0;
       let claim = { value: 0n, blind: 0n };
       const factors: Tensor[] = [];
+      // Many claims of a shape share a point (one relation's sumcheck leaves all its tensors at one):
+      // each point's eq table is computed once.
+      const eqTables = new Map<string, Tensor>();
+      const eqAt = (point: readonly bigint[]) => {
+        const key = point.join(",");
+        let eq = eqTables.get(key);
+        if (!eq) eqTables.set(key, (eq = ctx.engine.eq(bigIntsToBytes(point))));
+        return eq;
+      };
       for (const e of g.tensors) {
         let weights: Tensor | undefined;
         for (const cl of e.claims) {
-          const eq = ctx.engine.eq(bigIntsToBytes(cl.point));
-          const term = eq.scale(bigIntsToBytes([alpha[c]]));
-          eq.dispose();
-          weights = weights ? weights.add(term) : term;
+          const term = eqAt(cl.point).scale(bigIntsToBytes([alpha[c]]));
+          if (weights) {
+            const sum = weights.add(term);
+            for (const t of [weights, term]) t.dispose();
+            weights = sum;
+          } else weights = term;
           claim = { value: add(claim.value, mul(alpha[c], cl.value.value)), blind: add(claim.blind, mul(alpha[c], cl.value.blind)) };
           c++;
         }
         factors.push(e.tensor.tensor.flat(), weights!);
       }
+      for (const eq of eqTables.values()) eq.dispose();
       const res = proveSumcheck(ctx, reductionStatement(numVars(g.shape), g.tensors.length), factors, claim);
+      // The weights and flat copies are this loop's own (the sumcheck frees only its folded copies).
+      factors.forEach((f, i) => i % 2 === 1 || f !== g.tensors[i >> 1].tensor.tensor ? f.dispose() : undefined);
       reductions.push(res.proof);
       openings.push(proveEvaluations(ctx, g.tensors.map((e) => e.tensor), res.point, g.tensors.map((_, k) => res.evals[2 * k]!)));
     }
