@@ -87,6 +87,9 @@ interface Addon {
   eqVector(point: Uint8Array): NativeTensor;
   sumcheckRound(factors: NativeTensor[]): Uint8Array;
   tensorConcat(parts: NativeTensor[]): NativeTensor;
+  fractionLeaves(values: NativeTensor[], numerators: (NativeTensor | null)[], beta: Uint8Array, length: number): [NativeTensor, NativeTensor];
+  fractionLayer(p: NativeTensor, q: NativeTensor): [NativeTensor, NativeTensor];
+  gkrFactors(p: NativeTensor, q: NativeTensor, lambda: Uint8Array): NativeTensor[];
   hyraxCommit(t: NativeTensor, generators: Uint8Array, h: Uint8Array, blindings: Uint8Array): Uint8Array;
   hyraxCommit(t: NativeTensor, generators: Uint8Array, h: Uint8Array, blindings: Uint8Array, async: true): Promise<Uint8Array>;
   backend(): Backend;
@@ -353,6 +356,30 @@ export class FrTensor {
   /** The flat concatenation of the parts (the first part's entries first). */
   static concat(parts: FrTensor[]): FrTensor {
     return new FrTensor(call(() => addon().tensorConcat(parts.map((p) => p?.live))));
+  }
+
+  /**
+   * The leaves of a GKR tree of fractions p/q (logUp) of `length` entries, in one pass: block b's
+   * entries in order with q = β + values[b], p = numerators[b] (1 where null), then (0, 1).
+   */
+  static fractionLeaves(values: FrTensor[], numerators: (FrTensor | null)[], beta: Uint8Array, length: number): { p: FrTensor; q: FrTensor } {
+    const [p, q] = call(() => addon().fractionLeaves(values.map((v) => v?.live), numerators.map((n) => (n === null ? null : n?.live)), beta, length));
+    return { p: new FrTensor(p), q: new FrTensor(q) };
+  }
+
+  /**
+   * One layer up a GKR tree of fractions p/q (logUp), in one pass: neighbours summed,
+   * p'[i] = p[2i]·q[2i+1] + p[2i+1]·q[2i], q'[i] = q[2i]·q[2i+1].
+   */
+  static fractionLayer(p: FrTensor, q: FrTensor): { p: FrTensor; q: FrTensor } {
+    const [pp, qq] = call(() => addon().fractionLayer(p?.live, q?.live));
+    return { p: new FrTensor(pp), q: new FrTensor(qq) };
+  }
+
+  /** A GKR layer sumcheck's factors from the layer below, in one pass: [pE + λ·qE, qO, pO, qE] (E, O: even and odd entries). */
+  static gkrFactors(p: FrTensor, q: FrTensor, lambda: Uint8Array): [FrTensor, FrTensor, FrTensor, FrTensor] {
+    const f = call(() => addon().gkrFactors(p?.live, q?.live, lambda));
+    return [new FrTensor(f[0]), new FrTensor(f[1]), new FrTensor(f[2]), new FrTensor(f[3])];
   }
 
   /** From n×32 bytes of canonical Fr elements; shape defaults to [n]. */

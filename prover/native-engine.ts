@@ -58,6 +58,9 @@ export const nativeEngine: ProverEngine = {
   eq: (point) => FrTensor.eq(point),
   sumcheckRound: (factors) => FrTensor.sumcheckRound(factors.map(frTensor)),
   concat: (parts) => FrTensor.concat(parts.map(frTensor)),
+  fractionLeaves: (values, numerators, beta, length) => FrTensor.fractionLeaves(values.map(frTensor), numerators.map((n) => (n === null ? null : frTensor(n))), beta, length),
+  fractionLayer: (p, q) => FrTensor.fractionLayer(frTensor(p), frTensor(q)),
+  gkrFactors: (p, q, lambda) => FrTensor.gkrFactors(frTensor(p), frTensor(q), lambda),
 };
 
 /**

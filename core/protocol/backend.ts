@@ -70,6 +70,12 @@ export interface ProverEngine extends MsmEngine {
   sumcheckRound(factors: readonly Tensor[]): Uint8Array;
   /** The flat concatenation of tensors of this engine (the first one's entries first). */
   concat(parts: readonly Tensor[]): Tensor;
+  /** A GKR tree's leaves (length entries): per block q = β + values[b], p = numerators[b] (1 where null), then (0, 1). */
+  fractionLeaves(values: readonly Tensor[], numerators: readonly (Tensor | null)[], beta: Uint8Array, length: number): { p: Tensor; q: Tensor };
+  /** One layer up a GKR tree of fractions: p'[i] = p[2i]·q[2i+1] + p[2i+1]·q[2i], q'[i] = q[2i]·q[2i+1]. */
+  fractionLayer(p: Tensor, q: Tensor): { p: Tensor; q: Tensor };
+  /** A GKR layer sumcheck's factors from the layer below: [pE + λ·qE, qO, pO, qE] (E, O: even and odd entries). */
+  gkrFactors(p: Tensor, q: Tensor, lambda: Uint8Array): [Tensor, Tensor, Tensor, Tensor];
 }
 
 /** A generator set's first n points (docs/protocol.md §2.3), derived elsewhere (e.g. the native core). */

@@ -217,48 +217,21 @@ const linear = (terms: readonly [bigint, OpenScalar][]): OpenScalar =>
 // ---------------------------------------------------------------- prover
 
 /** A tree's layers: layers[j] = (p_j, q_j), j = 0 (the root) … depth (the leaves). */
-function buildLayers(leaves: { p: Tensor; q: Tensor }, depth: number): { p: Tensor; q: Tensor }[] {
+function buildLayers(engine: ProverEngine, leaves: { p: Tensor; q: Tensor }, depth: number): { p: Tensor; q: Tensor }[] {
   const layers = new Array<{ p: Tensor; q: Tensor }>(depth + 1);
   layers[depth] = leaves;
-  const zero = bigIntsToBytes([0n]);
-  const one = bigIntsToBytes([1n]);
-  for (let j = depth - 1; j >= 0; j--) {
-    const below = layers[j + 1];
-    const [pE, pO, qE, qO] = [below.p.fold(zero), below.p.fold(one), below.q.fold(zero), below.q.fold(one)];
-    const a = pE.mul(qO);
-    const b = pO.mul(qE);
-    layers[j] = { p: a.add(b), q: qE.mul(qO) };
-    for (const t of [pE, pO, qE, qO, a, b]) t.dispose();
-  }
+  for (let j = depth - 1; j >= 0; j--) layers[j] = engine.fractionLayer(layers[j + 1].p, layers[j + 1].q);
   return layers;
 }
 
 /** A tree's leaves (p, q): (1, β + A) for a tensor's block, (−m, β + T) for the table's, (0, 1) past the blocks. */
-function treeLeaves(engine: ProverEngine, tree: Tree, tensors: readonly Tensor[], m: Tensor, table: Tensor, beta: bigint): { p: Tensor; q: Tensor } {
-  const p: Tensor[] = [];
-  const q: Tensor[] = [];
-  for (const b of tree.blocks) {
-    const size = 2 ** b.vars;
-    const shift = constantTensor(engine, beta, size);
-    const values = b.member === TABLE_BLOCK ? table : tensors[b.member].flat();
-    q.push(values.add(shift));
-    if (values !== table && values !== tensors[b.member]) values.dispose();
-    shift.dispose();
-    if (b.member === TABLE_BLOCK) {
-      const flat = m.flat();
-      p.push(flat.scale(bigIntsToBytes([neg(1n)])));
-      if (flat !== m) flat.dispose();
-    } else p.push(constantTensor(engine, 1n, size));
-  }
-  const padding = 2 ** tree.depth - tree.blocks.reduce((n, b) => n + 2 ** b.vars, 0);
-  if (padding > 0) {
-    p.push(constantTensor(engine, 0n, padding));
-    q.push(constantTensor(engine, 1n, padding));
-  }
-  if (q.length === 1) return { p: p[0], q: q[0] };
-  const out = { p: engine.concat(p), q: engine.concat(q) };
-  for (const t of [...p, ...q]) t.dispose();
-  return out;
+function treeLeaves(engine: ProverEngine, tree: Tree, tensors: readonly Tensor[], minusM: Tensor, table: Tensor, beta: bigint): { p: Tensor; q: Tensor } {
+  return engine.fractionLeaves(
+    tree.blocks.map((b) => (b.member === TABLE_BLOCK ? table : tensors[b.member])),
+    tree.blocks.map((b) => (b.member === TABLE_BLOCK ? minusM : null)),
+    bigIntsToBytes([beta]),
+    2 ** tree.depth,
+  );
 }
 
 /**
@@ -276,8 +249,9 @@ export function proveRange(ctx: ProverContext, claims: ProverClaims, tensors: re
 
   const trees = lookupTrees(tensors.map((t) => t.commitment), range.bits);
   const table = tableTensor(engine, range);
-  const layers = trees.map((tree) => buildLayers(treeLeaves(engine, tree, tensors.map((t) => t.tensor), m.tensor, table, beta), tree.depth));
-  table.dispose();
+  const minusM = m.tensor.scale(bigIntsToBytes([neg(1n)]));
+  const layers = trees.map((tree) => buildLayers(engine, treeLeaves(engine, tree, tensors.map((t) => t.tensor), minusM, table, beta), tree.depth));
+  for (const t of [table, minusM]) t.dispose();
   const scalar = (t: Tensor) => bytesToBigInt(t.toBytes());
   const roots = layers.map((l) => ({ p: commitScalar(ctx, scalar(l[0].p)), q: commitScalar(ctx, scalar(l[0].q)) }));
   transcript.absorbPoints("lookup/roots", roots.flatMap((r) => [r.p.point, r.q.point]));
@@ -310,21 +284,11 @@ export function proveRange(ctx: ProverContext, claims: ProverClaims, tensors: re
   let point: bigint[] = [];
   const layerProofs: SumcheckProof[] = [];
   const leafProofs: LeafProof[] = new Array(trees.length);
-  const zero = bigIntsToBytes([0n]);
-  const one = bigIntsToBytes([1n]);
   const maxDepth = Math.max(...trees.map((t) => t.depth));
   for (let j = 0; j < maxDepth; j++) {
     const active = trees.map((t, i) => i).filter((i) => trees[i].depth > j);
     const lambda = transcript.challenge("lookup/layer/lambda");
-    const factors: Tensor[] = [];
-    for (const i of active) {
-      const below = layers[i][j + 1];
-      const [pE, pO, qE, qO] = [below.p.fold(zero), below.p.fold(one), below.q.fold(zero), below.q.fold(one)];
-      const lq = qE.scale(bigIntsToBytes([lambda]));
-      factors.push(pE.add(lq), qO, pO, qE);
-      pE.dispose();
-      lq.dispose();
-    }
+    const factors = active.flatMap((i) => engine.gkrFactors(layers[i][j + 1].p, layers[i][j + 1].q, bigIntsToBytes([lambda])));
     const weights = powers(mul(lambda, lambda), active.length);
     const claim = linear(active.flatMap((i, k): [bigint, OpenScalar][] => [
       [weights[k], current[i].p],

@@ -725,6 +725,65 @@ Napi::Value TensorConcat(const Napi::CallbackInfo& info) {
   });
 }
 
+static const FrVec& tensor_arg(const Napi::CallbackInfo& info, size_t k, const char* name) {
+  if (info.Length() <= k || !info[k].IsObject() || !info[k].As<Napi::Object>().InstanceOf(Tensor::constructor.Value()))
+    fail("ZKDL_INVALID_ARGUMENT", std::string(name) + " is not a Tensor");
+  return Tensor::DataOf(info[k].As<Napi::Object>());
+}
+
+/// fractionLeaves(values[], numerators[] (Tensor or null), β, length) → [p, q]: a GKR tree's leaves (tensor.hpp).
+Napi::Value FractionLeaves(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (info.Length() < 4 || !info[0].IsArray() || !info[1].IsArray() || !info[3].IsNumber())
+      fail("ZKDL_INVALID_ARGUMENT", "fractionLeaves takes (Tensor[], (Tensor | null)[], β, length)");
+    Napi::Array vs = info[0].As<Napi::Array>(), ns = info[1].As<Napi::Array>();
+    auto tensor = [&](Napi::Value v, const std::string& what) -> const FrVec* {
+      if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Tensor::constructor.Value())) fail("ZKDL_INVALID_ARGUMENT", what + " is not a Tensor");
+      return &Tensor::DataOf(v.As<Napi::Object>());
+    };
+    std::vector<const FrVec*> values, numerators;
+    for (uint32_t k = 0; k < vs.Length(); ++k) values.push_back(tensor(vs.Get(k), "block " + std::to_string(k)));
+    for (uint32_t k = 0; k < ns.Length(); ++k) {
+      Napi::Value v = ns.Get(k);
+      numerators.push_back(v.IsNull() || v.IsUndefined() ? nullptr : tensor(v, "numerator " + std::to_string(k)));
+    }
+    const double length = info[3].As<Napi::Number>().DoubleValue();
+    if (!(length >= 0 && length <= double(size_t(1) << 34) && length == double(size_t(length)))) fail("ZKDL_INVALID_ARGUMENT", "length must be a whole number of entries");
+    FrVec p, q;
+    fraction_leaves(values, numerators, parse_fr(info, 2, "beta"), size_t(length), p, q);
+    const size_t n = p.size();
+    Napi::Array out = Napi::Array::New(info.Env(), 2);
+    out.Set(uint32_t(0), Tensor::Make(info.Env(), std::move(p), {n}));
+    out.Set(uint32_t(1), Tensor::Make(info.Env(), std::move(q), {n}));
+    return out;
+  });
+}
+
+/// fractionLayer(p, q) → [p', q']: one layer up a GKR tree of fractions (tensor.hpp).
+Napi::Value FractionLayer(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    FrVec p, q;
+    fraction_layer(tensor_arg(info, 0, "p"), tensor_arg(info, 1, "q"), p, q);
+    const size_t n = p.size();
+    Napi::Array out = Napi::Array::New(info.Env(), 2);
+    out.Set(uint32_t(0), Tensor::Make(info.Env(), std::move(p), {n}));
+    out.Set(uint32_t(1), Tensor::Make(info.Env(), std::move(q), {n}));
+    return out;
+  });
+}
+
+/// gkrFactors(p, q, λ) → [pE + λ·qE, qO, pO, qE]: a GKR layer sumcheck's factors (tensor.hpp).
+Napi::Value GkrFactors(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    FrVec f[4];
+    gkr_factors(tensor_arg(info, 0, "p"), tensor_arg(info, 1, "q"), parse_fr(info, 2, "lambda"), f);
+    const size_t n = f[0].size();
+    Napi::Array out = Napi::Array::New(info.Env(), 4);
+    for (uint32_t k = 0; k < 4; ++k) out.Set(k, Tensor::Make(info.Env(), std::move(f[k]), {n}));
+    return out;
+  });
+}
+
 /// tensorMemory() → { tensors, bytes }: the live tensors and the data bytes they report to V8.
 Napi::Value TensorMemory(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
@@ -753,6 +812,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("eqVector", Napi::Function::New(env, EqVector));
   exports.Set("sumcheckRound", Napi::Function::New(env, SumcheckRound));
   exports.Set("tensorConcat", Napi::Function::New(env, TensorConcat));
+  exports.Set("fractionLeaves", Napi::Function::New(env, FractionLeaves));
+  exports.Set("fractionLayer", Napi::Function::New(env, FractionLayer));
+  exports.Set("gkrFactors", Napi::Function::New(env, GkrFactors));
   exports.Set("hyraxCommit", Napi::Function::New(env, HyraxCommit));
   exports.Set("tensorMemory", Napi::Function::New(env, TensorMemory));
   return exports;

@@ -83,6 +83,71 @@ FrVec fold(const FrVec& a, const Fr& r) {
   return map_indices(a.size() / 2, [&](size_t i) { return a[2 * i] + r * (a[2 * i + 1] - a[2 * i]); });
 }
 
+static void same_even(const FrVec& p, const FrVec& q, const char* what) {
+  if (p.size() != q.size() || p.size() % 2 != 0)
+    throw InputError("ZKDL_SHAPE_MISMATCH", std::string(what) + " needs p and q of one even length, got " + std::to_string(p.size()) + " and " + std::to_string(q.size()));
+}
+
+void fraction_leaves(const std::vector<const FrVec*>& values, const std::vector<const FrVec*>& numerators, const Fr& beta, size_t length, FrVec& p_out,
+                     FrVec& q_out) {
+  if (values.size() != numerators.size()) throw InputError("ZKDL_INVALID_ARGUMENT", "fractionLeaves needs one numerator (or null) per block");
+  size_t used = 0;
+  for (size_t b = 0; b < values.size(); ++b) {
+    if (numerators[b] && numerators[b]->size() != values[b]->size())
+      throw InputError("ZKDL_SHAPE_MISMATCH", "block " + std::to_string(b) + "'s numerators and values differ in length");
+    used += values[b]->size();
+  }
+  if (used > length) throw InputError("ZKDL_SHAPE_MISMATCH", "the blocks hold " + std::to_string(used) + " entries, more than " + std::to_string(length));
+  p_out.resize(length);
+  q_out.resize(length);
+  size_t at = 0;
+  for (size_t b = 0; b < values.size(); ++b) {
+    const FrVec& v = *values[b];
+    const FrVec* num = numerators[b];
+    parallel_for(v.size(), GRAIN, [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        q_out[at + i] = beta + v[i];
+        p_out[at + i] = num ? (*num)[i] : Fr::one();
+      }
+    });
+    at += v.size();
+  }
+  parallel_for(length - at, GRAIN, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      p_out[at + i] = Fr::zero();
+      q_out[at + i] = Fr::one();
+    }
+  });
+}
+
+void fraction_layer(const FrVec& p, const FrVec& q, FrVec& p_out, FrVec& q_out) {
+  same_even(p, q, "fractionLayer");
+  const size_t n = p.size() / 2;
+  p_out.resize(n);
+  q_out.resize(n);
+  parallel_for(n, GRAIN, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const Fr &pe = p[2 * i], &po = p[2 * i + 1], &qe = q[2 * i], &qo = q[2 * i + 1];
+      p_out[i] = pe * qo + po * qe;
+      q_out[i] = qe * qo;
+    }
+  });
+}
+
+void gkr_factors(const FrVec& p, const FrVec& q, const Fr& lambda, FrVec out[4]) {
+  same_even(p, q, "gkrFactors");
+  const size_t n = p.size() / 2;
+  for (int k = 0; k < 4; ++k) out[k].resize(n);
+  parallel_for(n, GRAIN, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      out[0][i] = p[2 * i] + lambda * q[2 * i];
+      out[1][i] = q[2 * i + 1];
+      out[2][i] = p[2 * i + 1];
+      out[3][i] = q[2 * i];
+    }
+  });
+}
+
 Fr evaluate(const FrVec& a, const FrVec& z) {
   if (!is_power_of_two(a.size()) || (size_t(1) << z.size()) != a.size())
     throw InputError("ZKDL_SHAPE_MISMATCH", "evaluating a tensor of length " + std::to_string(a.size()) + " needs log2(length) coordinates, got " +

@@ -20,6 +20,20 @@ Fr inner_product(const FrVec& a, const FrVec& b);
 /// Binds variable 0 to r: out[i] = a[2i] + r·(a[2i+1] − a[2i]). The length must be even.
 FrVec fold(const FrVec& a, const Fr& r);
 
+/// The leaves of a GKR tree of fractions p/q (logUp) of `length` entries, in one pass: block b's
+/// entries in order, q = β + values[b][i] and p = numerators[b][i] (1 where numerators[b] is null),
+/// then (p, q) = (0, 1) up to `length`.
+void fraction_leaves(const std::vector<const FrVec*>& values, const std::vector<const FrVec*>& numerators, const Fr& beta, size_t length, FrVec& p_out,
+                     FrVec& q_out);
+
+/// One layer of a GKR tree of fractions p/q (logUp): neighbours summed in one pass,
+/// p'[i] = p[2i]·q[2i+1] + p[2i+1]·q[2i] and q'[i] = q[2i]·q[2i+1]. Same even lengths.
+void fraction_layer(const FrVec& p, const FrVec& q, FrVec& p_out, FrVec& q_out);
+
+/// The factors of a GKR layer's sumcheck from the layer below, in one pass (E, O: the even and odd
+/// entries): out = [pE + λ·qE, qO, pO, qE]. Same even lengths.
+void gkr_factors(const FrVec& p, const FrVec& q, const Fr& lambda, FrVec out[4]);
+
 /// The MLE of a (length 2^k) at point z (k coordinates).
 Fr evaluate(const FrVec& a, const FrVec& z);
 

@@ -138,6 +138,43 @@ describe("native Fr tensors", () => {
     expectCode(() => FrTensor.sumcheckRound([t2, {} as FrTensor]), "ZKDL_INVALID_ARGUMENT");
   });
 
+  it("computes GKR leaves, fraction layers and layer factors like the bigint reference (one pass, across threads)", () => {
+    const r = rng("gkr");
+    for (const n of [2, 8, 1 << 15]) {
+      const p = randomFr(r, n);
+      const q = randomFr(r, n);
+      const lambda = Fr.create(r.uint256());
+      const [tp, tq] = [FrTensor.fromBytes(enc(p)), FrTensor.fromBytes(enc(q))];
+      const up = FrTensor.fractionLayer(tp, tq);
+      const half = Array.from({ length: n / 2 }, (_, i) => i);
+      expect(dec(up.p.toBytes())).to.deep.equal(half.map((i) => Fr.add(Fr.mul(p[2 * i], q[2 * i + 1]), Fr.mul(p[2 * i + 1], q[2 * i]))));
+      expect(dec(up.q.toBytes())).to.deep.equal(half.map((i) => Fr.mul(q[2 * i], q[2 * i + 1])));
+      const f = FrTensor.gkrFactors(tp, tq, bigIntToBytes(lambda)).map((t) => dec(t.toBytes()));
+      expect(f).to.deep.equal([
+        half.map((i) => Fr.add(p[2 * i], Fr.mul(lambda, q[2 * i]))),
+        half.map((i) => q[2 * i + 1]),
+        half.map((i) => p[2 * i + 1]),
+        half.map((i) => q[2 * i]),
+      ]);
+    }
+    // Leaves: blocks of 4 and 2 entries (the second with numerators), then (0, 1) up to 8.
+    const [a, b, nb] = [randomFr(r, 4), randomFr(r, 2), randomFr(r, 2)];
+    const beta = Fr.create(r.uint256());
+    const leaves = FrTensor.fractionLeaves([a, b].map((v) => FrTensor.fromBytes(enc(v))), [null, FrTensor.fromBytes(enc(nb))], bigIntToBytes(beta), 8);
+    expect(dec(leaves.q.toBytes())).to.deep.equal([...a, ...b].map((v) => Fr.add(beta, v)).concat([1n, 1n]));
+    expect(dec(leaves.p.toBytes())).to.deep.equal([1n, 1n, 1n, 1n, ...nb, 0n, 0n]);
+    const [t2, t4, t3] = [[1n, 2n], [1n, 2n, 3n, 4n], [1n, 2n, 3n]].map((v) => FrTensor.fromBytes(enc(v)));
+    expectCode(() => FrTensor.fractionLeaves([t4, t2], [null, null], bigIntToBytes(1n), 4), "ZKDL_SHAPE_MISMATCH");
+    expectCode(() => FrTensor.fractionLeaves([t4], [t2], bigIntToBytes(1n), 4), "ZKDL_SHAPE_MISMATCH");
+    expectCode(() => FrTensor.fractionLeaves([t4], [], bigIntToBytes(1n), 4), "ZKDL_INVALID_ARGUMENT");
+    expectCode(() => FrTensor.fractionLeaves([t4], [null], bigIntToBytes(1n), 2.5), "ZKDL_INVALID_ARGUMENT");
+    expectCode(() => FrTensor.fractionLayer(t2, t4), "ZKDL_SHAPE_MISMATCH");
+    expectCode(() => FrTensor.fractionLayer(t3, t3), "ZKDL_SHAPE_MISMATCH");
+    expectCode(() => FrTensor.gkrFactors(t2, t4, bigIntToBytes(1n)), "ZKDL_SHAPE_MISMATCH");
+    expectCode(() => FrTensor.fractionLayer(t2, {} as FrTensor), "ZKDL_INVALID_ARGUMENT");
+    expectCode(() => FrTensor.gkrFactors(t2, t2, new Uint8Array(3)), "ZKDL_INVALID_LENGTH");
+  });
+
   it("inverts in batch like Fr.inv, and refuses a zero", () => {
     const a = randomFr(r, 100).map((v) => (v === 0n ? 5n : v));
     expect(dec(FrTensor.fromBytes(enc(a)).batchInverse().toBytes())).to.deep.equal(a.map((v) => Fr.inv(v)));
