@@ -29,7 +29,8 @@ import { type FeatureRange, type StepDims, featureRangeOf, stepCircuit, stepDims
  * copies) — an estimate, not a bound; pass `window` to choose another.
  */
 export const WINDOW_MEMORY_BUDGET = 8 * 2 ** 30;
-export const WINDOW_MEMORY_FACTOR = 12;
+/** Measured (docs/benchmarks.md): MNIST windows of 16 and 32 peak at 3.5 and 6.8 GB, about 7× their entries' 32 bytes. */
+export const WINDOW_MEMORY_FACTOR = 8;
 export const DEFAULT_WINDOW_CAP = 64;
 
 /** Field elements of every tensor one step commits (its witness, inputs and outputs). */
