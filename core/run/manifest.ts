@@ -19,8 +19,13 @@ import { MAX_WINDOW, maxWindow, windowKeySize, windowSizes } from "../training/w
 import { RUN_FILES, RunFileError } from "./files";
 import { InputError } from "../errors";
 
-export const MANIFEST_FORMAT = "zkdl-run/3";
-export const PROVER_VERSION = "zkdl-chain/0.3.0";
+/**
+ * zkdl-run/4: window proofs with wide-row witness commitments, limb-derived Z/GA/RU and a lookup
+ * packed into at most two GKR trees (docs/protocol.md §3.10, §4.4). zkdl-run/3 had the same files
+ * with another window proof.
+ */
+export const MANIFEST_FORMAT = "zkdl-run/4";
+export const PROVER_VERSION = "zkdl-chain/0.4.0";
 
 /** What one run may hold besides its model (docs/protocol.md §4.5): a verifier refuses more before any work. */
 export const RUN_LIMITS = {
@@ -167,7 +172,9 @@ export function parseManifest(file: string, bytes: Uint8Array): Manifest {
     const why =
       n < 3
         ? "it is a run proven step by step, by an earlier version of the prover; runs are now proven in windows of steps, so prove it again with this version (zkdl train)"
-        : "the run was made by another version of the prover; train it again with this one";
+        : n === 3
+          ? "its window proofs are an earlier version's (narrow rows, one lookup tree per tensor size), which this verifier does not read; prove it again with this version (zkdl train)"
+          : "the run was made by another version of the prover; train it again with this one";
     throw new RunFileError(file, `format ${format} is not read by ${PROVER_VERSION} (it reads ${MANIFEST_FORMAT}): ${why}`);
   }
   const parsed = manifestSchema.safeParse(json);

@@ -145,7 +145,7 @@ describe("training: runs, their verification and the CLI", function () {
   };
 
   it("proves 6 steps in windows of 4 as two windows (4 and 2 steps) and verifies them from the public files alone, pure TypeScript", () => {
-    expect(manifest.format).to.equal("zkdl-run/3");
+    expect(manifest.format).to.equal("zkdl-run/4");
     expect(manifest.training).to.include({ steps: 6, window: 4 });
     expect(manifest.weights.windows).to.have.length(2);
     expect(manifest.weights.windows[1]).to.equal(manifest.weights.final);
@@ -245,7 +245,7 @@ describe("training: runs, their verification and the CLI", function () {
     expect(final.reason).to.match(/weights\.final: not the last window's digest/);
   });
 
-  it("refuses a run of an earlier format — a step-by-step manifest, a ZKDLPB01 proof.bin — saying to prove it again", () => {
+  it("refuses a run of an earlier format — a step-by-step manifest, a format-3 one, a ZKDLPB01 proof.bin — saying to prove it again", () => {
     for (const format of ["zkdl-run/1", "zkdl-run/2"]) {
       const d = variant(`old-${format.replace(/\W+/g, "-")}`, (d) => {
         // A format-2 manifest's shape: weights.steps (one digest per step), no training.window.
@@ -259,9 +259,13 @@ describe("training: runs, their verification and the CLI", function () {
       expect(v.valid).to.equal(false);
       expect(v.malformed).to.equal(join(d, "manifest.json"));
       expect(v.reason).to.equal(
-        `${join(d, "manifest.json")}: format ${format} is not read by zkdl-chain/0.3.0 (it reads zkdl-run/3): it is a run proven step by step, by an earlier version of the prover; runs are now proven in windows of steps, so prove it again with this version (zkdl train)`,
+        `${join(d, "manifest.json")}: format ${format} is not read by zkdl-chain/0.4.0 (it reads zkdl-run/4): it is a run proven step by step, by an earlier version of the prover; runs are now proven in windows of steps, so prove it again with this version (zkdl train)`,
       );
     }
+    // A format-3 run has this run's files, with window proofs of the earlier layout.
+    const three = verifyRunFolder(variant("old-zkdl-run-3", (d) => rewriteRaw(d, (m) => (m.format = "zkdl-run/3"))));
+    expect(three.valid).to.equal(false);
+    expect(three.reason).to.match(/format zkdl-run\/3 is not read by zkdl-chain\/0\.4\.0 \(it reads zkdl-run\/4\): its window proofs are an earlier version's .* prove it again/);
     const old = variant("old-proof", (d) => {
       const bytes = readFileSync(join(d, "proof.bin"));
       bytes.write("ZKDLPB01", 0, "ascii");
@@ -368,9 +372,9 @@ describe("training: runs, their verification and the CLI", function () {
       ["an unknown data source", (m) => (m.data.source = "imagenet"), /data\.source/],
       ["the zero publisher", (m) => (m.publisher = "0x" + "0".repeat(40)), /publisher: the zero address/],
       ["no publisher", (m) => delete m.publisher, /publisher/],
-      ["a format-1 manifest", (m) => (m.format = "zkdl-run/1"), /format zkdl-run\/1 is not read by zkdl-chain\/[\d.]+ \(it reads zkdl-run\/3\): .*proven step by step.*zkdl train/],
-      ["a format-2 manifest", (m) => (m.format = "zkdl-run/2"), /format zkdl-run\/2 is not read by zkdl-chain\/[\d.]+ \(it reads zkdl-run\/3\): .*proven step by step.*zkdl train/],
-      ["a format-4 manifest", (m) => (m.format = "zkdl-run/4"), /format zkdl-run\/4 is not read by zkdl-chain\/[\d.]+ \(it reads zkdl-run\/3\): the run was made by another version/],
+      ["a format-1 manifest", (m) => (m.format = "zkdl-run/1"), /format zkdl-run\/1 is not read by zkdl-chain\/[\d.]+ \(it reads zkdl-run\/4\): .*proven step by step.*zkdl train/],
+      ["a format-2 manifest", (m) => (m.format = "zkdl-run/2"), /format zkdl-run\/2 is not read by zkdl-chain\/[\d.]+ \(it reads zkdl-run\/4\): .*proven step by step.*zkdl train/],
+      ["a format-5 manifest", (m) => (m.format = "zkdl-run/5"), /format zkdl-run\/5 is not read by zkdl-chain\/[\d.]+ \(it reads zkdl-run\/4\): the run was made by another version/],
       // JSON of a million small objects takes some twenty times its size on the heap: refused unparsed.
       ["a JSON bomb", (m) => (m.training.seed = [...new Array(1 << 20)].map(() => ({})) as unknown as string), /not shaped like a manifest \(1048588 brackets/],
     ];
@@ -483,7 +487,7 @@ describe("training: runs, their verification and the CLI", function () {
     const inspect = run("inspect", dir);
     expect(inspect.status).to.equal(0);
     expect(inspect.stdout).to.include(manifest.dataset.root);
-    expect(inspect.stdout).to.match(/run {12}.* \(zkdl-run\/3, zkdl-chain\/0\.3\.0\)/);
+    expect(inspect.stdout).to.match(/run {12}.* \(zkdl-run\/4, zkdl-chain\/0\.4\.0\)/);
     expect(inspect.stdout).to.match(/training {7}6 steps, seed "test"\nproven in {6}2 windows of at most 4 steps\n/);
     const help = run("train", "--help");
     expect(help.stdout).to.match(/--layers[\s\S]*--window <T>[\s\S]*power of two[\s\S]*--lr-shift/);
