@@ -31,7 +31,7 @@
 import { type G1Point, bigIntsToBytes, bytesToBigInt } from "../crypto/bn254";
 import { add, eqEval, fr, mul, neg, powers, sub } from "../crypto/fr";
 import type { ProverEngine, Tensor } from "./backend";
-import type { ProofReader, ProofWriter } from "./codec";
+import { ProofFormatError, type ProofReader, type ProofWriter } from "./codec";
 import { type CommittedScalar, type OpenScalar, type ProverContext, Rejection, type VerifierContext, commitScalar } from "./context";
 import type { ProverClaims, VerifierClaims } from "./claims";
 import { Lin } from "./group";
@@ -135,6 +135,9 @@ const ceilLog2 = (n: number): number => (n <= 1 ? 0 : floorLog2(n - 1) + 1);
  * padded to a power of two.
  */
 export function lookupTrees(shapes: readonly TensorShape[], bits: number): Tree[] {
+  // Sizes are powers of two of at most 2^40 entries (the packing loops on their logarithms).
+  const sane = (n: number) => Number.isInteger(n) && n >= 0 && n <= 40;
+  if (!sane(bits) || !shapes.every((s) => sane(numVars(s)))) throw new RangeError("lookup trees: sizes must be 2^0 to 2^40 entries");
   const blocks = [...shapes.map((s, i) => ({ member: i, vars: numVars(s) })), { member: TABLE_BLOCK, vars: bits }].sort(
     (a, b) => b.vars - a.vars || Number(a.member === TABLE_BLOCK) - Number(b.member === TABLE_BLOCK) || a.member - b.member,
   );
@@ -470,8 +473,14 @@ export const lookupCodec = {
       sigmaCodec.writeZero(w, leaf.q);
     }
   },
+  /** Refuses a range it cannot check before reading, and m of another shape before decoding its rows. */
   read(r: ProofReader, tensors: readonly TensorCommitment[], range: Range): LookupProof {
-    const multiplicities = hyraxCodec.readCommitment(r, "lookup.m");
+    try {
+      checkRange(range);
+    } catch (e) {
+      throw new ProofFormatError("ZKDL_PROOF_SHAPE", `lookup: ${(e as Error).message}`);
+    }
+    const multiplicities = hyraxCodec.readCommitment(r, "lookup.m", tableShape(range.bits));
     const trees = lookupTrees(tensors, range.bits);
     const shape = layout(trees);
     const roots = r.points(2 * trees.length, "lookup.roots");

@@ -249,6 +249,25 @@ describe("protocol: stand-alone statements", function () {
       }
     });
 
+    it("refuses a table it cannot build (bits NaN, ∞, 0, 21) and multiplicities of another shape before decoding their rows", () => {
+      const range = { lo: 0n, bits: 4 };
+      const t = S.commit(ints(randInts(8, 0, 16)), P);
+      const proof = S.proveRangeStatement([t], range, P);
+      for (const bits of [Number.NaN, Number.POSITIVE_INFINITY, 0, 21, 2.5]) {
+        expectRefused(() => S.verifyRangeStatement([t.commitment], { lo: 0n, bits }, proof));
+        expectRefused(() => S.verifyWideRangeStatement(t.commitment, { lo: 0n, bits, limbs: 2 }, proof));
+      }
+      expect(() => lookupTrees([t.commitment], Number.POSITIVE_INFINITY)).to.throw(RangeError, /2\^0 to 2\^40/);
+      // m's header claims 2^22 rows and the rest of the bytes are rows: refused at the header, in well
+      // under the time decoding 64 MB of points would take.
+      const hostile = new Uint8Array(proof.length + 64 * (1 << 20));
+      hostile.set(proof);
+      new DataView(hostile.buffer).setUint32(0, 22);
+      const started = performance.now();
+      expectFormatError(() => S.verifyRangeStatement([t.commitment], range, hostile), "ZKDL_PROOF_SHAPE");
+      expect(performance.now() - started).to.be.below(500);
+    });
+
     it("cannot prove a value just outside the range; a cheating prover's multiplicities are rejected", () => {
       const range = { lo: -8n, bits: 4 };
       for (const outside of [8, -9]) {
