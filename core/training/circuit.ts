@@ -161,8 +161,8 @@ export function weightShape(n: number): TensorShape {
 
 /**
  * The circuit of a window of 2^logSteps consecutive steps (docs/protocol.md §4.4): every tensor is the
- * step tensors stacked along logSteps new high row variables (step t's rows follow step t − 1's), so
- * identities, linear relations, row sums and lookups read as before over more rows, and contractions
+ * step tensors stacked along logSteps new high variables (step t's entries follow step t − 1's), so
+ * identities, row sums and lookups read as before over more entries, and contractions
  * carry the step variables as shared batch variables. logSteps = 0 is one step.
  */
 export function stepCircuit(d: StepDims, logSteps = 0): StepCircuit {

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { ProofFormatError } from "../../core/protocol/codec";
 import { InputError } from "../../core/errors";
 import { type WindowInputs, type WindowPublic, proveWindow, proveWindowWitness, verifyWindow, witnessValues } from "../../core/training/window";
 import { nativeEngine } from "../../prover/native-engine";
@@ -181,7 +182,8 @@ describe("training: the step proof", function () {
       let verdict;
       try {
         verdict = verify(t);
-      } catch {
+      } catch (e) {
+        expect(e, `byte ${at}`).to.be.instanceOf(ProofFormatError);
         continue; // an undecodable element (off the curve, non-canonical) is refused as malformed
       }
       expect(verdict.valid, `byte ${at}`).to.equal(false);

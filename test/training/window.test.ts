@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { ProofFormatError } from "../../core/protocol/codec";
 import { MAX_WINDOW, maxWindow, proveWindow, proveWindowWitness, verifyWindow, windowKeySize, windowSizes, windowValues } from "../../core/training/window";
 import { nativeEngine } from "../../prover/native-engine";
 import { type Matrix, type StepTrace, trainStep } from "../../core/model/fixed";
@@ -106,7 +107,8 @@ describe("training: the window proof (T steps as one stacked instance)", functio
       let verdict;
       try {
         verdict = verify(honest, pub, 0, steps);
-      } catch {
+      } catch (e) {
+        expect(e, `as ${steps} steps`).to.be.instanceOf(ProofFormatError);
         continue; // refused as malformed: its layout is another window's
       }
       expect(verdict.valid, `as ${steps} steps`).to.equal(false);
@@ -122,7 +124,8 @@ describe("training: the window proof (T steps as one stacked instance)", functio
       let verdict;
       try {
         verdict = verify(t);
-      } catch {
+      } catch (e) {
+        expect(e, `byte ${pos}`).to.be.instanceOf(ProofFormatError); // refused as malformed
         continue;
       }
       expect(verdict.valid, `byte ${pos}`).to.equal(false);
