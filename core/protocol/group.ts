@@ -83,6 +83,22 @@ export class EquationSet {
     return this.equations.length;
   }
 
+  /**
+   * Settles several sets with one MSM (their equations combined with random weights): null when
+   * every equation of every set holds, else the first failing set's index and reason (found by
+   * settling the sets one by one, only then).
+   */
+  static settleAll(sets: readonly EquationSet[], engine: MsmEngine): { index: number; reason: string } | null {
+    const combined = new Lin();
+    for (const set of sets) for (const { lin } of set.equations) combined.addLin(lin, randomFr() || 1n);
+    if (combined.evaluate(engine).equals(G1.ZERO)) return null;
+    for (let index = 0; index < sets.length; index++) {
+      const reason = sets[index].settle(engine);
+      if (reason !== null) return { index, reason };
+    }
+    return { index: sets.length - 1, reason: "batched group check failed" };
+  }
+
   /** null when every equation holds, else the reason of the first one that does not. */
   settle(engine: MsmEngine): string | null {
     if (this.equations.length === 0) return null;

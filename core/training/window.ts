@@ -332,31 +332,50 @@ function readRows(r: ProofReader, name: string, shape: TensorShape): TensorCommi
 
 /** Verifies a window proof of `steps` steps from `first` on public data; malformed bytes throw ProofFormatError. */
 export function verifyWindow(key: CommitmentKey, d: StepDims, run: Uint8Array, first: number, steps: number, pub: WindowPublic, bytes: Uint8Array, engine: MsmEngine = nobleEngine): WindowVerdict {
+  const checked = checkWindow(key, d, run, first, steps, pub, bytes);
+  if (!checked.verdict.valid) return { verdict: checked.verdict, next: checked.next };
+  const failed = checked.equations.settle(engine);
+  return { verdict: failed === null ? { valid: true } : { valid: false, reason: failed }, next: checked.next };
+}
+
+/** A window proof read and checked, all but its group equations (`equations`, not yet settled). */
+export interface WindowCheck extends WindowVerdict {
+  readonly equations: EquationSet;
+}
+
+/**
+ * verifyWindow without the final group check: the proof's group equations are returned unsettled,
+ * so a run verifier can settle several windows' with one MSM (docs/protocol.md §4.6). The window is
+ * valid iff `verdict` is and `equations` settle.
+ */
+export function checkWindow(key: CommitmentKey, d: StepDims, run: Uint8Array, first: number, steps: number, pub: WindowPublic, bytes: Uint8Array): WindowCheck {
+  const equations = new EquationSet();
+  const refused = (reason: string): WindowCheck => ({ verdict: { valid: false, reason }, next: [], equations });
   let logSteps: number;
   try {
     logSteps = logStepsOf(steps);
     if (steps > maxWindow(d)) throw new RangeError(`a window of ${steps} steps exceeds this network's longest, ${maxWindow(d)}`);
   } catch (e) {
-    return { verdict: { valid: false, reason: (e as Error).message }, next: [] };
+    return refused((e as Error).message);
   }
   const circuit = stepCircuit(d, logSteps);
   const one = stepCircuit(d);
   const transcript = new Transcript(WINDOW_DOMAIN);
-  const ctx: VerifierContext = { key, transcript, equations: new EquationSet() };
+  const ctx: VerifierContext = { key, transcript, equations };
   absorbStatement(transcript, key, run, first, logSteps, d);
   const L = d.logDims.length - 1;
   const commitments = new Map<string, TensorCommitment>();
   const fits = (c: TensorCommitment | undefined, s: TensorShape) => c !== undefined && sameShape(c, s) && c.rows.length === 1 << s.logRows;
   for (const [name, c] of [["X", pub.X], ["Y", pub.Y]] as const) {
-    if (!fits(c, circuit.shapes.get(name)!)) return { verdict: { valid: false, reason: `public input ${name} does not stack the window's batches` }, next: [] };
+    if (!fits(c, circuit.shapes.get(name)!)) return refused(`public input ${name} does not stack the window's batches`);
     commitments.set(name, c);
     absorbCommitment(transcript, name, c);
   }
   for (let l = 1; l <= L; l++) {
-    if (!fits(pub.W[l - 1], one.shapes.get(`W${l}`)!)) return { verdict: { valid: false, reason: `public input W${l} does not have the circuit's shape` }, next: [] };
+    if (!fits(pub.W[l - 1], one.shapes.get(`W${l}`)!)) return refused(`public input W${l} does not have the circuit's shape`);
     absorbCommitment(transcript, `W${l}`, pub.W[l - 1]);
   }
-  if (pub.W.length !== L) return { verdict: { valid: false, reason: `${pub.W.length} starting weights for ${L} layers` }, next: [] };
+  if (pub.W.length !== L) return refused(`${pub.W.length} starting weights for ${L} layers`);
   const r = new ProofReader(bytes);
   const read = (name: string) => {
     const c = readRows(r, name, circuit.shapes.get(name)!);
@@ -395,9 +414,8 @@ export function verifyWindow(key: CommitmentKey, d: StepDims, run: Uint8Array, f
     claims.verify(ctx, claimsCodec.read(r, claims));
     r.end();
   } catch (e) {
-    if (e instanceof Rejection) return { verdict: { valid: false, reason: e.message }, next };
+    if (e instanceof Rejection) return { verdict: { valid: false, reason: e.message }, next, equations };
     throw e;
   }
-  const failed = ctx.equations.settle(engine);
-  return { verdict: failed === null ? { valid: true } : { valid: false, reason: failed }, next };
+  return { verdict: { valid: true }, next, equations };
 }

@@ -9,7 +9,8 @@ import { type WindowProof, decodeBundle, encodeBundle, encodeDataset } from "../
 import { type Manifest, digestHex, manifestBytes, parseManifest, weightsDigest } from "../../core/run/manifest";
 import { DEFAULT_WINDOW_CAP, WINDOW_MEMORY_BUDGET, WINDOW_MEMORY_FACTOR, defaultWindow, proveRun, stepWitnessEntries, trainRun } from "../../prover/train";
 import { folderFiles, verifyRunFolder } from "../../prover/run-folder";
-import { stepsVerified, verifyRunFiles } from "../../core/run/verify";
+import { SETTLE_BATCH, stepsVerified, verifyRunFiles } from "../../core/run/verify";
+import type { MsmEngine } from "../../core/protocol/group";
 import { InputError } from "../../core/errors";
 import { G1, toHex } from "../../core/crypto/bn254";
 import { datasetTree } from "../../core/dataset/commitments";
@@ -394,6 +395,32 @@ describe("training: runs, their verification and the CLI", function () {
     const files = folderFiles(dir);
     const starved = { path: files.path, read: (name: string) => (name === "proof.bin" ? (() => { throw new RangeError("Array buffer allocation failed"); })() : files.read(name)) };
     expect(() => verifyRunFiles(starved, fast)).to.throw(RangeError, "Array buffer allocation failed");
+  });
+
+  it("settles windows' group checks in batches, one MSM each, and still names the failing window", () => {
+    // Three windows of 2 steps: window 0 settles alone (before the initial weights are seeded), then
+    // windows 1 and 2 together.
+    let msms = 0;
+    const engine: MsmEngine = { name: "counting", msm: (points, scalars) => (msms++, fast.engine.msm(points, scalars)) };
+    const counting = { ...fast, engine };
+    const valid = verifyRunFolder(seedDir, counting);
+    expect(valid.valid, valid.reason).to.equal(true);
+    expect(valid.windows.map((w) => w.valid)).to.deep.equal([true, true, true]);
+    expect(msms).to.equal(3); // window 0, the initial weights, windows 1–2
+    expect(SETTLE_BATCH).to.be.at.least(2);
+    // The last window's last scalar (a Σ-protocol response) changed: only a group equation fails,
+    // in the batch with window 1, which still verifies.
+    const broken = variant("late-group-failure", (d) => {
+      const b = bundleOf(d);
+      const proof = b.windows[2].proof.slice();
+      proof[proof.length - 1] ^= 1;
+      writeWindows(d, [b.windows[0], b.windows[1], { steps: 2, proof }]);
+    }, seedDir);
+    const v = verifyRunFolder(broken, fast);
+    expect(v.valid).to.equal(false);
+    expect(v.windows.map((w) => w.valid)).to.deep.equal([true, true, false]);
+    expect(v.reason).to.match(/^window 2 \(steps 4–5\): /);
+    expect(v.reason).to.not.match(/malformed/);
   });
 
   it("verifies a window proof before seeding the initial weights: a tiny bundle claiming a large model is refused at once", () => {
