@@ -3,7 +3,8 @@
  * /verify-worker.js): downloads the run's public bundle (at most MAX_BUNDLE_BYTES), checks it against
  * the chain (the RPC must report the expected chain id; the registered publisher and the manifest's
  * digest must give the run id), then verifies every window proof, the chain of weights and the dataset
- * root with pure @noble/curves (client/verify-run.ts), posting progress after every window. The server
+ * root with pure @noble/curves (client/verify-run.ts), posting progress as windows are settled (a
+ * batch of up to SETTLE_BATCH at a time, core/run/verify.ts). The server
  * that sends the bundle cannot swap it or its proofs; what is trusted is the chain endpoint the page
  * hands over — named by the server's /v1/config unless the user pinned one in the page's address
  * (?rpc=…&registry=…). Without a chain the bundle is bound to the run id alone, and the verdict says so.

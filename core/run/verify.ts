@@ -34,6 +34,12 @@ import { type Manifest, configOf, digestHex, manifestDigest, parseManifest, runB
  * that a browser holds at most this many windows' equations (0.7 GB RSS for that run, pure).
  */
 export const SETTLE_BATCH = 16;
+/**
+ * … and at most this many bytes of window proofs: a batch holds its windows' equations (about their
+ * proofs' points, plus the derived rows) until it settles, so the memory a hostile bundle of a few
+ * large windows can make a verifier hold stays near one window's, as without batching.
+ */
+export const SETTLE_BATCH_BYTES = 32 * 2 ** 20;
 
 /** One window's verification: window `window` proves steps first … first + steps − 1. */
 export interface WindowReport {
@@ -73,7 +79,12 @@ export interface VerifyRunOptions {
   readonly keccakRows?: KeccakRows;
   /** The account the run is registered by (e.g. from the chain): the manifest must name it. */
   readonly publisher?: string;
-  /** Called after each window is verified; `total` is the run's window count. */
+  /** How many windows (default SETTLE_BATCH) and proof bytes (default SETTLE_BATCH_BYTES) one MSM settles at most. */
+  readonly settleBatch?: { readonly windows?: number; readonly bytes?: number };
+  /**
+   * Called for each window once it is verified, in order; `total` is the run's window count. Windows
+   * are settled in batches (SETTLE_BATCH), so the calls come a batch at a time.
+   */
   readonly onWindow?: (r: WindowReport, total: number) => void;
 }
 
@@ -196,7 +207,7 @@ function checkRun(files: RunFiles, m: Manifest, reports: WindowReport[], o: Veri
   let W: TensorCommitment[] = bundle.initial;
   // Windows' group equations are settled a batch at a time, one MSM each (the first window alone,
   // before the initial weights are seeded); a window is reported when its batch settles.
-  let batch: { w: number; equations: EquationSet; ms: number }[] = [];
+  let batch: { w: number; equations: EquationSet; ms: number; bytes: number }[] = [];
   const report = (w: number, ms: number, reason?: string): WindowReport => {
     const base = { window: w, first: firsts[w], steps: sizes[w], ms };
     const r: WindowReport = reason === undefined ? { ...base, valid: true } : { ...base, valid: false, reason };
@@ -238,10 +249,11 @@ function checkRun(files: RunFiles, m: Manifest, reports: WindowReport[], o: Veri
       report(w, performance.now() - windowStart, result.verdict.reason);
       return `${name(w)}: ${result.verdict.reason}`;
     }
-    batch.push({ w, equations: result.equations, ms: performance.now() - windowStart });
+    batch.push({ w, equations: result.equations, ms: performance.now() - windowStart, bytes: bundle.windows[w].proof.length });
     W = result.next;
     if (weightsDigest(W) !== m.weights.windows[w]) return settle() ?? `${name(w)}: its weights do not match the manifest's digest for that window`;
-    if (w === 0 || batch.length === SETTLE_BATCH || w === sizes.length - 1) {
+    const pendingBytes = batch.reduce((n, b) => n + b.bytes, 0);
+    if (w === 0 || batch.length >= (o.settleBatch?.windows ?? SETTLE_BATCH) || pendingBytes >= (o.settleBatch?.bytes ?? SETTLE_BATCH_BYTES) || w === sizes.length - 1) {
       const failure = settle();
       if (failure !== null) return failure;
     }

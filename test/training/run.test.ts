@@ -408,6 +408,12 @@ describe("training: runs, their verification and the CLI", function () {
     expect(valid.windows.map((w) => w.valid)).to.deep.equal([true, true, true]);
     expect(msms).to.equal(3); // window 0, the initial weights, windows 1–2
     expect(SETTLE_BATCH).to.be.at.least(2);
+    // The batch is bounded in proof bytes too (a few large windows settle one by one), and in windows.
+    for (const settleBatch of [{ bytes: 1 }, { windows: 1 }]) {
+      msms = 0;
+      expect(verifyRunFolder(seedDir, { ...counting, settleBatch }).valid).to.equal(true);
+      expect(msms, JSON.stringify(settleBatch)).to.equal(4);
+    }
     // The last window's last scalar (a Σ-protocol response) changed: only a group equation fails,
     // in the batch with window 1, which still verifies.
     const broken = variant("late-group-failure", (d) => {
@@ -421,6 +427,29 @@ describe("training: runs, their verification and the CLI", function () {
     expect(v.windows.map((w) => w.valid)).to.deep.equal([true, true, false]);
     expect(v.reason).to.match(/^window 2 \(steps 4–5\): /);
     expect(v.reason).to.not.match(/malformed/);
+    // Window 1 fails only a group equation and window 2 a check made while reading (its first point
+    // not an encoding): the pending window 1 is settled first and named.
+    const both = variant("pending-then-read-failure", (d) => {
+      const b = bundleOf(d);
+      const one = b.windows[1].proof.slice();
+      one[one.length - 1] ^= 1;
+      const two = b.windows[2].proof.slice();
+      two.fill(0xff, 0, 64);
+      writeWindows(d, [b.windows[0], { steps: 2, proof: one }, { steps: 2, proof: two }]);
+    }, seedDir);
+    const vb = verifyRunFolder(both, fast);
+    expect(vb.windows.map((w) => w.valid)).to.deep.equal([true, false]);
+    expect(vb.reason).to.match(/^window 1 \(steps 2–3\): /);
+    // Window 0 failing only its group check is found before the initial weights are seeded.
+    const first = variant("first-group-failure", (d) => {
+      const b = bundleOf(d);
+      const zero = b.windows[0].proof.slice();
+      zero[zero.length - 1] ^= 1;
+      writeWindows(d, [{ steps: 2, proof: zero }, b.windows[1], b.windows[2]]);
+    }, seedDir);
+    const v0 = verifyRunFolder(first, fast);
+    expect(v0.windows.map((w) => w.valid)).to.deep.equal([false]);
+    expect(v0.reason).to.match(/^window 0 \(steps 0–1\): /);
   });
 
   it("verifies a window proof before seeding the initial weights: a tiny bundle claiming a large model is refused at once", () => {
