@@ -110,7 +110,9 @@ export class ProverClaims {
       for (const eq of eqTables.values()) eq.dispose();
       const res = proveSumcheck(ctx, reductionStatement(numVars(g.shape), g.tensors.length), factors, claim);
       // The weights and flat copies are this loop's own (the sumcheck frees only its folded copies).
-      factors.forEach((f, i) => i % 2 === 1 || f !== g.tensors[i >> 1].tensor.tensor ? f.dispose() : undefined);
+      factors.forEach((f, i) => {
+        if (f !== g.tensors[i >> 1].tensor.tensor) f.dispose();
+      });
       reductions.push(res.proof);
       openings.push(proveEvaluations(ctx, g.tensors.map((e) => e.tensor), res.point, g.tensors.map((_, k) => res.evals[2 * k]!)));
     }

@@ -76,6 +76,15 @@ function checkRange(range: Range): void {
   if (!Number.isInteger(range.bits) || range.bits < 1 || range.bits > MAX_TABLE_BITS) throw new RangeError(`table bits must be 1 to ${MAX_TABLE_BITS}`);
 }
 
+/** A verifier's refusal of a range it cannot check (its table's size sizes the key and the trees): before any work. */
+export function refuseUncheckableRange(range: Range): void {
+  try {
+    checkRange(range);
+  } catch (e) {
+    throw new ProofFormatError("ZKDL_PROOF_SHAPE", `lookup: ${(e as Error).message}`);
+  }
+}
+
 /**
  * The multiplicities m are committed as 2^TABLE_ROW_BITS wide rows at most: few row commitments in
  * the proof and few, large MSMs for the prover; the price is a key as wide as the table.
@@ -475,11 +484,7 @@ export const lookupCodec = {
   },
   /** Refuses a range it cannot check before reading, and m of another shape before decoding its rows. */
   read(r: ProofReader, tensors: readonly TensorCommitment[], range: Range): LookupProof {
-    try {
-      checkRange(range);
-    } catch (e) {
-      throw new ProofFormatError("ZKDL_PROOF_SHAPE", `lookup: ${(e as Error).message}`);
-    }
+    refuseUncheckableRange(range);
     const multiplicities = hyraxCodec.readCommitment(r, "lookup.m", tableShape(range.bits));
     const trees = lookupTrees(tensors, range.bits);
     const shape = layout(trees);

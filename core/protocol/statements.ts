@@ -23,7 +23,7 @@ import { ProverClaims, VerifierClaims, claimsCodec } from "./claims";
 import { type CommitmentKey, commitmentKey } from "./generators";
 import { EquationSet, Lin, type MsmEngine, nobleEngine } from "./group";
 import { type CommittedTensor, type TensorCommitment, type TensorShape, absorbCommitment, commitTensor, evaluateCommitted, hyraxCodec, numVars, proveEvaluations, shapeFor, verifyEvaluations } from "./hyrax";
-import { MAX_TABLE_BITS, type Range, limbCoefficients, tableShape, lookupCodec, proveRange, splitLimbs, verifyRange } from "./lookup";
+import { type Range, limbCoefficients, refuseUncheckableRange, tableShape, lookupCodec, proveRange, splitLimbs, verifyRange } from "./lookup";
 import { type HadamardInstance, type MatmulDims, linearCodec, matmulCodec, proveBinary, proveHadamard, proveLinear, proveMatmul, verifyBinary, verifyHadamard, verifyLinear, verifyMatmul, identityLayout, hadamardIdentities, binaryIdentities } from "./relations";
 import { sumcheckCodec } from "./sumcheck";
 import { Transcript } from "./transcript";
@@ -232,14 +232,9 @@ export function proveRangeStatement(tensors: CommittedTensor[], range: Range, op
   return finish(w);
 }
 
-/** A range's table must be buildable before any key is derived for it (bits sizes the key). */
-function checkTableBits(bits: number): void {
-  if (!Number.isInteger(bits) || bits < 1 || bits > MAX_TABLE_BITS) throw new ProofFormatError("ZKDL_PROOF_SHAPE", `table bits must be 1 to ${MAX_TABLE_BITS}`);
-}
-
 export function verifyRangeStatement(tensors: TensorCommitment[], range: Range, bytes: Uint8Array, opts: VerifyOptions = {}): StatementVerdict {
   checkShapeList(tensors);
-  checkTableBits(range.bits);
+  refuseUncheckableRange(range);
   if (tensors.length === 0) throw new ProofFormatError("ZKDL_PROOF_SHAPE", "no tensors");
   const ctx = verifierContext("range", rangeShapes(tensors, range.bits), opts);
   return settle(ctx, opts, reading(bytes, (r) => {
@@ -277,7 +272,7 @@ export function proveWideRangeStatement(t: CommittedTensor, values: BigInt64Arra
 
 export function verifyWideRangeStatement(c: TensorCommitment, range: WideRange, bytes: Uint8Array, opts: VerifyOptions = {}): StatementVerdict {
   checkShapeList([c]);
-  checkTableBits(range.bits);
+  refuseUncheckableRange(range);
   if (!Number.isInteger(range.limbs) || range.limbs < 1 || range.limbs > 16) throw new ProofFormatError("ZKDL_PROOF_SHAPE", "1 to 16 limbs");
   const ctx = verifierContext("wide-range", [c, tableShape(range.bits)], opts);
   return settle(ctx, opts, reading(bytes, (r) => {

@@ -675,18 +675,29 @@ Napi::Value HyraxCommit(const Napi::CallbackInfo& info) {
   });
 }
 
+/// The data of a Tensor handed in as an array element (`what` names it in the error).
+static const FrVec& tensor_data(Napi::Value v, const std::string& what) {
+  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Tensor::constructor.Value())) fail("ZKDL_INVALID_ARGUMENT", what + " is not a Tensor");
+  return Tensor::DataOf(v.As<Napi::Object>());
+}
+
+/// A JS array of new flat tensors, one per vector, in order.
+static Napi::Value tensor_list(Napi::Env env, std::vector<FrVec>&& vectors) {
+  Napi::Array out = Napi::Array::New(env, vectors.size());
+  for (uint32_t k = 0; k < vectors.size(); ++k) {
+    const size_t n = vectors[k].size();
+    out.Set(k, Tensor::Make(env, std::move(vectors[k]), {n}));
+  }
+  return out;
+}
+
 /// sumcheckRound([t1, …, tD]) → (D+1)×32 bytes: s(0), …, s(D).
 Napi::Value SumcheckRound(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     if (info.Length() < 1 || !info[0].IsArray()) fail("ZKDL_INVALID_ARGUMENT", "sumcheckRound takes an array of Tensors");
     Napi::Array arr = info[0].As<Napi::Array>();
     std::vector<const FrVec*> factors;
-    for (uint32_t k = 0; k < arr.Length(); ++k) {
-      Napi::Value v = arr.Get(k);
-      if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Tensor::constructor.Value()))
-        fail("ZKDL_INVALID_ARGUMENT", "factor " + std::to_string(k) + " is not a Tensor");
-      factors.push_back(&Tensor::DataOf(v.As<Napi::Object>()));
-    }
+    for (uint32_t k = 0; k < arr.Length(); ++k) factors.push_back(&tensor_data(arr.Get(k), "factor " + std::to_string(k)));
     FrVec s = sumcheck_round(factors);
     Napi::Uint8Array out = Napi::Uint8Array::New(info.Env(), 32 * s.size());
     for (size_t t = 0; t < s.size(); ++t) s[t].to_bytes(out.Data() + 32 * t);
@@ -711,10 +722,7 @@ Napi::Value TensorConcat(const Napi::CallbackInfo& info) {
     std::vector<const FrVec*> parts;
     size_t total = 0;
     for (uint32_t k = 0; k < arr.Length(); ++k) {
-      Napi::Value v = arr.Get(k);
-      if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Tensor::constructor.Value()))
-        fail("ZKDL_INVALID_ARGUMENT", "part " + std::to_string(k) + " is not a Tensor");
-      parts.push_back(&Tensor::DataOf(v.As<Napi::Object>()));
+      parts.push_back(&tensor_data(arr.Get(k), "part " + std::to_string(k)));
       total += parts.back()->size();
     }
     if (parts.empty()) fail("ZKDL_INVALID_ARGUMENT", "tensorConcat of no tensors");
@@ -725,62 +733,41 @@ Napi::Value TensorConcat(const Napi::CallbackInfo& info) {
   });
 }
 
-static const FrVec& tensor_arg(const Napi::CallbackInfo& info, size_t k, const char* name) {
-  if (info.Length() <= k || !info[k].IsObject() || !info[k].As<Napi::Object>().InstanceOf(Tensor::constructor.Value()))
-    fail("ZKDL_INVALID_ARGUMENT", std::string(name) + " is not a Tensor");
-  return Tensor::DataOf(info[k].As<Napi::Object>());
-}
-
 /// fractionLeaves(values[], numerators[] (Tensor or null), β, length) → [p, q]: a GKR tree's leaves (tensor.hpp).
 Napi::Value FractionLeaves(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     if (info.Length() < 4 || !info[0].IsArray() || !info[1].IsArray() || !info[3].IsNumber())
       fail("ZKDL_INVALID_ARGUMENT", "fractionLeaves takes (Tensor[], (Tensor | null)[], β, length)");
     Napi::Array vs = info[0].As<Napi::Array>(), ns = info[1].As<Napi::Array>();
-    auto tensor = [&](Napi::Value v, const std::string& what) -> const FrVec* {
-      if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Tensor::constructor.Value())) fail("ZKDL_INVALID_ARGUMENT", what + " is not a Tensor");
-      return &Tensor::DataOf(v.As<Napi::Object>());
-    };
     std::vector<const FrVec*> values, numerators;
-    for (uint32_t k = 0; k < vs.Length(); ++k) values.push_back(tensor(vs.Get(k), "block " + std::to_string(k)));
+    for (uint32_t k = 0; k < vs.Length(); ++k) values.push_back(&tensor_data(vs.Get(k), "block " + std::to_string(k)));
     for (uint32_t k = 0; k < ns.Length(); ++k) {
       Napi::Value v = ns.Get(k);
-      numerators.push_back(v.IsNull() || v.IsUndefined() ? nullptr : tensor(v, "numerator " + std::to_string(k)));
+      numerators.push_back(v.IsNull() || v.IsUndefined() ? nullptr : &tensor_data(v, "numerator " + std::to_string(k)));
     }
     const double length = info[3].As<Napi::Number>().DoubleValue();
     if (!(length >= 0 && length <= double(size_t(1) << 34) && length == double(size_t(length)))) fail("ZKDL_INVALID_ARGUMENT", "length must be a whole number of entries");
-    FrVec p, q;
-    fraction_leaves(values, numerators, parse_fr(info, 2, "beta"), size_t(length), p, q);
-    const size_t n = p.size();
-    Napi::Array out = Napi::Array::New(info.Env(), 2);
-    out.Set(uint32_t(0), Tensor::Make(info.Env(), std::move(p), {n}));
-    out.Set(uint32_t(1), Tensor::Make(info.Env(), std::move(q), {n}));
-    return out;
+    std::vector<FrVec> out(2);
+    fraction_leaves(values, numerators, parse_fr(info, 2, "beta"), size_t(length), out[0], out[1]);
+    return tensor_list(info.Env(), std::move(out));
   });
 }
 
 /// fractionLayer(p, q) → [p', q']: one layer up a GKR tree of fractions (tensor.hpp).
 Napi::Value FractionLayer(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    FrVec p, q;
-    fraction_layer(tensor_arg(info, 0, "p"), tensor_arg(info, 1, "q"), p, q);
-    const size_t n = p.size();
-    Napi::Array out = Napi::Array::New(info.Env(), 2);
-    out.Set(uint32_t(0), Tensor::Make(info.Env(), std::move(p), {n}));
-    out.Set(uint32_t(1), Tensor::Make(info.Env(), std::move(q), {n}));
-    return out;
+    std::vector<FrVec> out(2);
+    fraction_layer(tensor_data(info[0], "p"), tensor_data(info[1], "q"), out[0], out[1]);
+    return tensor_list(info.Env(), std::move(out));
   });
 }
 
 /// gkrFactors(p, q, λ) → [pE + λ·qE, qO, pO, qE]: a GKR layer sumcheck's factors (tensor.hpp).
 Napi::Value GkrFactors(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    FrVec f[4];
-    gkr_factors(tensor_arg(info, 0, "p"), tensor_arg(info, 1, "q"), parse_fr(info, 2, "lambda"), f);
-    const size_t n = f[0].size();
-    Napi::Array out = Napi::Array::New(info.Env(), 4);
-    for (uint32_t k = 0; k < 4; ++k) out.Set(k, Tensor::Make(info.Env(), std::move(f[k]), {n}));
-    return out;
+    std::vector<FrVec> out(4);
+    gkr_factors(tensor_data(info[0], "p"), tensor_data(info[1], "q"), parse_fr(info, 2, "lambda"), out.data());
+    return tensor_list(info.Env(), std::move(out));
   });
 }
 
