@@ -675,11 +675,20 @@ Napi::Value HyraxCommit(const Napi::CallbackInfo& info) {
   });
 }
 
-/// The data of a Tensor handed in as an array element (`what` names it in the error).
-static const FrVec& tensor_data(Napi::Value v, const std::string& what) {
-  if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Tensor::constructor.Value())) fail("ZKDL_INVALID_ARGUMENT", what + " is not a Tensor");
-  return Tensor::DataOf(v.As<Napi::Object>());
-}
+/// Tensor arguments of one call: each one's data, held (shared) until the call returns, so that JS
+/// run while the others are read (an array element's getter, a Symbol.hasInstance) cannot free it by
+/// disposing its tensor. `what` names the argument in the error.
+class HeldTensors {
+ public:
+  const FrVec* add(Napi::Value v, const std::string& what) {
+    if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(Tensor::constructor.Value())) fail("ZKDL_INVALID_ARGUMENT", what + " is not a Tensor");
+    held_.push_back(Tensor::BufferOf(v.As<Napi::Object>()));
+    return held_.back().get();
+  }
+
+ private:
+  std::vector<std::shared_ptr<const FrVec>> held_;
+};
 
 /// A JS array of new flat tensors, one per vector, in order.
 static Napi::Value tensor_list(Napi::Env env, std::vector<FrVec>&& vectors) {
@@ -696,8 +705,9 @@ Napi::Value SumcheckRound(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     if (info.Length() < 1 || !info[0].IsArray()) fail("ZKDL_INVALID_ARGUMENT", "sumcheckRound takes an array of Tensors");
     Napi::Array arr = info[0].As<Napi::Array>();
+    HeldTensors held;
     std::vector<const FrVec*> factors;
-    for (uint32_t k = 0; k < arr.Length(); ++k) factors.push_back(&tensor_data(arr.Get(k), "factor " + std::to_string(k)));
+    for (uint32_t k = 0; k < arr.Length(); ++k) factors.push_back(held.add(arr.Get(k), "factor " + std::to_string(k)));
     FrVec s = sumcheck_round(factors);
     Napi::Uint8Array out = Napi::Uint8Array::New(info.Env(), 32 * s.size());
     for (size_t t = 0; t < s.size(); ++t) s[t].to_bytes(out.Data() + 32 * t);
@@ -719,10 +729,11 @@ Napi::Value TensorConcat(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     if (info.Length() < 1 || !info[0].IsArray()) fail("ZKDL_INVALID_ARGUMENT", "tensorConcat takes an array of Tensors");
     Napi::Array arr = info[0].As<Napi::Array>();
+    HeldTensors held;
     std::vector<const FrVec*> parts;
     size_t total = 0;
     for (uint32_t k = 0; k < arr.Length(); ++k) {
-      parts.push_back(&tensor_data(arr.Get(k), "part " + std::to_string(k)));
+      parts.push_back(held.add(arr.Get(k), "part " + std::to_string(k)));
       total += parts.back()->size();
     }
     if (parts.empty()) fail("ZKDL_INVALID_ARGUMENT", "tensorConcat of no tensors");
@@ -740,10 +751,11 @@ Napi::Value FractionLeaves(const Napi::CallbackInfo& info) {
       fail("ZKDL_INVALID_ARGUMENT", "fractionLeaves takes (Tensor[], (Tensor | null)[], β, length)");
     Napi::Array vs = info[0].As<Napi::Array>(), ns = info[1].As<Napi::Array>();
     std::vector<const FrVec*> values, numerators;
-    for (uint32_t k = 0; k < vs.Length(); ++k) values.push_back(&tensor_data(vs.Get(k), "block " + std::to_string(k)));
+    HeldTensors held;
+    for (uint32_t k = 0; k < vs.Length(); ++k) values.push_back(held.add(vs.Get(k), "block " + std::to_string(k)));
     for (uint32_t k = 0; k < ns.Length(); ++k) {
       Napi::Value v = ns.Get(k);
-      numerators.push_back(v.IsNull() || v.IsUndefined() ? nullptr : &tensor_data(v, "numerator " + std::to_string(k)));
+      numerators.push_back(v.IsNull() || v.IsUndefined() ? nullptr : held.add(v, "numerator " + std::to_string(k)));
     }
     const double length = info[3].As<Napi::Number>().DoubleValue();
     if (!(length >= 0 && length <= double(size_t(1) << 34) && length == double(size_t(length)))) fail("ZKDL_INVALID_ARGUMENT", "length must be a whole number of entries");
@@ -756,8 +768,10 @@ Napi::Value FractionLeaves(const Napi::CallbackInfo& info) {
 /// fractionLayer(p, q) → [p', q']: one layer up a GKR tree of fractions (tensor.hpp).
 Napi::Value FractionLayer(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
+    HeldTensors held;
+    const FrVec *p = held.add(info[0], "p"), *q = held.add(info[1], "q");
     std::vector<FrVec> out(2);
-    fraction_layer(tensor_data(info[0], "p"), tensor_data(info[1], "q"), out[0], out[1]);
+    fraction_layer(*p, *q, out[0], out[1]);
     return tensor_list(info.Env(), std::move(out));
   });
 }
@@ -765,8 +779,10 @@ Napi::Value FractionLayer(const Napi::CallbackInfo& info) {
 /// gkrFactors(p, q, λ) → [pE + λ·qE, qO, pO, qE]: a GKR layer sumcheck's factors (tensor.hpp).
 Napi::Value GkrFactors(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
+    HeldTensors held;
+    const FrVec *p = held.add(info[0], "p"), *q = held.add(info[1], "q");
     std::vector<FrVec> out(4);
-    gkr_factors(tensor_data(info[0], "p"), tensor_data(info[1], "q"), parse_fr(info, 2, "lambda"), out.data());
+    gkr_factors(*p, *q, parse_fr(info, 2, "lambda"), out.data());
     return tensor_list(info.Env(), std::move(out));
   });
 }

@@ -5,11 +5,50 @@
  */
 import { expect } from "chai";
 import { FrTensor, NativeError, disposeTensors, generators, tensorMemory, tensorScope } from "../../native";
+import { join } from "node:path";
 import { expectCode } from "../helpers/native";
 
 const ints = (n: number, from = 1) => Int32Array.from({ length: n }, (_, i) => from + i);
 
 describe("native tensor lifetime", () => {
+  it("holds a call's tensor arguments until it returns: JS run while reading them (a getter) cannot free one by disposing it", () => {
+    // The raw addon, as a hostile caller would use it (the FrTensor wrappers pass plain arrays).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const raw = require(join(__dirname, "..", "..", "native", "build", "Release", "zkdl_native.node"));
+    const n = 1 << 16;
+    const make = (v: number) => raw.tensorFromInts(new Int32Array(n).fill(v), [n]);
+    const dec = (b: Uint8Array) => Array.from({ length: b.length / 32 }, (_, i) => Buffer.from(b.subarray(32 * i, 32 * i + 32)).toString("hex"));
+    const expected = dec(raw.sumcheckRound([make(7), make(7)]));
+    for (const call of ["sumcheckRound", "tensorConcat", "fractionLeaves"] as const) {
+      const first = make(7);
+      const args: unknown[] = [first];
+      Object.defineProperty(args, 1, { get: () => (first.dispose(), make(7)), enumerable: true });
+      const result = call === "fractionLeaves" ? raw.fractionLeaves(args, [null, null], new Uint8Array(32), 2 * n) : raw[call](args);
+      if (call === "sumcheckRound") expect(dec(result)).to.deep.equal(expected);
+      else {
+        // The concatenation (q = β + values with β = 0): 2n sevens, the disposed tensor's included.
+        const out = call === "tensorConcat" ? result : result[1];
+        expect(new Set(dec(out.toBytes()))).to.deep.equal(new Set([7n.toString(16).padStart(64, "0")]));
+        expect(out.toBytes().length).to.equal(2 * n * 32);
+      }
+    }
+    // fractionLayer: p disposed while q is checked (a Symbol.hasInstance that runs JS).
+    const p = make(7);
+    const q = make(7);
+    let calls = 0;
+    const original = Object.getOwnPropertyDescriptor(raw.Tensor, Symbol.hasInstance);
+    Object.defineProperty(raw.Tensor, Symbol.hasInstance, { configurable: true, value: (o: unknown) => (++calls === 2 && p.dispose(), typeof o === "object" && o !== null) });
+    try {
+      const [up] = raw.fractionLayer(p, q);
+      // 7·7 + 7·7 = 98 in every entry.
+      expect(calls).to.equal(2);
+      expect(new Set(dec(up.toBytes()))).to.deep.equal(new Set([98n.toString(16).padStart(64, "0")]));
+    } finally {
+      if (original) Object.defineProperty(raw.Tensor, Symbol.hasInstance, original);
+      else delete raw.Tensor[Symbol.hasInstance];
+    }
+  });
+
   it("dispose frees the tensor's bytes; later use throws ZKDL_DISPOSED; a second dispose does nothing", () => {
     const before = tensorMemory();
     const t = FrTensor.fromInts(ints(8), [2, 4]);
