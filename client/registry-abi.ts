@@ -6,7 +6,7 @@
 import { Contract, type ContractRunner, JsonRpcApiProvider, JsonRpcProvider, type Provider } from "ethers";
 
 export const PROOF_REGISTRY_CLIENT_ABI = [
-  "function getRun(bytes32 runId) view returns (tuple(address publisher, uint8 status, uint40 registeredAt, uint40 updatedAt, uint64 datasetSize, uint32 numSteps, uint16 validCount, uint16 invalidCount, bytes32 modelId, bytes32 datasetRoot, bytes32 finalWeightsDigest))",
+  "function getRun(bytes32 runId) view returns (tuple(address publisher, uint8 status, uint40 registeredAt, uint40 updatedAt, uint64 datasetSize, uint32 numSteps, uint16 validCount, uint16 invalidCount, bytes32 modelId, bytes32 datasetRoot, bytes32 finalWeightsDigest, bytes32 fingerprintRoot))",
   "function isCertified(bytes32 runId) view returns (bool)",
   "function verifyRecord(bytes32 runId, uint256 index, bytes32 cxHash, bytes32 cyHash, bytes32[] proof) view returns (bool)",
 ] as const;
@@ -22,6 +22,7 @@ export interface RegistryRun {
   readonly invalidCount: bigint;
   readonly datasetRoot: string;
   readonly finalWeightsDigest: string;
+  readonly fingerprintRoot: string;
 }
 
 /** Read-only ProofRegistry calls, typed. */

@@ -10,6 +10,7 @@ import { AbiCoder, keccak256, type Signer, type TypedDataDomain, type TypedDataF
 export interface RunRecord {
   modelId: string;
   datasetRoot: string;
+  fingerprintRoot: string;
   datasetSize: bigint;
   manifestDigest: string;
   initialWeightsDigest: string;
@@ -60,6 +61,7 @@ export const REGISTER_RUN_TYPES: Record<string, TypedDataField[]> = {
   RunRecord: [
     { name: "modelId", type: "bytes32" },
     { name: "datasetRoot", type: "bytes32" },
+    { name: "fingerprintRoot", type: "bytes32" },
     { name: "datasetSize", type: "uint64" },
     { name: "manifestDigest", type: "bytes32" },
     { name: "initialWeightsDigest", type: "bytes32" },

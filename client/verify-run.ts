@@ -26,6 +26,7 @@ export interface OnChainRun {
   readonly validCount: number;
   readonly invalidCount: number;
   readonly datasetRoot: string;
+  readonly fingerprintRoot: string;
   readonly datasetSize: number;
   readonly numSteps: number;
   readonly finalWeightsDigest: string;
@@ -45,6 +46,7 @@ export async function readOnChainRun(o: ChainEndpoint & { runId: string }): Prom
       validCount: Number(r.validCount),
       invalidCount: Number(r.invalidCount),
       datasetRoot: r.datasetRoot.toLowerCase(),
+      fingerprintRoot: r.fingerprintRoot.toLowerCase(),
       datasetSize: Number(r.datasetSize),
       numSteps: Number(r.numSteps),
       finalWeightsDigest: r.finalWeightsDigest.toLowerCase(),
@@ -67,6 +69,7 @@ export function bundleMismatch(bundle: Pick<PublicBundle, "manifest" | "manifest
     if (runIdOf(onChain.publisher, bundle.manifestDigest) !== id) return `the served bundle's manifest (digest ${bundle.manifestDigest}) is not the one run ${id} was registered with by ${onChain.publisher}`;
     const differs = [
       ["dataset root", onChain.datasetRoot === m.dataset.root],
+      ["fingerprint root", onChain.fingerprintRoot === m.dataset.fingerprintRoot],
       ["dataset size", onChain.datasetSize === m.dataset.size],
       ["step count", onChain.numSteps === m.training.steps],
       ["final weights digest", onChain.finalWeightsDigest === m.weights.final],

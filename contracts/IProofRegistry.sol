@@ -7,7 +7,7 @@ pragma solidity 0.8.30;
  * and whether independent verifiers found its proof valid.
  *
  * Storage keeps what contracts need to read (publisher, status, times, attestation counts, model id,
- * dataset root and size, number of steps, final-weights digest). The rest of a registered record (manifest
+ * dataset root and size, number of steps, final-weights digest, fingerprint root). The rest of a registered record (manifest
  * digest, initial-weights digest, bundle URI) lives in the {RunRegistered} event; the run id itself commits
  * to the manifest digest (see {runIdOf}), so anyone holding a manifest can check it against the chain.
  */
@@ -33,6 +33,8 @@ interface IProofRegistry {
      * @notice What a publisher registers: the public commitments of one training run.
      * @param modelId publisher-chosen label of the model; models are namespaced by publisher (see {modelKeyOf})
      * @param datasetRoot OpenZeppelin StandardMerkleTree root over the dataset leaves (see {recordLeaf})
+     * @param fingerprintRoot OpenZeppelin StandardMerkleTree root over the gaps between the dataset's sorted
+     * record fingerprints
      * @param datasetSize number of records (leaves) in the dataset
      * @param manifestDigest keccak-256 of the run's canonical manifest
      * @param initialWeightsDigest keccak-256 digest of the initial weight commitments
@@ -43,6 +45,7 @@ interface IProofRegistry {
     struct RunRecord {
         bytes32 modelId;
         bytes32 datasetRoot;
+        bytes32 fingerprintRoot;
         uint64 datasetSize;
         bytes32 manifestDigest;
         bytes32 initialWeightsDigest;
@@ -51,7 +54,7 @@ interface IProofRegistry {
         string bundleURI;
     }
 
-    /// @notice The stored part of a run, as {getRun} returns it. Packed into five storage slots.
+    /// @notice The stored part of a run, as {getRun} returns it. Packed into six storage slots.
     struct Run {
         address publisher;
         Status status;
@@ -64,6 +67,7 @@ interface IProofRegistry {
         bytes32 modelId;
         bytes32 datasetRoot;
         bytes32 finalWeightsDigest;
+        bytes32 fingerprintRoot;
     }
 
     /**
@@ -126,6 +130,7 @@ interface IProofRegistry {
 
     error ZeroModelId();
     error ZeroDatasetRoot();
+    error ZeroFingerprintRoot();
     error ZeroDatasetSize();
     error ZeroManifestDigest();
     error ZeroWeightsDigest();

@@ -28,16 +28,18 @@ contract ProofRegistry is IProofRegistry, AccessControl, EIP712, Nonces {
     /// @notice EIP-712 type of the record, nested in {REGISTER_RUN_TYPEHASH}.
     bytes32 public constant RUN_RECORD_TYPEHASH =
         keccak256(
-            "RunRecord(bytes32 modelId,bytes32 datasetRoot,uint64 datasetSize,bytes32 manifestDigest,"
-            "bytes32 initialWeightsDigest,bytes32 finalWeightsDigest,uint32 numSteps,string bundleURI)"
+            "RunRecord(bytes32 modelId,bytes32 datasetRoot,bytes32 fingerprintRoot,uint64 datasetSize,"
+            "bytes32 manifestDigest,bytes32 initialWeightsDigest,bytes32 finalWeightsDigest,uint32 numSteps,"
+            "string bundleURI)"
         );
 
     /// @notice EIP-712 type a publisher signs to let a relayer register on its behalf.
     bytes32 public constant REGISTER_RUN_TYPEHASH =
         keccak256(
             "RegisterRun(RunRecord record,address publisher,uint256 nonce,uint256 deadline)"
-            "RunRecord(bytes32 modelId,bytes32 datasetRoot,uint64 datasetSize,bytes32 manifestDigest,"
-            "bytes32 initialWeightsDigest,bytes32 finalWeightsDigest,uint32 numSteps,string bundleURI)"
+            "RunRecord(bytes32 modelId,bytes32 datasetRoot,bytes32 fingerprintRoot,uint64 datasetSize,"
+            "bytes32 manifestDigest,bytes32 initialWeightsDigest,bytes32 finalWeightsDigest,uint32 numSteps,"
+            "string bundleURI)"
         );
 
     /// @notice Number of matching attestations that moves a Registered run to Verified or Rejected.
@@ -61,7 +63,7 @@ contract ProofRegistry is IProofRegistry, AccessControl, EIP712, Nonces {
 
     /**
      * @notice Registers a run published by the caller.
-     * @param record the run's public commitments; every digest, the root, the size and the steps must be
+     * @param record the run's public commitments; every digest, both roots, the size and the steps must be
      * non-zero and the URI non-empty
      * @return runId `runIdOf(msg.sender, record.manifestDigest)`
      */
@@ -341,12 +343,14 @@ contract ProofRegistry is IProofRegistry, AccessControl, EIP712, Nonces {
         run.modelId = record.modelId;
         run.datasetRoot = record.datasetRoot;
         run.finalWeightsDigest = record.finalWeightsDigest;
+        run.fingerprintRoot = record.fingerprintRoot;
         emit RunRegistered(runId, publisher, record.modelId, record, msg.sender);
     }
 
     function _checkRecord(RunRecord calldata record) private pure {
         if (record.modelId == bytes32(0)) revert ZeroModelId();
         if (record.datasetRoot == bytes32(0)) revert ZeroDatasetRoot();
+        if (record.fingerprintRoot == bytes32(0)) revert ZeroFingerprintRoot();
         if (record.datasetSize == 0) revert ZeroDatasetSize();
         if (record.manifestDigest == bytes32(0)) revert ZeroManifestDigest();
         if (record.initialWeightsDigest == bytes32(0) || record.finalWeightsDigest == bytes32(0)) {
@@ -372,6 +376,7 @@ contract ProofRegistry is IProofRegistry, AccessControl, EIP712, Nonces {
                     RUN_RECORD_TYPEHASH,
                     record.modelId,
                     record.datasetRoot,
+                    record.fingerprintRoot,
                     record.datasetSize,
                     record.manifestDigest,
                     record.initialWeightsDigest,

@@ -144,6 +144,7 @@ export async function runAttestor(o: AttestorOptions): Promise<Job[]> {
           const record: RunRecord = {
             modelId: r.modelId,
             datasetRoot: r.datasetRoot,
+            fingerprintRoot: r.fingerprintRoot,
             datasetSize: r.datasetSize,
             manifestDigest: r.manifestDigest,
             initialWeightsDigest: r.initialWeightsDigest,

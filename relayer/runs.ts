@@ -37,6 +37,7 @@ export function runRecordOf(m: Manifest, manifestDigest: string, modelId: string
   return {
     modelId,
     datasetRoot: m.dataset.root,
+    fingerprintRoot: m.dataset.fingerprintRoot,
     datasetSize: BigInt(m.dataset.size),
     manifestDigest,
     initialWeightsDigest: m.weights.initial,
@@ -51,6 +52,7 @@ export function recordMismatch(record: RunRecord, m: Manifest, manifestDigest: s
   const checks: [string, boolean][] = [
     ["manifest digest", record.manifestDigest.toLowerCase() === manifestDigest],
     ["dataset root", record.datasetRoot.toLowerCase() === m.dataset.root],
+    ["fingerprint root", record.fingerprintRoot.toLowerCase() === m.dataset.fingerprintRoot],
     ["dataset size", record.datasetSize === BigInt(m.dataset.size)],
     ["initial weights digest", record.initialWeightsDigest.toLowerCase() === m.weights.initial],
     ["final weights digest", record.finalWeightsDigest.toLowerCase() === m.weights.final],

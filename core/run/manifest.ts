@@ -87,7 +87,7 @@ export const manifestSchema = z
       featureRange: z.enum(FEATURE_RANGES as [FeatureRange, ...FeatureRange[]]),
     }),
     generators: z.object({ label: z.literal(DEFAULT_LABEL), size: int.min(1), id: hex32 }),
-    dataset: z.object({ size: int.min(1), root: hex32, commitments: z.literal(RUN_FILES.dataset), commitmentsDigest: hex32, tree: z.literal(RUN_FILES.tree) }),
+    dataset: z.object({ size: int.min(1), root: hex32, fingerprintRoot: hex32, commitments: z.literal(RUN_FILES.dataset), commitmentsDigest: hex32, tree: z.literal(RUN_FILES.tree) }),
     /** windows: the digest of the layers' weight commitments after each window (the last is `final`). */
     weights: z.object({ initial: hex32, final: hex32, windows: z.array(hex32).min(1).max(RUN_LIMITS.steps) }),
     bundle: z.object({ file: z.literal(RUN_FILES.proof), digest: hex32, bytes: int.max(2 ** 32 - 1) }),

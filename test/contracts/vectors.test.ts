@@ -18,9 +18,9 @@ const V = {
   leaf0: "0x32d4539098bd1256fbfa66adac73416ba9c00198eed666aaa1087674ebd07ed6",
   leaf1: "0x23a20efc44e7f45ed33e07cef7a568020c422767fb31b315c6d7123d266aea1d",
   root2: "0x1ea460ba75c7cca425ccdaf904000250b336e4bcf9992af9d854ac4904b91070",
-  registerRunTypehash: "0x2f60d0031cafe2fc8bfbed00a49b522e8910afe33b6f5ce2f868922227736337",
-  runRecordTypehash: "0xd5e87e9bca3c6d2e471486334b82d5399c886a06857cc8e0393c2a74838590dc",
-  registrationDigest: "0xbf22614c73c970feb62f6086718d3656d233b22dda6a3463b848ed43dee33253",
+  registerRunTypehash: "0x9c1bd3f0dfd6ce2ac80702435265c09e6d3240ab4418ba0c798b301637620bec",
+  runRecordTypehash: "0x0b47a5b5e4e70fc4ebf8fdd6c39be7b6246404d78f01f4ff1e7b6ee1c8cd6094",
+  registrationDigest: "0x57ca512376a499739facee78f211d83c7224020ec1fe657b2fcb192cec74c1ca",
 };
 
 describe("docs/protocol.md test vectors", () => {
@@ -47,6 +47,7 @@ describe("docs/protocol.md test vectors", () => {
     const record = {
       modelId: fill("2"),
       datasetRoot: fill("7"),
+      fingerprintRoot: fill("a"),
       datasetSize: 10000n,
       manifestDigest: fill("1"),
       initialWeightsDigest: fill("8"),

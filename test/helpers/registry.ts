@@ -11,6 +11,7 @@ export function randomRecord(r: Rng, overrides: Partial<RunRecord> = {}): RunRec
   return {
     modelId: r.bytes32(),
     datasetRoot: r.bytes32(),
+    fingerprintRoot: r.bytes32(),
     datasetSize: BigInt(r.between(1, 60_000)),
     manifestDigest: r.bytes32(),
     initialWeightsDigest: r.bytes32(),
