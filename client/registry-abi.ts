@@ -9,6 +9,7 @@ export const PROOF_REGISTRY_CLIENT_ABI = [
   "function getRun(bytes32 runId) view returns (tuple(address publisher, uint8 status, uint40 registeredAt, uint40 updatedAt, uint64 datasetSize, uint32 numSteps, uint16 validCount, uint16 invalidCount, bytes32 modelId, bytes32 datasetRoot, bytes32 finalWeightsDigest, bytes32 fingerprintRoot))",
   "function isCertified(bytes32 runId) view returns (bool)",
   "function verifyRecord(bytes32 runId, uint256 index, bytes32 cxHash, bytes32 cyHash, bytes32[] proof) view returns (bool)",
+  "function verifyNonMember(bytes32 runId, bytes32 fingerprint, bytes32 low, bytes32 high, bytes32[] proof) view returns (bool)",
 ] as const;
 
 /** IProofRegistry.Run, as getRun returns it (the fields the SDK reads). */
@@ -30,6 +31,7 @@ export interface RegistryReader {
   getRun(runId: string): Promise<RegistryRun>;
   isCertified(runId: string): Promise<boolean>;
   verifyRecord(runId: string, index: bigint, cxHash: string, cyHash: string, proof: readonly string[]): Promise<boolean>;
+  verifyNonMember(runId: string, fingerprint: string, low: string, high: string, proof: readonly string[]): Promise<boolean>;
 }
 
 /** The registry at `address`, read through `runner` (a provider is enough). */
@@ -39,6 +41,7 @@ export function registryReader(address: string, runner: ContractRunner): Registr
     getRun: (runId) => c.getFunction("getRun").staticCall(runId) as Promise<RegistryRun>,
     isCertified: (runId) => c.getFunction("isCertified").staticCall(runId) as Promise<boolean>,
     verifyRecord: (runId, index, cxHash, cyHash, proof) => c.getFunction("verifyRecord").staticCall(runId, index, cxHash, cyHash, [...proof]) as Promise<boolean>,
+    verifyNonMember: (runId, fingerprint, low, high, proof) => c.getFunction("verifyNonMember").staticCall(runId, fingerprint, low, high, [...proof]) as Promise<boolean>,
   };
 }
 

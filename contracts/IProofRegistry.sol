@@ -34,7 +34,7 @@ interface IProofRegistry {
      * @param modelId publisher-chosen label of the model; models are namespaced by publisher (see {modelKeyOf})
      * @param datasetRoot OpenZeppelin StandardMerkleTree root over the dataset leaves (see {recordLeaf})
      * @param fingerprintRoot OpenZeppelin StandardMerkleTree root over the gaps between the dataset's sorted
-     * record fingerprints
+     * record fingerprints (see {fingerprintLeaf}); what {verifyNonMember} checks against
      * @param datasetSize number of records (leaves) in the dataset
      * @param manifestDigest keccak-256 of the run's canonical manifest
      * @param initialWeightsDigest keccak-256 digest of the initial weight commitments
@@ -186,4 +186,14 @@ interface IProofRegistry {
     function runIdOf(address publisher, bytes32 manifestDigest) external pure returns (bytes32);
 
     function modelKeyOf(address publisher, bytes32 modelId) external pure returns (bytes32);
+
+    function fingerprintLeaf(bytes32 low, bytes32 high) external pure returns (bytes32);
+
+    function verifyNonMember(
+        bytes32 runId,
+        bytes32 fingerprint,
+        bytes32 low,
+        bytes32 high,
+        bytes32[] calldata proof
+    ) external view returns (bool);
 }

@@ -14,7 +14,8 @@ import {IProofRegistry} from "./IProofRegistry.sol";
  * EIP-712 signature) register a run's public commitments; holders of `VERIFIER_ROLE` independently check
  * the proof bundle off-chain and attest; a quorum of "valid" makes the run Verified, a quorum of "invalid"
  * makes it Rejected; the publisher or an admin can revoke. Anyone can check that a dataset record is a
- * leaf of a run's committed dataset.
+ * leaf of a run's committed dataset, and that a record's fingerprint falls in a gap of the run's committed
+ * fingerprint tree (so the record is not in the dataset).
  *
  * @dev Run ids are `keccak256(abi.encode(publisher, manifestDigest))`: deterministic, so a relayer knows
  * the id before it sends, and re-registering reverts with {RunAlreadyRegistered}. Model ids are labels in
@@ -265,7 +266,7 @@ contract ProofRegistry is IProofRegistry, AccessControl, EIP712, Nonces {
         bytes32 cyHash,
         bytes32[] calldata proof
     ) external view returns (bool) {
-        return MerkleProof.verifyCalldata(proof, _rootOf(runId), recordLeaf(index, cxHash, cyHash));
+        return MerkleProof.verifyCalldata(proof, _datasetRootOf(runId), recordLeaf(index, cxHash, cyHash));
     }
 
     /**
@@ -316,13 +317,60 @@ contract ProofRegistry is IProofRegistry, AccessControl, EIP712, Nonces {
         if (count + proof.length != proofFlags.length + 1 || falseFlags != proof.length) {
             revert MalformedMultiproof(count, proof.length, proofFlags.length);
         }
-        bytes32 root = _rootOf(runId);
+        bytes32 root = _datasetRootOf(runId);
         bytes32[] memory leaves = new bytes32[](count);
         for (uint256 i = 0; i < count; ++i) {
             RecordRef calldata record = records[i];
             leaves[i] = recordLeaf(record.index, record.cxHash, record.cyHash);
         }
         return MerkleProof.multiProofVerifyCalldata(proof, proofFlags, root, leaves);
+    }
+
+    // ───────────────────────────── dataset non-membership ─────────────────────────────
+
+    /**
+     * @notice The fingerprint-tree leaf of the gap `(low, high)`: the OpenZeppelin StandardMerkleTree leaf of
+     * `(bytes32 low, bytes32 high)`, i.e. `keccak256(keccak256(abi.encode(low, high)))`. The fingerprint tree
+     * of a run has one leaf per pair of adjacent values in the dataset's record fingerprints, distinct and
+     * sorted ascending as uint256, between the sentinels `0x00…00` and `0xff…ff`: `(0, f_1), (f_1, f_2), …,
+     * (f_n, 0xff…ff)`, n + 1 leaves.
+     * @dev The one fingerprint-leaf function: {verifyNonMember} hashes the pair it is given with it and takes
+     * no ready-made leaf, for the reason {recordLeaf} gives. The pre-image is 64 bytes, the length of an
+     * inner node's sorted pair: hashed once, the two children of an inner node, passed as `(low, high)`,
+     * would hash to that node and pass with the siblings above it (the root's children with an empty
+     * proof), and any fingerprint between them would be "not a member". Hashed twice, the leaf is the
+     * keccak-256 of a 32-byte word, so a pair whose leaf equals an inner node or the root is a keccak-256
+     * collision between inputs of different lengths (OpenZeppelin `MerkleProof`'s advice for 64-byte leaves).
+     */
+    function fingerprintLeaf(bytes32 low, bytes32 high) public pure returns (bytes32) {
+        return keccak256(bytes.concat(keccak256(abi.encode(low, high))));
+    }
+
+    /**
+     * @notice True if `fingerprint` lies strictly between `low` and `high` (as uint256) and `(low, high)` is
+     * a leaf of the fingerprint tree whose root the run's publisher registered: then no record of the
+     * dataset has this fingerprint, so the record it belongs to is not in the dataset.
+     * @dev `fingerprint` is the record's fingerprint (keccak-256 of its fingerprint point, see
+     * docs/protocol.md §5.3). True means `fingerprintLeaf(low, high)` folds with the sibling hashes `proof`
+     * (from the leaf up, as OpenZeppelin's `getProof` gives them) to the run's `fingerprintRoot`, and
+     * `low < fingerprint < high`; by {fingerprintLeaf} only a leaf can fold, short of a keccak-256 collision.
+     * The bounds are strict: a fingerprint equal to `low` or `high` is one of the dataset's (or a sentinel)
+     * and answers false with every leaf. It does not look at the run's status: the tree is the publisher's
+     * word until attestors check that it is exactly the gaps of the dataset's fingerprints, so "not a
+     * member" holds while the run {isCertified}; a Registered, Rejected or Revoked run answers all the same.
+     * Reverts {UnknownRun} for an unregistered run; a wrong proof or a fingerprint outside the gap answers
+     * false.
+     */
+    function verifyNonMember(
+        bytes32 runId,
+        bytes32 fingerprint,
+        bytes32 low,
+        bytes32 high,
+        bytes32[] calldata proof
+    ) external view returns (bool) {
+        bytes32 root = _fingerprintRootOf(runId);
+        if (!(uint256(low) < uint256(fingerprint) && uint256(fingerprint) < uint256(high))) return false;
+        return MerkleProof.verifyCalldata(proof, root, fingerprintLeaf(low, high));
     }
 
     // ───────────────────────────── internals ─────────────────────────────
@@ -402,9 +450,19 @@ contract ProofRegistry is IProofRegistry, AccessControl, EIP712, Nonces {
         }
     }
 
-    function _rootOf(bytes32 runId) private view returns (bytes32 root) {
-        root = _runs[runId].datasetRoot;
+    function _datasetRootOf(bytes32 runId) private view returns (bytes32) {
+        return _known(runId, _runs[runId].datasetRoot);
+    }
+
+    function _fingerprintRootOf(bytes32 runId) private view returns (bytes32) {
+        return _known(runId, _runs[runId].fingerprintRoot);
+    }
+
+    /// @dev A registered run's roots are non-zero ({_checkRecord}), so a zero root means "never registered";
+    /// reading the root alone saves the membership views a second cold storage read.
+    function _known(bytes32 runId, bytes32 root) private pure returns (bytes32) {
         if (root == bytes32(0)) revert UnknownRun(runId);
+        return root;
     }
 
     function _setQuorum(uint16 newQuorum) private {

@@ -25,6 +25,6 @@ describe("client: the registry ABI the SDK uses", () => {
       expect(f.selector).to.equal(compiled!.selector);
       expect(f.stateMutability).to.equal("view");
     });
-    expect(names.sort()).to.deep.equal(["getRun", "isCertified", "verifyRecord"]);
+    expect(names.sort()).to.deep.equal(["getRun", "isCertified", "verifyNonMember", "verifyRecord"]);
   });
 });

@@ -168,13 +168,15 @@ describe("ProofRegistry: dataset membership", () => {
       .map((f) => f.format("sighash"))
       .sort();
     expect(views).to.deep.equal([
+      "verifyNonMember(bytes32,bytes32,bytes32,bytes32,bytes32[])",
       "verifyRecord(bytes32,uint256,bytes32,bytes32,bytes32[])",
       "verifyRecords(bytes32,(uint256,bytes32,bytes32)[],bytes32[],bool[])",
     ]);
     for (const name of ["verifyLeaf", "verifyLeaves"]) expect(functions.some((f) => f.name === name), name).to.equal(false);
-    // recordLeaf is the one leaf function, and no other function takes a bytes32[] proof.
+    // recordLeaf is the one record-leaf function (fingerprintLeaf the one for verifyNonMember's pairs),
+    // and no other function takes a bytes32[] proof.
     const proofTakers = functions.filter((f) => f.inputs.some((i) => i.type === "bytes32[]")).map((f) => f.name);
-    expect(proofTakers.sort()).to.deep.equal(["verifyRecord", "verifyRecords"]);
+    expect(proofTakers.sort()).to.deep.equal(["verifyNonMember", "verifyRecord", "verifyRecords"]);
   });
 
   for (const n of [2, 3, 7, 64]) {

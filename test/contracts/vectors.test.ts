@@ -5,6 +5,7 @@
 import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { TypedDataEncoder } from "ethers";
+import { standardLeafHash } from "@openzeppelin/merkle-tree/dist/hashes.js";
 import { deployRegistryFixture } from "../helpers/registry";
 import { modelKeyOf, REGISTER_RUN_TYPES, registryDomain, runIdOf } from "../../client/registry";
 import { buildDatasetTree, datasetLeafHash } from "../../core/dataset/tree";
@@ -18,6 +19,7 @@ const V = {
   leaf0: "0x32d4539098bd1256fbfa66adac73416ba9c00198eed666aaa1087674ebd07ed6",
   leaf1: "0x23a20efc44e7f45ed33e07cef7a568020c422767fb31b315c6d7123d266aea1d",
   root2: "0x1ea460ba75c7cca425ccdaf904000250b336e4bcf9992af9d854ac4904b91070",
+  sentinelGap: "0x8a89e756b216b2c3b1c1f2f997e6c4fb19fb3de6fc7047b4f8a6a4bc9ca5f730",
   registerRunTypehash: "0x9c1bd3f0dfd6ce2ac80702435265c09e6d3240ab4418ba0c798b301637620bec",
   runRecordTypehash: "0x0b47a5b5e4e70fc4ebf8fdd6c39be7b6246404d78f01f4ff1e7b6ee1c8cd6094",
   registrationDigest: "0x57ca512376a499739facee78f211d83c7224020ec1fe657b2fcb192cec74c1ca",
@@ -38,6 +40,12 @@ describe("docs/protocol.md test vectors", () => {
     ];
     expect(leaves.map(datasetLeafHash)).to.deep.equal([V.leaf0, V.leaf1]);
     expect(buildDatasetTree(leaves).root).to.equal(V.root2);
+  });
+
+  it("the fingerprint leaf of the sentinel gap matches in Solidity and OpenZeppelin's encoder", async () => {
+    const { registry } = await loadFixture(deployRegistryFixture);
+    expect(await registry.fingerprintLeaf(fill("0"), fill("f"))).to.equal(V.sentinelGap);
+    expect(standardLeafHash(["bytes32", "bytes32"], [fill("0"), fill("f")])).to.equal(V.sentinelGap);
   });
 
   it("EIP-712 type hashes and a registration digest", async () => {
