@@ -6,7 +6,7 @@
  *   npm run bench:gas
  */
 import hre from "hardhat";
-import { standardNodeHash } from "@openzeppelin/merkle-tree/dist/hashes.js";
+import { standardLeafHash, standardNodeHash } from "@openzeppelin/merkle-tree/dist/hashes.js";
 import type { ContractTransactionResponse } from "ethers";
 import { buildDatasetTree, datasetLeafHash } from "../../core/dataset/tree";
 import { registryDomain, runIdOf, signRegistration, type RunRecord } from "../../client/registry";
@@ -14,7 +14,7 @@ import { registryDomain, runIdOf, signRegistration, type RunRecord } from "../..
 const { ethers } = hre;
 let counter = 0;
 const fresh = () => ethers.keccak256(ethers.toBeHex(++counter, 32));
-// The fingerprint roots come from a stream of their own, so the other rows' inputs stay those of
+// The fingerprint values come from a stream of their own, so the other rows' inputs stay those of
 // earlier tables (same leaves, proofs and multiproof positions) and their figures compare exactly.
 let fingerprintCounter = 0;
 const freshFingerprint = () => ethers.keccak256(ethers.concat([ethers.toUtf8Bytes("fingerprint"), ethers.toBeHex(++fingerprintCounter, 32)]));
@@ -87,6 +87,8 @@ async function main() {
     rows.push([`verifyRecord, depth ${depth} (execution)`, used, depth === 20 ? "≤ 10,000" : ""]);
   }
 
+  const afterVerifyRecord = rows.length;
+
   // Multiproofs over a real 4,096-leaf tree (depth 12), records spread evenly over the dataset (the tree
   // sorts leaves by hash, so their tree positions are scattered).
   const n = 4096;
@@ -102,6 +104,23 @@ async function main() {
     if (!registry.interface.decodeFunctionResult("verifyRecords", result)[0]) throw new Error("multiproof rejected");
     rows.push([`verifyRecords, ${k} of ${n.toLocaleString("en-US")} records (execution; proof ${multi.proof.length})`, used, ""]);
   }
+
+  // Non-membership: a real fingerprint-tree leaf (a gap (low, high) around the fingerprint), folded with
+  // random siblings up to the registered root. Run last (so the rows above keep their inputs), listed
+  // after verifyRecord.
+  const nonMemberRows: typeof rows = [];
+  for (const depth of [10, 16, 20]) {
+    const [low, fingerprint, high] = [freshFingerprint(), freshFingerprint(), freshFingerprint()].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)) as [string, string, string];
+    const proof = Array.from({ length: depth }, freshFingerprint);
+    const root = proof.reduce((node, sibling) => standardNodeHash(node, sibling), standardLeafHash(["bytes32", "bytes32"], [low, high]));
+    const rec = { ...record(), fingerprintRoot: root, datasetSize: 1n << BigInt(depth) };
+    await registry.connect(publisher!).registerRun(rec);
+    const data = registry.interface.encodeFunctionData("verifyNonMember", [runIdOf(publisher!.address, rec.manifestDigest), fingerprint, low, high, proof]);
+    const [used, result] = await probe.measure(await registry.getAddress(), data);
+    if (!registry.interface.decodeFunctionResult("verifyNonMember", result)[0]) throw new Error("non-membership proof rejected");
+    nonMemberRows.push([`verifyNonMember, depth ${depth} (execution)`, used, depth === 20 ? "≤ 10,000" : ""]);
+  }
+  rows.splice(afterVerifyRecord, 0, ...nonMemberRows);
 
   const w = Math.max(...rows.map((r) => r[0].length));
   console.log(`${"scenario".padEnd(w)}  ${"gas".padStart(9)}  target`);
