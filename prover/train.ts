@@ -7,11 +7,11 @@
 import { InputError } from "../core/errors";
 import { disposeTensors, tensorScope } from "../native";
 import { type Records, featureMatrix } from "../core/data/records";
-import { datasetTree } from "../core/dataset/commitments";
+import { datasetTree, fingerprintTree } from "../core/dataset/commitments";
 import { type Matrix, type ModelConfig, type StepTrace, checkConfig, matrix, paddedLayers, predict, trainStep } from "../core/model/fixed";
 import { floatPredict, floatStep, toFloat } from "./float";
 import { batchMatrices, commitBatch, prepareTraining } from "./inputs";
-import { nativeEngine } from "./native-engine";
+import { nativeEngine, nativeKeccakRows } from "./native-engine";
 import { MAX_WINDOW, maxWindow, proveWindow, windowSizes } from "../core/training/window";
 import { encodeBundle, encodeDataset, encodeOpenings, encodeRecords, encodeWeights } from "../core/run/formats";
 import { RUN_FILES } from "../core/run/files";
@@ -128,6 +128,7 @@ export function proveRun(o: TrainOptions): TrainResult {
   const setup = prepareTraining(c, o.records, o.featureRange);
   const { d, key, commitments, openings, schedule } = setup;
   const tree = datasetTree(commitments);
+  const fingerprints = fingerprintTree(commitments, nativeKeccakRows);
   const datasetBytes = encodeDataset(commitments);
   const window = o.window ?? defaultWindow(d, o.steps);
   const sizes = windowSizes(o.steps, window);
@@ -137,7 +138,7 @@ export function proveRun(o: TrainOptions): TrainResult {
     training: { steps: o.steps, window, seed: c.seed, init: "he-uniform/zkdl-chain/v1/init" as const, schedule: "zkdl-chain/v1/batches" as const },
     data: { source: o.source, records: o.records.count, features: c.layers[0], classes: c.layers[L], featureRange: d.featureRange },
     generators: { label: key.label as typeof DEFAULT_LABEL, size: key.size, id: toHex(key.id) },
-    dataset: { size: o.records.count, root: tree.root, commitments: RUN_FILES.dataset, commitmentsDigest: digestHex(datasetBytes), tree: RUN_FILES.tree },
+    dataset: { size: o.records.count, root: tree.root, fingerprintRoot: fingerprints.root, commitments: RUN_FILES.dataset, commitmentsDigest: digestHex(datasetBytes), tree: RUN_FILES.tree },
   };
   const run = runBinding(statement);
   // Initial weights: seeded, committed with zero blinding (anyone recomputes them).

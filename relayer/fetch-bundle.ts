@@ -186,7 +186,7 @@ export class BundleStream {
     }
     const m = this.manifest!;
     const [want, exact] =
-      name === RUN_FILES.dataset ? [datasetFileBytes(m.dataset.size), true] : name === RUN_FILES.proof ? [m.bundle.bytes, true] : [treeCap(m.dataset.size), false];
+      name === RUN_FILES.dataset ? [datasetFileBytes(m.dataset.size, m.model.paddedLayers[0]), true] : name === RUN_FILES.proof ? [m.bundle.bytes, true] : [treeCap(m.dataset.size), false];
     if (exact ? size !== want : size > want) throw malformed(`${name} is ${size} bytes; for its manifest it must be ${exact ? "" : "at most "}${want}`);
   }
 
@@ -202,7 +202,7 @@ export class BundleStream {
     }
     this.manifest = m;
     // The rest: three entry headers and the three files at their largest.
-    const rest = PUBLIC_FILES.slice(1).reduce((n, name) => n + 5 + name.length, 0) + datasetFileBytes(m.dataset.size) + treeCap(m.dataset.size) + m.bundle.bytes;
+    const rest = PUBLIC_FILES.slice(1).reduce((n, name) => n + 5 + name.length, 0) + datasetFileBytes(m.dataset.size, m.model.paddedLayers[0]) + treeCap(m.dataset.size) + m.bundle.bytes;
     const bound = this.bodyEnd + rest;
     if (bound > this.o.maxBundleBytes) throw refused(`its manifest allows a bundle of up to ${bound} bytes; this attestor reads at most ${this.o.maxBundleBytes} (--max-bundle-bytes)`);
     this.limit = bound;

@@ -5,11 +5,16 @@
  *   Cx_i = Σ_j x_i[j]·G_j + ρx_i·H,   Cy_i = Σ_j y_i[j]·G_j + ρy_i·H,
  * which are exactly the rows of a batch matrix X (B × d_0, one row per record) and Y: a step proof
  * takes its batch commitments straight from here. Leaf i of the dataset tree is
- * (i, keccak256(Cx_i), keccak256(Cy_i)) (core/dataset/tree.ts).
+ * (i, keccak256(Cx_i), keccak256(Cy_i)) (core/dataset/tree.ts). Each record also has a fingerprint point
+ * P_i = Cx_i − ρx_i·H, bound to Cx_i by one proof for the whole dataset (./fingerprints.ts), whose
+ * fingerprints make the second tree, of non-membership (./fingerprint-tree.ts).
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { type G1Point, g1ToBytes, toHex } from "../crypto/bn254";
 import type { TensorCommitment } from "../protocol/hyrax";
+import type { KeccakRows } from "../protocol/backend";
+import type { FingerprintProof } from "./fingerprints";
+import { FingerprintTree } from "./fingerprint-tree";
 import { type DatasetLeaf, buildDatasetTree } from "./tree";
 
 export interface DatasetCommitments {
@@ -18,6 +23,10 @@ export interface DatasetCommitments {
   readonly labelCols: number;
   readonly cx: readonly G1Point[];
   readonly cy: readonly G1Point[];
+  /** P_i = Σ_j x_i[j]·G_j: the fingerprint points (zero blinding). */
+  readonly fingerprints: readonly G1Point[];
+  /** That every P_i is Cx_i without its blinding. */
+  readonly fingerprintProof: FingerprintProof;
 }
 
 /** What only the publisher keeps: the blindings of every record's commitments. */
@@ -33,6 +42,9 @@ export function datasetLeaves(c: DatasetCommitments): DatasetLeaf[] {
 }
 
 export const datasetTree = (c: DatasetCommitments) => buildDatasetTree(datasetLeaves(c));
+
+/** The fingerprint tree of the dataset (`keccakRows`: e.g. the native kernel). */
+export const fingerprintTree = (c: Pick<DatasetCommitments, "fingerprints">, keccakRows?: KeccakRows) => FingerprintTree.ofPoints(c.fingerprints, keccakRows);
 
 /** The batch's feature or label matrix as a commitment: the records' rows, in batch order. */
 export function batchCommitment(rows: readonly G1Point[], indices: ArrayLike<number>, cols: number): TensorCommitment {

@@ -3,7 +3,8 @@
  * and fixed-width fields; readers name the file and what is wrong with it (RunFileError, ./files.ts,
  * which also holds the files' names).
  *
- *   dataset.bin       "ZKDLDS01" ‖ u32 N ‖ u32 featureCols ‖ u32 labelCols ‖ N × (Cx_i ‖ Cy_i)   (public)
+ *   dataset.bin       "ZKDLDS02" ‖ u32 N ‖ u32 featureCols ‖ u32 labelCols ‖ N × (Cx_i ‖ Cy_i ‖ P_i)
+ *                     ‖ fingerprint proof (T ‖ S ‖ featureCols × z_k ‖ z_H)                          (public)
  *   proof.bin         "ZKDLPB02" ‖ u32 L ‖ L × initial W<l> commitment ‖ u32 windows ‖ windows × (u32 steps ‖ u32 length ‖ window proof)
  *   private/openings.bin "ZKDLOP01" ‖ u32 N ‖ N × ρx_i ‖ N × ρy_i                                   (secret)
  *   private/records.bin  "ZKDLRC01" ‖ u32 N ‖ u32 features ‖ u32 classes ‖ N×features i32le ‖ N i32le labels
@@ -16,13 +17,14 @@ import type { DatasetCommitments, DatasetOpenings } from "../dataset/commitments
 import type { Records } from "../data/records";
 import { type Matrix, matrix } from "../model/fixed";
 import { loadDatasetTree } from "../dataset/tree";
+import { fingerprintCodec } from "../dataset/fingerprints";
 import { MAX_WINDOW } from "../training/window";
 import { RunFileError } from "./files";
 
 // Kept importable from here for existing callers; defined in ./files (the run folder's names and errors).
 
 const MAGIC = {
-  dataset: "ZKDLDS01",
+  dataset: "ZKDLDS02",
   bundle: "ZKDLPB02",
   openings: "ZKDLOP01",
   records: "ZKDLRC01",
@@ -40,6 +42,9 @@ function withMagic(kind: keyof typeof MAGIC, body: Uint8Array): Uint8Array {
 
 /** Tags of earlier versions of a file, and why a reader of this version refuses them. */
 const RETIRED: Partial<Record<keyof typeof MAGIC, Record<string, string>>> = {
+  dataset: {
+    ZKDLDS01: "the dataset commitments of an earlier version of the prover, without record fingerprints; prove the run again with this version (zkdl train)",
+  },
   bundle: {
     ZKDLPB01: "one proof per step, written by an earlier version of the prover; runs are now proven in windows of steps, so prove it again with this version (zkdl train)",
   },
@@ -65,12 +70,13 @@ function parse<T>(file: string, kind: keyof typeof MAGIC, bytes: Uint8Array, f: 
   }
 }
 
-/** The size of dataset.bin for n records (magic, three counts, two 64-byte points per record). */
-export const datasetFileBytes = (n: number): number => 8 + 12 + 128 * n;
+/** The size of dataset.bin for n records of featureCols padded columns (magic, three counts, three points per record, the fingerprint proof). */
+export const datasetFileBytes = (n: number, featureCols: number): number => 8 + 12 + 192 * n + fingerprintCodec.bytes(featureCols);
 
 export function encodeDataset(c: DatasetCommitments): Uint8Array {
   const w = new ProofWriter().u32(c.cx.length).u32(c.featureCols).u32(c.labelCols);
-  c.cx.forEach((x, i) => w.point(x).point(c.cy[i]));
+  c.cx.forEach((x, i) => w.point(x).point(c.cy[i]).point(c.fingerprints[i]));
+  fingerprintCodec.write(w, c.fingerprintProof);
   return withMagic("dataset", w.bytes());
 }
 
@@ -81,11 +87,13 @@ export function decodeDataset(file: string, bytes: Uint8Array): DatasetCommitmen
     const labelCols = r.u32("label columns", 1 << 16);
     const cx: G1Point[] = [];
     const cy: G1Point[] = [];
+    const fingerprints: G1Point[] = [];
     for (let i = 0; i < n; i++) {
       cx.push(r.point(`Cx[${i}]`));
       cy.push(r.point(`Cy[${i}]`));
+      fingerprints.push(r.point(`P[${i}]`));
     }
-    return { featureCols, labelCols, cx, cy };
+    return { featureCols, labelCols, cx, cy, fingerprints, fingerprintProof: fingerprintCodec.read(r, featureCols) };
   });
 }
 

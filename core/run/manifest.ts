@@ -20,12 +20,13 @@ import { RUN_FILES, RunFileError } from "./files";
 import { InputError } from "../errors";
 
 /**
- * zkdl-run/4: window proofs with wide-row witness commitments, limb-derived Z/GA/RU and a lookup
- * packed into at most two GKR trees (docs/protocol.md §3.10, §4.4). zkdl-run/3 had the same files
- * with another window proof.
+ * zkdl-run/5: the dataset's records carry fingerprints, bound to their commitments in dataset.bin,
+ * whose sorted tree's root (dataset.fingerprintRoot) proves non-membership (docs/protocol.md §4.3,
+ * §5.3). zkdl-run/4 had the same window proofs (wide rows, limb-derived Z/GA/RU, a lookup packed
+ * into at most two GKR trees: §3.10, §4.4) and no fingerprints; zkdl-run/3 another window proof.
  */
-export const MANIFEST_FORMAT = "zkdl-run/4";
-export const PROVER_VERSION = "zkdl-chain/0.4.0";
+export const MANIFEST_FORMAT = "zkdl-run/5";
+export const PROVER_VERSION = "zkdl-chain/0.5.0";
 
 /** What one run may hold besides its model (docs/protocol.md §4.5): a verifier refuses more before any work. */
 export const RUN_LIMITS = {
@@ -174,7 +175,9 @@ export function parseManifest(file: string, bytes: Uint8Array): Manifest {
         ? "it is a run proven step by step, by an earlier version of the prover; runs are now proven in windows of steps, so prove it again with this version (zkdl train)"
         : n === 3
           ? "its window proofs are an earlier version's (narrow rows, one lookup tree per tensor size), which this verifier does not read; prove it again with this version (zkdl train)"
-          : "the run was made by another version of the prover; train it again with this one";
+          : n === 4
+            ? "its records have no fingerprints, so it cannot prove that a record was not trained on; prove it again with this version (zkdl train)"
+            : "the run was made by another version of the prover; train it again with this one";
     throw new RunFileError(file, `format ${format} is not read by ${PROVER_VERSION} (it reads ${MANIFEST_FORMAT}): ${why}`);
   }
   const parsed = manifestSchema.safeParse(json);

@@ -12,6 +12,10 @@ import { fr, mul, neg, randomFr } from "../crypto/fr";
 import { batchCommitment, datasetLeaves } from "../dataset/commitments";
 import { BatchSchedule } from "../dataset/schedule";
 import { CompactDatasetTree } from "../dataset/tree";
+import { nobleKeccakRows } from "../dataset/compact-tree";
+import { FingerprintTree, sentinelProblem } from "../dataset/fingerprint-tree";
+import { verifyFingerprints } from "../dataset/fingerprints";
+import { concatPoints } from "../protocol/backend";
 import { type ModelConfig, initialLayerWeights } from "../model/fixed";
 import type { GeneratorDeriver, KeccakRows } from "../protocol/backend";
 import { type CommitmentKey, commitmentKey } from "../protocol/generators";
@@ -166,7 +170,8 @@ function checkRun(files: RunFiles, m: Manifest, reports: WindowReport[], o: Veri
 
   // Sizes first: everything below is bounded by the manifest, whose schema bounds it in turn.
   const datasetBytes = files.read(m.dataset.commitments);
-  if (datasetBytes.length !== datasetFileBytes(m.dataset.size)) return `dataset.bin holds ${datasetBytes.length} bytes; ${m.dataset.size} records take ${datasetFileBytes(m.dataset.size)}`;
+  const datasetSize = datasetFileBytes(m.dataset.size, p[0]);
+  if (datasetBytes.length !== datasetSize) return `dataset.bin holds ${datasetBytes.length} bytes; ${m.dataset.size} records of ${p[0]} padded features take ${datasetSize}`;
   const bundleBytes = files.read(m.bundle.file);
   if (bundleBytes.length !== m.bundle.bytes) return `proof.bin holds ${bundleBytes.length} bytes; the manifest says ${m.bundle.bytes}`;
 
@@ -197,10 +202,21 @@ function checkRun(files: RunFiles, m: Manifest, reports: WindowReport[], o: Veri
   if (root !== m.dataset.root) return `the dataset commitments rebuild root ${root}, not the manifest's ${m.dataset.root}`;
   const treeRoot = decodeDatasetTree(files.path(m.dataset.tree), files.read(m.dataset.tree)).root;
   if (treeRoot !== m.dataset.root) return `dataset-tree.json has root ${treeRoot}, not the manifest's`;
+  // The fingerprint tree is exactly the sorted, distinct fingerprints of these points (§5.3): rebuilt here.
+  const fingerprints = (o.keccakRows ?? nobleKeccakRows)(concatPoints(dataset.fingerprints), 64);
+  const sentinel = sentinelProblem(fingerprints);
+  if (sentinel !== null) return `the fingerprint tree cannot be built: ${sentinel}`;
+  const fingerprintRoot = FingerprintTree.build(fingerprints, o.keccakRows).root;
+  if (fingerprintRoot !== m.dataset.fingerprintRoot) return `the record fingerprints rebuild fingerprint root ${fingerprintRoot}, not the manifest's ${m.dataset.fingerprintRoot}`;
   if (weightsDigest(bundle.initial) !== m.weights.initial) return "the initial weight commitments do not match the manifest's digest";
 
   // The schema checked the generator set's label, size and id; derive it only now.
   const key = commitmentKey(m.generators.size, { label: m.generators.label, derive: o.generators });
+  // The fingerprint points are the feature commitments without their blindings (§4.3): one MSM.
+  const fingerprintChecks = new EquationSet();
+  verifyFingerprints(key, dataset.cx, dataset.fingerprints, dataset.fingerprintProof, fingerprintChecks);
+  const fingerprintFailure = fingerprintChecks.settle(engine);
+  if (fingerprintFailure !== null) return fingerprintFailure;
 
   const run = runBinding(m);
   const schedule = new BatchSchedule(m.data.records, m.model.batch, m.training.seed);

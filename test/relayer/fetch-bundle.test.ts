@@ -150,7 +150,7 @@ describe("relayer: fetching a bundle from an untrusted URI", function () {
     }
     // The sizes the manifest implies are the real files'.
     const m = JSON.parse(files.manifest.toString());
-    expect(files.dataset.length).to.equal(datasetFileBytes(m.dataset.size));
+    expect(files.dataset.length).to.equal(datasetFileBytes(m.dataset.size, m.model.paddedLayers[0]));
     expect(files.proof.length).to.equal(m.bundle.bytes);
     expect(files.tree.length).to.be.at.most(treeCap(m.dataset.size));
     expect(files.manifest.length).to.be.at.most(manifestCap(1));

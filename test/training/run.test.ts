@@ -13,7 +13,7 @@ import { SETTLE_BATCH, stepsVerified, verifyRunFiles } from "../../core/run/veri
 import type { MsmEngine } from "../../core/protocol/group";
 import { InputError } from "../../core/errors";
 import { G1, toHex } from "../../core/crypto/bn254";
-import { datasetTree } from "../../core/dataset/commitments";
+import { datasetTree, fingerprintTree } from "../../core/dataset/commitments";
 import { paddedLayers } from "../../core/model/fixed";
 import { RunFileError } from "../../core/run/files";
 import { generatorSetId } from "../../core/protocol/generators";
@@ -146,7 +146,7 @@ describe("training: runs, their verification and the CLI", function () {
   };
 
   it("proves 6 steps in windows of 4 as two windows (4 and 2 steps) and verifies them from the public files alone, pure TypeScript", () => {
-    expect(manifest.format).to.equal("zkdl-run/4");
+    expect(manifest.format).to.equal("zkdl-run/5");
     expect(manifest.training).to.include({ steps: 6, window: 4 });
     expect(manifest.weights.windows).to.have.length(2);
     expect(manifest.weights.windows[1]).to.equal(manifest.weights.final);
@@ -260,13 +260,23 @@ describe("training: runs, their verification and the CLI", function () {
       expect(v.valid).to.equal(false);
       expect(v.malformed).to.equal(join(d, "manifest.json"));
       expect(v.reason).to.equal(
-        `${join(d, "manifest.json")}: format ${format} is not read by zkdl-chain/0.4.0 (it reads zkdl-run/4): it is a run proven step by step, by an earlier version of the prover; runs are now proven in windows of steps, so prove it again with this version (zkdl train)`,
+        `${join(d, "manifest.json")}: format ${format} is not read by zkdl-chain/0.5.0 (it reads zkdl-run/5): it is a run proven step by step, by an earlier version of the prover; runs are now proven in windows of steps, so prove it again with this version (zkdl train)`,
       );
     }
     // A format-3 run has this run's files, with window proofs of the earlier layout.
     const three = verifyRunFolder(variant("old-zkdl-run-3", (d) => rewriteRaw(d, (m) => (m.format = "zkdl-run/3"))));
     expect(three.valid).to.equal(false);
-    expect(three.reason).to.match(/format zkdl-run\/3 is not read by zkdl-chain\/0\.4\.0 \(it reads zkdl-run\/4\): its window proofs are an earlier version's .* prove it again/);
+    expect(three.reason).to.match(/format zkdl-run\/3 is not read by zkdl-chain\/0\.5\.0 \(it reads zkdl-run\/5\): its window proofs are an earlier version's .* prove it again/);
+    // A format-4 run has no record fingerprints: its manifest, and its dataset.bin of the earlier tag.
+    const four = verifyRunFolder(variant("old-zkdl-run-4", (d) => rewriteRaw(d, (m) => (m.format = "zkdl-run/4"))));
+    expect(four.reason).to.match(/format zkdl-run\/4 is not read by zkdl-chain\/0\.5\.0 \(it reads zkdl-run\/5\): its records have no fingerprints, so it cannot prove that a record was not trained on; prove it again/);
+    const ds01 = variant("old-dataset", (d) => {
+      const bytes = readFileSync(join(d, "dataset.bin"));
+      bytes.write("ZKDLDS01", 0, "ascii");
+      writeFileSync(join(d, "dataset.bin"), bytes);
+      rewrite(d, (m) => (m.dataset.commitmentsDigest = digestHex(bytes)));
+    });
+    expect(verifyRunFolder(ds01).reason).to.equal(`${join(ds01, "dataset.bin")}: format ZKDLDS01 is not read by this version (it reads ZKDLDS02): the dataset commitments of an earlier version of the prover, without record fingerprints; prove the run again with this version (zkdl train)`);
     const old = variant("old-proof", (d) => {
       const bytes = readFileSync(join(d, "proof.bin"));
       bytes.write("ZKDLPB01", 0, "ascii");
@@ -375,7 +385,7 @@ describe("training: runs, their verification and the CLI", function () {
       ["no publisher", (m) => delete m.publisher, /publisher/],
       ["a format-1 manifest", (m) => (m.format = "zkdl-run/1"), /format zkdl-run\/1 is not read by zkdl-chain\/[\d.]+ \(it reads zkdl-run\/4\): .*proven step by step.*zkdl train/],
       ["a format-2 manifest", (m) => (m.format = "zkdl-run/2"), /format zkdl-run\/2 is not read by zkdl-chain\/[\d.]+ \(it reads zkdl-run\/4\): .*proven step by step.*zkdl train/],
-      ["a format-5 manifest", (m) => (m.format = "zkdl-run/5"), /format zkdl-run\/5 is not read by zkdl-chain\/[\d.]+ \(it reads zkdl-run\/4\): the run was made by another version/],
+      ["a format-6 manifest", (m) => (m.format = "zkdl-run/6"), /format zkdl-run\/6 is not read by zkdl-chain\/[\d.]+ \(it reads zkdl-run\/4\): the run was made by another version/],
       // JSON of a million small objects takes some twenty times its size on the heap: refused unparsed.
       ["a JSON bomb", (m) => (m.training.seed = [...new Array(1 << 20)].map(() => ({})) as unknown as string), /not shaped like a manifest \(1048588 brackets/],
     ];
@@ -406,13 +416,13 @@ describe("training: runs, their verification and the CLI", function () {
     const valid = verifyRunFolder(seedDir, counting);
     expect(valid.valid, valid.reason).to.equal(true);
     expect(valid.windows.map((w) => w.valid)).to.deep.equal([true, true, true]);
-    expect(msms).to.equal(3); // window 0, the initial weights, windows 1–2
+    expect(msms).to.equal(4); // the fingerprint proof, window 0, the initial weights, windows 1–2
     expect(SETTLE_BATCH).to.be.at.least(2);
     // The batch is bounded in proof bytes too (a few large windows settle one by one), and in windows.
     for (const settleBatch of [{ bytes: 1 }, { windows: 1 }]) {
       msms = 0;
       expect(verifyRunFolder(seedDir, { ...counting, settleBatch }).valid).to.equal(true);
-      expect(msms, JSON.stringify(settleBatch)).to.equal(4);
+      expect(msms, JSON.stringify(settleBatch)).to.equal(5);
     }
     // The last window's last scalar (a Σ-protocol response) changed: only a group equation fails,
     // in the batch with window 1, which still verifies.
@@ -457,7 +467,9 @@ describe("training: runs, their verification and the CLI", function () {
     const config = { layers: [784, 4096, 4096, 10], fracBits: 16, lrShift: 9, batch: 1, seed: "large" };
     const p = paddedLayers(config);
     const Z = G1.ZERO;
-    const commitments = { featureCols: p[0], labelCols: p[p.length - 1], cx: [Z], cy: [Z] };
+    // One all-zero record: its fingerprint point is zero too, and the all-zero fingerprint proof is valid.
+    const fingerprintProof = { T: Z, S: Z, z: new Array<bigint>(p[0]).fill(0n), zH: 0n };
+    const commitments = { featureCols: p[0], labelCols: p[p.length - 1], cx: [Z], cy: [Z], fingerprints: [Z], fingerprintProof };
     const datasetBytes = encodeDataset(commitments);
     const tree = datasetTree(commitments);
     const initial = p.slice(1).map((_, l) => {
@@ -472,7 +484,7 @@ describe("training: runs, their verification and the CLI", function () {
       training: { ...manifest.training, steps: 1, window: 1, seed: "large" },
       data: { source: "csv", records: 1, features: 784, classes: 10, featureRange: "int32" },
       generators: { ...manifest.generators, size, id: toHex(generatorSetId(manifest.generators.label, size)) },
-      dataset: { ...manifest.dataset, size: 1, root: tree.root, commitmentsDigest: digestHex(datasetBytes) },
+      dataset: { ...manifest.dataset, size: 1, root: tree.root, fingerprintRoot: fingerprintTree(commitments).root, commitmentsDigest: digestHex(datasetBytes) },
       weights: { initial: weightsDigest(initial), final: "0x" + "00".repeat(32), windows: ["0x" + "00".repeat(32)] },
       bundle: { ...manifest.bundle, digest: digestHex(proof), bytes: proof.length },
     };
@@ -485,7 +497,9 @@ describe("training: runs, their verification and the CLI", function () {
 
   it("checks sizes against the manifest before hashing: dataset.bin, and window proofs of one length but not one size", () => {
     const short = verifyRunFolder(variant("size-dataset", (d) => writeFileSync(join(d, "dataset.bin"), readFileSync(join(d, "dataset.bin")).subarray(0, 100))), fast);
-    expect(short.reason).to.match(/dataset\.bin holds 100 bytes; 16 records take 2068/);
+    const [, cols, size] = /dataset\.bin holds 100 bytes; 16 records of (\d+) padded features take (\d+)$/.exec(short.reason ?? "") ?? [];
+    // Tag, three counts, Cx ‖ Cy ‖ P per record, and the fingerprint proof (T, S, a response per column and z_H).
+    expect(Number(size), short.reason).to.equal(8 + 12 + 16 * 3 * 64 + 2 * 64 + 32 * (Number(cols) + 1));
     const uneven = verifyRunFolder(
       variant(
         "size-windows",
@@ -543,7 +557,7 @@ describe("training: runs, their verification and the CLI", function () {
     const inspect = run("inspect", dir);
     expect(inspect.status).to.equal(0);
     expect(inspect.stdout).to.include(manifest.dataset.root);
-    expect(inspect.stdout).to.match(/run {12}.* \(zkdl-run\/4, zkdl-chain\/0\.4\.0\)/);
+    expect(inspect.stdout).to.match(/run {12}.* \(zkdl-run\/5, zkdl-chain\/0\.5\.0\)/);
     expect(inspect.stdout).to.match(/training {7}6 steps, seed "test"\nproven in {6}2 windows of at most 4 steps\n/);
     const help = run("train", "--help");
     expect(help.stdout).to.match(/--layers[\s\S]*--window <T>[\s\S]*power of two[\s\S]*--lr-shift/);
