@@ -383,9 +383,9 @@ describe("training: runs, their verification and the CLI", function () {
       ["an unknown data source", (m) => (m.data.source = "imagenet"), /data\.source/],
       ["the zero publisher", (m) => (m.publisher = "0x" + "0".repeat(40)), /publisher: the zero address/],
       ["no publisher", (m) => delete m.publisher, /publisher/],
-      ["a format-1 manifest", (m) => (m.format = "zkdl-run/1"), /format zkdl-run\/1 is not read by zkdl-chain\/[\d.]+ \(it reads zkdl-run\/4\): .*proven step by step.*zkdl train/],
-      ["a format-2 manifest", (m) => (m.format = "zkdl-run/2"), /format zkdl-run\/2 is not read by zkdl-chain\/[\d.]+ \(it reads zkdl-run\/4\): .*proven step by step.*zkdl train/],
-      ["a format-6 manifest", (m) => (m.format = "zkdl-run/6"), /format zkdl-run\/6 is not read by zkdl-chain\/[\d.]+ \(it reads zkdl-run\/4\): the run was made by another version/],
+      ["a format-1 manifest", (m) => (m.format = "zkdl-run/1"), /format zkdl-run\/1 is not read by zkdl-chain\/[\d.]+ \(it reads zkdl-run\/5\): .*proven step by step.*zkdl train/],
+      ["a format-2 manifest", (m) => (m.format = "zkdl-run/2"), /format zkdl-run\/2 is not read by zkdl-chain\/[\d.]+ \(it reads zkdl-run\/5\): .*proven step by step.*zkdl train/],
+      ["a format-6 manifest", (m) => (m.format = "zkdl-run/6"), /format zkdl-run\/6 is not read by zkdl-chain\/[\d.]+ \(it reads zkdl-run\/5\): the run was made by another version/],
       // JSON of a million small objects takes some twenty times its size on the heap: refused unparsed.
       ["a JSON bomb", (m) => (m.training.seed = [...new Array(1 << 20)].map(() => ({})) as unknown as string), /not shaped like a manifest \(1048588 brackets/],
     ];
