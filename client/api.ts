@@ -6,7 +6,7 @@
  * the client does not know is a malformed answer, not something to ignore.
  */
 import { z } from "zod";
-import { ADDRESS_HEX, bytes32HexLower } from "../core/crypto/hex";
+import { ADDRESS_HEX, BYTES32_HEX, bytes32HexLower } from "../core/crypto/hex";
 import { manifestSchema } from "../core/run/manifest";
 import { RunStatus } from "./registry";
 
@@ -18,6 +18,7 @@ export const membershipRequest = z
     pixels: z.array(z.number().int().min(0).max(255)).min(1).max(MAX_FEATURES).optional().describe("8-bit pixel values (0…255), row-major; quantized as round(p·2^F/255) like the MNIST loader"),
     image: z.string().max(4 * MAX_FEATURES).regex(/^[A-Za-z0-9+/]*={0,2}$/, "base64").optional().describe("the same pixels as raw 8-bit bytes, base64"),
     features: z.array(z.number().finite()).min(1).max(MAX_FEATURES).optional().describe("real feature values; quantized as round(v·2^F) like the CSV loader"),
+    fingerprint: z.string().regex(BYTES32_HEX).optional().describe("the quantized record's fingerprint keccak256(Σ_k x_k·G_k) (docs/protocol.md §5.3), as the SDK computes it to check the answer: spares the server that multi-scalar multiplication; a non-membership answer is about this fingerprint"),
   })
   .strict()
   .refine((b) => [b.pixels, b.image, b.features].filter((v) => v !== undefined).length === 1, "give exactly one of pixels, image, features");
@@ -88,8 +89,17 @@ export const openingProof = z.object({ A: g1Hex, z: hex32 }).strict();
 
 const aboutRecord = { runId: hex32, root: hex32, recordDigest: hex32 };
 
-/** POST /v1/runs/:runId/membership, when the record is not in the run (the server's word). */
-export const notMemberAnswer = z.object({ member: z.literal(false), ...aboutRecord }).strict();
+/** A leaf of the fingerprint tree: two consecutive fingerprints of the dataset, or a sentinel (docs/protocol.md §5.3). */
+export const fingerprintGap = z.object({ low: hex32, high: hex32 }).strict();
+
+/**
+ * POST /v1/runs/:runId/membership, when the record is not in the run: the gap of the run's
+ * fingerprint tree that holds the record's fingerprint, with its OpenZeppelin Merkle proof.
+ */
+export const notMemberAnswer = z
+  .object({ member: z.literal(false), ...aboutRecord, fingerprint: hex32, fingerprintRoot: hex32, gap: fingerprintGap, leafHash: hex32, proof: merkleProof })
+  .strict();
+export type NotMemberAnswer = z.infer<typeof notMemberAnswer>;
 
 /** POST /v1/runs/:runId/membership, when it is: everything needed to check it without the server. */
 export const memberAnswer = z

@@ -8,9 +8,14 @@
  * the record locally exactly as the server and the trainer do, and for a member verifies
  *   - the Schnorr proof that the leaf's commitment opens to this record (@noble/curves),
  *   - the leaf hash and the Merkle proof against the root (@openzeppelin/merkle-tree),
- *   - the same proof on-chain through ProofRegistry.verifyRecord (with an RPC).
- * Any failed check throws MembershipCheckError naming it. A "not a member" answer is the server's
- * word: absence from a tree of hiding commitments cannot be proven without the records themselves.
+ *   - the same proof on-chain through ProofRegistry.verifyRecord (with an RPC);
+ * and for a non-member, with the record's fingerprint computed here (keccak256(Σ x_k·G_k), §5.3),
+ *   - that the answer's gap of the fingerprint tree holds it strictly, and the gap's Merkle proof
+ *     against the manifest's fingerprint root (@openzeppelin/merkle-tree),
+ *   - the same on-chain through ProofRegistry.verifyNonMember (with an RPC): "not a member, proven on
+ *     chain" — which holds while the run is certified (attestors checked that the tree is exactly the
+ *     dataset's fingerprints; `certified` says whether it is).
+ * Any failed check throws MembershipCheckError naming it, so a server that lies either way is caught.
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { keccak256 } from "ethers";
@@ -18,6 +23,8 @@ import type { z } from "zod";
 import { fromHex, g1FromBytes, toHex } from "../core/crypto/bn254";
 import { BYTES32_HEX_LOWER as HEX32 } from "../core/crypto/hex";
 import { recordDigest, verifyRecordOpening } from "../core/dataset/membership";
+import { type FingerprintGap, fingerprintLeafHash, verifyNonMembership } from "../core/dataset/fingerprint-tree";
+import { fingerprintOf, fingerprintPoint } from "../core/dataset/fingerprints";
 import { DATASET_LEAF_ENCODING, datasetLeafHash } from "../core/dataset/tree";
 import { commitmentKey, generatorSetId } from "../core/protocol/generators";
 import { type Manifest, digestHex, parseManifest } from "../core/run/manifest";
@@ -48,9 +55,16 @@ export interface MembershipResult {
   readonly runId: string;
   readonly root: string;
   readonly recordDigest: string;
+  /** The record's fingerprint, computed here (a non-member's gap holds it). */
+  readonly fingerprint: string;
   readonly index?: number;
   readonly leaf?: DatasetLeaf;
+  /** A non-member's gap of the fingerprint tree (its leaf). */
+  readonly gap?: FingerprintGap;
+  /** The Merkle proof: of the dataset leaf for a member, of the gap for a non-member. */
   readonly proof?: string[];
+  /** Whether the answer was also checked by the registry (verifyRecord / verifyNonMember). */
+  readonly provenOnChain: boolean;
   /** The run's on-chain status (with an RPC). */
   readonly status?: RunStatusName;
   readonly certified?: boolean;
@@ -127,6 +141,7 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
       if (code === RunStatus.None) fail("chain", `run ${runId} is not registered`);
       if (runIdOf(run.publisher, manifestDigest) !== runId) fail("manifest", "the served manifest is not the one the run id commits to");
       if (run.datasetRoot.toLowerCase() !== manifest.dataset.root) fail("chain", "the manifest's dataset root is not the registered one");
+      if (run.fingerprintRoot.toLowerCase() !== manifest.dataset.fingerprintRoot) fail("chain", "the manifest's fingerprint root is not the registered one");
       status = RunStatus[code] as RunStatusName | undefined;
       if (status === undefined) fail("chain", `the registry reports an unknown status ${code}`);
       certified = await registry.isCertified(runId);
@@ -135,12 +150,31 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
 
     const x = quantizeRequest(o.record, manifest.data.features, manifest.model.fracBits);
     const digest = recordDigest(x);
-    const answer = await getJson(f, `${api}/v1/runs/${runId}/membership`, membershipAnswer, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(o.record) });
+    if (toHex(generatorSetId(manifest.generators.label, manifest.generators.size)) !== manifest.generators.id) fail("manifest", "generator-set id does not match its label and size");
+    // Feature rows are committed over the set's first paddedLayers[0] generators (dataset/commitments.ts).
+    const key = commitmentKey(manifest.model.paddedLayers[0], { label: manifest.generators.label });
+    const fingerprint = fingerprintOf(fingerprintPoint(key, x));
+    const request = { ...o.record, fingerprint };
+    const answer = await getJson(f, `${api}/v1/runs/${runId}/membership`, membershipAnswer, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(request) });
     if (answer.runId !== runId) fail("answer", "answers for another run");
     if (answer.root !== manifest.dataset.root) fail("answer", "gives another root than the manifest's");
     if (answer.recordDigest !== digest) fail("answer", "is about another record (digest differs)");
-    const base = { runId, root: manifest.dataset.root, recordDigest: digest, status, certified };
-    if (!answer.member) return { member: false, ...base, checked };
+    const base = { runId, root: manifest.dataset.root, recordDigest: digest, fingerprint, status, certified };
+    if (!answer.member) {
+      // "Not a member" is proven: the record's fingerprint lies strictly inside a gap of the run's fingerprint tree.
+      const { gap, proof } = answer;
+      if (answer.fingerprint !== fingerprint) fail("answer", "is about another fingerprint than this record's");
+      if (answer.fingerprintRoot !== manifest.dataset.fingerprintRoot) fail("answer", "gives another fingerprint root than the manifest's");
+      if (!(BigInt(gap.low) < BigInt(fingerprint) && BigInt(fingerprint) < BigInt(gap.high))) fail("gap", "does not hold the record's fingerprint (a trained record's fingerprint is in no gap)");
+      if (answer.leafHash !== fingerprintLeafHash(gap)) fail("gap", "leaf hash is not the gap's");
+      if (!verifyNonMembership(manifest.dataset.fingerprintRoot, fingerprint, gap, proof)) fail("merkle proof", "the gap's proof does not lead to the fingerprint root");
+      checked.push("non-membership: the fingerprint's gap and its Merkle proof (@openzeppelin/merkle-tree)");
+      if (registry) {
+        if (!(await registry.verifyNonMember(runId, fingerprint, gap.low, gap.high, proof))) fail("chain", "ProofRegistry.verifyNonMember rejects the proof");
+        checked.push("non-membership on-chain (ProofRegistry.verifyNonMember)");
+      }
+      return { member: false, ...base, gap, proof, provenOnChain: registry !== undefined, checked };
+    }
 
     const { index, leaf, proof } = answer;
     if (index >= manifest.dataset.size) fail("answer", `index ${index} out of range (the run has ${manifest.dataset.size} records)`);
@@ -154,9 +188,6 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
     } catch (e) {
       return fail("commitment", (e as Error).message);
     }
-    if (toHex(generatorSetId(manifest.generators.label, manifest.generators.size)) !== manifest.generators.id) fail("manifest", "generator-set id does not match its label and size");
-    // Feature rows are committed over the set's first paddedLayers[0] generators (dataset/commitments.ts).
-    const key = commitmentKey(manifest.model.paddedLayers[0], { label: manifest.generators.label });
     let opens = false;
     try {
       opens = verifyRecordOpening({ key, runId, index, cx, x }, answer.opening);
@@ -175,7 +206,7 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
       if (!(await registry.verifyRecord(runId, BigInt(leaf.index), leaf.cxHash, leaf.cyHash, proof))) fail("chain", "ProofRegistry.verifyRecord rejects the proof");
       checked.push("Merkle proof on-chain (ProofRegistry.verifyRecord)");
     }
-    return { member: true, ...base, index, leaf, proof, checked };
+    return { member: true, ...base, index, leaf, proof, provenOnChain: registry !== undefined, checked };
   } finally {
     chain?.close();
   }

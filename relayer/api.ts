@@ -263,8 +263,16 @@ export function createApi(o: ApiOptions): express.Express {
     const index = o.catalog.findRecord(run.stored.runId, digest);
     const base = { runId: run.stored.runId, root: m.dataset.root, recordDigest: digest };
     if (index === undefined) {
+      // Not a member: the gap of the fingerprint tree that holds the record's fingerprint proves it (§5.3).
+      const fingerprint = body.fingerprint?.toLowerCase() ?? o.catalog.fingerprintOf(run, x);
+      const place = run.fingerprints.locate(fingerprint);
+      if (place.member) {
+        if (body.fingerprint !== undefined) throw new ApiError(400, "wrong_fingerprint", "the fingerprint sent is a trained record's, but this record is not in the run: it is not this record's fingerprint (docs/protocol.md §5.3)");
+        throw new Error(`run ${run.stored.runId}: a record outside the record index has a dataset fingerprint (records.bin and dataset.bin disagree)`);
+      }
+      const gap = run.fingerprints.gap(place.gap);
       membership.inc({ answer: "not_member" });
-      send(req, res, membershipAnswer, { member: false, ...base });
+      send(req, res, membershipAnswer, { member: false, ...base, fingerprint, fingerprintRoot: m.dataset.fingerprintRoot, gap, leafHash: run.fingerprints.leafHash(place.gap), proof: run.fingerprints.getProof(place.gap) });
       return;
     }
     const cx = run.dataset.cx[index];

@@ -6,8 +6,10 @@
 import { resolve } from "node:path";
 import { keccak256, toUtf8Bytes } from "ethers";
 import * as native from "../native";
-import { nativeGenerators, nativeKeccakRowsIfLoaded } from "../prover/native-engine";
-import { type DatasetCommitments, type DatasetOpenings, datasetLeaves } from "../core/dataset/commitments";
+import { nativeEngine, nativeGenerators, nativeKeccakRowsIfLoaded } from "../prover/native-engine";
+import { type DatasetCommitments, type DatasetOpenings, datasetLeaves, fingerprintTree } from "../core/dataset/commitments";
+import type { FingerprintTree } from "../core/dataset/fingerprint-tree";
+import { fingerprintOf, fingerprintPoint } from "../core/dataset/fingerprints";
 import { recordDigest } from "../core/dataset/membership";
 import { BYTES32_HEX } from "../core/crypto/hex";
 import { CompactDatasetTree, type DatasetLeaf } from "../core/dataset/tree";
@@ -89,6 +91,8 @@ export interface LoadedRun {
   readonly leaves: readonly DatasetLeaf[];
   /** dataset-tree.json as published (OpenZeppelin's dump). */
   readonly treeJson: string;
+  /** The fingerprint tree (non-membership proofs), rebuilt from the fingerprint points. */
+  readonly fingerprints: FingerprintTree;
   readonly key: CommitmentKey;
   /** The public bundle, packed on first request. */
   bundle(): Uint8Array;
@@ -106,6 +110,11 @@ export class RunCatalog {
   /** A record's digest (core/dataset/membership.ts), with the native Keccak when the catalogue runs native. */
   digestOf(x: ArrayLike<number>): string {
     return recordDigest(x, this.keySource === "native" ? native.keccak256 : undefined);
+  }
+
+  /** A quantized record's fingerprint (core/dataset/fingerprints.ts), with the native MSM when the catalogue runs native. */
+  fingerprintOf(run: LoadedRun, x: ArrayLike<number>): string {
+    return fingerprintOf(fingerprintPoint(run.key, x, this.keySource === "native" ? nativeEngine : undefined));
   }
 
   /** The index of the run's record with this digest, if any. */
@@ -136,8 +145,10 @@ export class RunCatalog {
     const leaves = datasetLeaves(dataset);
     const tree = CompactDatasetTree.build(leaves, nativeKeccakRowsIfLoaded());
     if (tree.root !== manifest.dataset.root) throw new RunFileError(runFilePath(dir, manifest.dataset.commitments), "the commitments' root differs from the manifest's");
+    const fingerprints = fingerprintTree(dataset, nativeKeccakRowsIfLoaded());
+    if (fingerprints.root !== manifest.dataset.fingerprintRoot) throw new RunFileError(runFilePath(dir, manifest.dataset.commitments), "the fingerprints' root differs from the manifest's");
     const key = commitmentKey(dataset.featureCols, { label: manifest.generators.label, derive: this.keySource === "native" ? nativeGenerators : undefined });
     let bundle: Uint8Array | undefined;
-    return { stored, manifest, dataset, openings, tree, leaves, treeJson, key, bundle: () => (bundle ??= packPublicBundle(folderFiles(dir))) };
+    return { stored, manifest, dataset, openings, tree, leaves, treeJson, fingerprints, key, bundle: () => (bundle ??= packPublicBundle(folderFiles(dir))) };
   }
 }

@@ -13,6 +13,9 @@ import { createApi } from "../../relayer/api";
 import { daemonProvider } from "../../relayer/chain";
 import type { RunCatalog } from "../../relayer/runs";
 import { mnistDigit } from "../../prover/records";
+import { quantizeRequest } from "../../client/membership-request";
+import { fingerprintLeafHash } from "../../core/dataset/fingerprint-tree";
+import { fingerprintOf, fingerprintPoint } from "../../core/dataset/fingerprints";
 import { type ServedRun, serveVerifiedRun } from "../helpers/served";
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -55,6 +58,81 @@ describe("client: the SDK against a lying server", function () {
     expect(await outcome(pixels("train", 3), (a) => a, true)).to.equal("accepted");
     expect(await outcome(pixels("train", 3), (a) => a)).to.equal("accepted");
     expect(await outcome(pixels("test", 0), (a) => a)).to.equal("accepted");
+    expect(await outcome(pixels("test", 0), (a) => a, true)).to.equal("accepted");
+  });
+
+  it("proves 'not a member' for a test digit, locally and on chain (ProofRegistry.verifyNonMember)", async () => {
+    const registry = served.deployment.contracts.ProofRegistry.address;
+    const r = await checkMembership({ api: served.api, runId: served.runId, record: { pixels: pixels("test", 0) }, rpc: served.provider, registry });
+    expect(r.member).to.equal(false);
+    expect(r.provenOnChain).to.equal(true);
+    expect(r.certified).to.equal(true);
+    expect(BigInt(r.gap!.low) < BigInt(r.fingerprint) && BigInt(r.fingerprint) < BigInt(r.gap!.high)).to.equal(true);
+    expect(r.checked).to.include("non-membership on-chain (ProofRegistry.verifyNonMember)");
+    // The fingerprint is the one the trainer's dataset would hold for this record (computed independently here).
+    const run = served.catalog.get(served.runId)!;
+    const x = quantizeRequest({ pixels: pixels("test", 0) }, run.manifest.data.features, run.manifest.model.fracBits);
+    expect(r.fingerprint).to.equal(fingerprintOf(fingerprintPoint(run.key, x)));
+    const offline = await checkMembership({ api: served.api, runId: served.runId, record: { pixels: pixels("test", 0) } });
+    expect(offline.provenOnChain).to.equal(false);
+    expect(offline.gap).to.deep.equal(r.gap);
+  });
+
+  it("catches a server that lies either way: 'not a member' for a trained record, 'member' for another", async () => {
+    const run = served.catalog.get(served.runId)!;
+    const trained = pixels("train", 3);
+    const outsider = pixels("test", 0);
+    const fingerprintOfRecord = (p: number[]) => fingerprintOf(fingerprintPoint(run.key, quantizeRequest({ pixels: p }, run.manifest.data.features, run.manifest.model.fracBits)));
+    const f = fingerprintOfRecord(trained);
+    expect(run.fingerprints.locate(f)).to.deep.equal({ member: true });
+    // Every leaf of the real tree, each with its real proof, offered as the trained record's gap.
+    const notMember = (a: Json, gap: number) => ({
+      member: false,
+      runId: a.runId,
+      root: a.root,
+      recordDigest: a.recordDigest,
+      fingerprint: f,
+      fingerprintRoot: run.manifest.dataset.fingerprintRoot,
+      gap: run.fingerprints.gap(gap),
+      leafHash: run.fingerprints.leafHash(gap),
+      proof: run.fingerprints.getProof(gap),
+    });
+    for (let g = 0; g <= run.fingerprints.fingerprints; g++) {
+      for (const chain of g % 16 === 0 ? [false, true] : [false]) {
+        const e = await outcome(trained, (a) => notMember(a, g), chain);
+        expect(e, `gap ${g}`).to.not.equal("accepted");
+        expect((e as MembershipCheckError).check, `gap ${g}`).to.equal("gap");
+      }
+    }
+    // A gap made up around the fingerprint: it is no leaf of the registered tree.
+    const made = (a: Json) => ({ ...notMember(a, 0), gap: { low: "0x" + (BigInt(f) - 1n).toString(16).padStart(64, "0"), high: "0x" + (BigInt(f) + 1n).toString(16).padStart(64, "0") } });
+    expect(((await outcome(trained, (a) => ({ ...made(a), leafHash: fingerprintLeafHash(made(a).gap) }))) as MembershipCheckError).check).to.equal("merkle proof");
+    // A not-member answer about another fingerprint or under another root.
+    expect(((await outcome(trained, (a) => ({ ...notMember(a, 0), fingerprint: fingerprintOfRecord(outsider) }))) as MembershipCheckError).check).to.equal("answer");
+    expect(((await outcome(outsider, (a) => ({ ...a, fingerprintRoot: flip(a.fingerprintRoot) }))) as MembershipCheckError).check).to.equal("answer");
+    // 'Member' for the outsider: the trained record's whole answer, relabelled with the outsider's digest.
+    const memberAnswer: Json = await (await fetch(`${served.api}/v1/runs/${served.runId}/membership`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pixels: trained }) })).json();
+    for (const chain of [false, true]) {
+      const e = await outcome(outsider, (a) => ({ ...memberAnswer, recordDigest: a.recordDigest }), chain);
+      expect((e as MembershipCheckError).check).to.equal("opening proof");
+    }
+  });
+
+  it("the API answers non-membership with or without the client's fingerprint, and refuses a trained record's fingerprint for another record", async () => {
+    const post = (body: Json) => fetch(`${served.api}/v1/runs/${served.runId}/membership`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const run = served.catalog.get(served.runId)!;
+    const x = quantizeRequest({ pixels: pixels("test", 0) }, run.manifest.data.features, run.manifest.model.fracBits);
+    const f = fingerprintOf(fingerprintPoint(run.key, x));
+    const computed: Json = await (await post({ pixels: pixels("test", 0) })).json();
+    const given: Json = await (await post({ pixels: pixels("test", 0), fingerprint: f.toUpperCase().replace("0X", "0x") })).json();
+    expect(computed.fingerprint).to.equal(f);
+    expect(given).to.deep.equal(computed);
+    const trained = fingerprintOf(fingerprintPoint(run.key, quantizeRequest({ pixels: pixels("train", 3) }, run.manifest.data.features, run.manifest.model.fracBits)));
+    const wrong = await post({ pixels: pixels("test", 0), fingerprint: trained });
+    expect(wrong.status).to.equal(400);
+    expect(((await wrong.json()) as Json).error.code).to.equal("wrong_fingerprint");
+    const bad = await post({ pixels: pixels("test", 0), fingerprint: "0x1234" });
+    expect(bad.status).to.equal(400);
   });
 
   it("refuses a chain endpoint on another chain id than the one expected, before reading the registry", async () => {
@@ -188,7 +266,8 @@ describe("client: the SDK against a lying server", function () {
   it("rejects malformed not-member answers and bodies that are not answers", async () => {
     const outsider = pixels("test", 0);
     const cases: [string, (a: Json, status: number) => Json, string, RegExp][] = [
-      ["a not-member answer with a proof", (a) => ({ ...a, proof: [] }), "answer", /malformed/],
+      ["a not-member answer without its proof", (a) => (delete a.proof, a), "answer", /malformed: proof/],
+      ["a not-member answer with a member's field", (a) => ({ ...a, index: 0 }), "answer", /malformed/],
       ["a not-member answer without its root", (a) => ({ member: false, runId: a.runId, recordDigest: a.recordDigest }), "answer", /root/],
       ["an array", () => [], "answer", /malformed/],
       ["null", () => null, "answer", /malformed/],
