@@ -244,9 +244,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
       check("its opening, Merkle and on-chain proofs verify", answer.checked.length === 4, answer.checked.join("; "));
       o.print(`  member #${answer.index}; checked: ${answer.checked.join("; ")}`);
     });
-    await stage("membership: test digit 0 (never trained on) is not", async () => {
+    await stage("non-membership: test digit 0 (never trained on) is not in the training set, proven on chain", async () => {
       const answer = await checkMembership({ api: apiUrl, rpc: provider!, registry: registryAddress, runId, record: { pixels: Array.from(mnistDigit("test", 0).pixels) } });
       check("an untrained digit is not a member", !answer.member);
+      check("its fingerprint's gap and Merkle proof verify, locally and on-chain", answer.provenOnChain && answer.checked.length === 3, answer.checked.join("; "));
+      o.print(`  not a member — proven on chain; checked: ${answer.checked.join("; ")}`);
     });
 
     await stage("gate: the publisher lists the model, a user buys a pass, the gate grants access", async () => {

@@ -192,11 +192,14 @@ function showAnswer(a: MembershipResult) {
   result.dataset.state = a.member ? "member" : "not-member";
   const status = a.status ? `The run is ${a.status} on chain${a.certified ? " (certified by its attestors' quorum)" : ""}.` : "No chain configured: on-chain checks skipped.";
   if (!a.member) {
+    const how = a.provenOnChain ? "not a member — proven on chain" : "not a member — proven against the run's manifest (no chain to check it on)";
     result.replaceChildren(
-      el("p", { className: "verdict not-member", textContent: "Not in this run's training set" }),
-      el("p", { className: "note", textContent: "That is the server's word: the dataset's commitments hide the records, so absence cannot be proven, only presence." }),
+      el("p", { className: "verdict not-member", textContent: `Not in this run's training set: ${how}` }),
+      el("p", { className: "note", textContent: "The record's fingerprint, computed in this browser, lies strictly between two consecutive fingerprints of the run's sorted fingerprint tree, whose root the publisher registered on chain and the attestors checked against the dataset." }),
       el("p", { className: "small", textContent: status }),
+      el("p", { className: "small", textContent: "Checked in this browser:" }),
       checks(a.checked),
+      el("p", { className: "small mono", textContent: `fingerprint ${a.fingerprint}` }),
     );
     return;
   }

@@ -1,4 +1,9 @@
-/** `zkdl check`: is a record in a run's training set? Asks the API and checks every proof in the answer (the SDK's checkMembership). */
+/**
+ * `zkdl check`: is a record in a run's training set? Asks the API and checks every proof in the
+ * answer (the SDK's checkMembership): membership by the record's opening and dataset leaf,
+ * non-membership by the gap of the fingerprint tree that holds its fingerprint, both against the
+ * chain when one is configured.
+ */
 import { BYTES32_HEX } from "../../core/crypto/hex";
 import { existsSync, readFileSync } from "node:fs";
 import { PNG } from "pngjs";
@@ -30,9 +35,11 @@ export async function check(runId: string, o: CheckFlags): Promise<void> {
     if (o.json) process.stdout.write(JSON.stringify({ ...r, anchored: chain !== null }) + "\n");
     else {
       const status = r.status ? ` (the run is ${r.status} on chain)` : "";
-      process.stdout.write(r.member ? `member: record #${r.index} of run ${r.runId}${status}\n` : `not a member of run ${r.runId}${status} (the server's word: absence cannot be proven)\n`);
+      const how = r.provenOnChain ? "proven on chain" : "proven against the run's manifest, not on chain";
+      process.stdout.write(r.member ? `member — ${how}: record #${r.index} of run ${r.runId}${status}\n` : `not a member — ${how}: run ${r.runId}${status}\n`);
       for (const c of r.checked) process.stdout.write(`  ✓ ${c}\n`);
       if (chain === null) process.stdout.write(`  ✗ not checked on chain: no chain configured (no --registry, ZKDL_REGISTRY, --deployment or ${DEFAULT_DEPLOYMENT}); the run's registration and status are unknown\n`);
+      else if (!r.certified) process.stdout.write(`  ! the run is not certified: its trees are the publisher's word until attestors verify the run\n`);
     }
   } catch (e) {
     if (e instanceof MembershipCheckError) die(`the answer does not check out: ${e.message}`, EXIT.failed);

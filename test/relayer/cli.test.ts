@@ -80,13 +80,13 @@ describe("the zkdl program: demo, deploy, check", function () {
       expect(down.stderr).to.match(/cannot reach the RPC/);
     });
 
-    it("zkdl check proves a trained digit from a PNG, a JSON file or MNIST, and says 'not a member' for a test digit", async () => {
+    it("zkdl check proves a trained digit from a PNG, a JSON file or MNIST, and proves 'not a member' on chain for a test digit", async () => {
       writeFileSync(join(root, "digit.png"), digitPng(mnistDigit("train", 3).pixels));
       writeFileSync(join(root, "digit.json"), JSON.stringify(Array.from(mnistDigit("train", 4).pixels)));
 
       const fromPng = await zkdl(["check", runId, ...chainFlags(), "--image", join(root, "digit.png")]);
       expect(fromPng.code, fromPng.stderr).to.equal(0);
-      expect(fromPng.stdout).to.match(/^member: record #3 of run/);
+      expect(fromPng.stdout).to.match(/^member — proven on chain: record #3 of run/);
       expect(fromPng.stdout).to.match(/Verified on chain/);
       expect(fromPng.stdout).to.match(/✓ Merkle proof on-chain/);
 
@@ -95,14 +95,20 @@ describe("the zkdl program: demo, deploy, check", function () {
 
       const untrained = await zkdl(["check", runId, ...chainFlags(), "--mnist", "test:0", "--json"]);
       expect(untrained.code).to.equal(0);
-      expect(JSON.parse(untrained.stdout).member).to.equal(false);
+      const answer = JSON.parse(untrained.stdout);
+      expect([answer.member, answer.provenOnChain, answer.certified]).to.deep.equal([false, true, true]);
+      expect(BigInt(answer.gap.low) < BigInt(answer.fingerprint) && BigInt(answer.fingerprint) < BigInt(answer.gap.high)).to.equal(true);
+      const human = await zkdl(["check", runId, ...chainFlags(), "--mnist", "test:0"]);
+      expect(human.code, human.stderr).to.equal(0);
+      expect(human.stdout).to.match(/^not a member — proven on chain: run 0x[0-9a-f]{64} \(the run is Verified on chain\)/);
+      expect(human.stdout).to.match(/✓ non-membership on-chain \(ProofRegistry\.verifyNonMember\)/);
     });
 
     it("zkdl check: with no chain configured it says so (anchored: false); a chain configured but unusable is exit 2", async () => {
       const noChain = { ZKDL_REGISTRY: undefined, ZKDL_DEPLOYMENT: undefined };
       const human = await zkdl(["check", runId, "--api-url", served.api, "--mnist", "train:3", "--rpc", chain.url], noChain, root);
       expect(human.code, human.stderr).to.equal(0);
-      expect(human.stdout).to.match(/^member: record #3 of run/);
+      expect(human.stdout).to.match(/^member — proven against the run's manifest, not on chain: record #3 of run/);
       expect(human.stdout).to.match(/not checked on chain: no chain configured/);
       const json = await zkdl(["check", runId, "--api-url", served.api, "--mnist", "train:3", "--json"], noChain, root);
       expect(json.code, json.stderr).to.equal(0);

@@ -63,11 +63,31 @@ describe("web page: membership checked in a real browser (Chromium via playwrigh
     expect(existsSync(SCREENSHOT)).to.equal(true);
   });
 
-  it("answers 'not a member' for a test digit", async () => {
+  it("answers 'not a member — proven on chain' for a test digit", async () => {
     await page.click("[data-testid=example-test-0]");
     const { state, text } = await answered();
     expect(state, text).to.equal("not-member");
-    expect(text).to.match(/Not in this run's training set/);
+    expect(text).to.match(/Not in this run's training set: not a member — proven on chain/);
+    expect(text).to.match(/Verified on chain/);
+    expect(text).to.match(/non-membership on-chain \(ProofRegistry\.verifyNonMember\)/);
+  });
+
+  it("rejects a tampered 'not a member' answer for a trained digit", async () => {
+    // The server answers a trained digit with a test digit's gap: the page's own fingerprint is not in it.
+    const outsider = (await (await fetch(`${served.api}/v1/runs/${served.runId}/membership`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pixels: Array.from(mnistDigit("test", 0).pixels) }) })).json()) as Record<string, unknown>;
+    await page.route("**/membership", async (route) => {
+      const res = await route.fetch();
+      const body = await res.json();
+      await route.fulfill({ response: res, json: { ...outsider, recordDigest: body.recordDigest, fingerprint: JSON.parse(route.request().postData() ?? "{}").fingerprint } });
+    });
+    try {
+      await page.click("[data-testid=example-train-2]");
+      const { state, text } = await answered();
+      expect(state, text).to.equal("rejected");
+      expect(text).to.match(/does not check out \(gap\)/);
+    } finally {
+      await page.unroute("**/membership");
+    }
   });
 
   it("reads an uploaded PNG", async () => {
