@@ -4,7 +4,7 @@
  * (isCertified), and the API's wire format as zod schemas with their types. It imports only core/ and
  * browser-safe packages (zod, ethers, @noble/*, @openzeppelin/merkle-tree).
  */
-export { type CheckMembershipOptions, type MembershipResult, MembershipCheckError, checkMembership, isCertified } from "./sdk";
+export { type CheckMembershipOptions, type MembershipResult, MembershipCheckError, checkMembership, isCertified, membershipHeadline } from "./sdk";
 export * from "./api";
 export { RecordError, parseMembershipRequest, quantizeRequest } from "./membership-request";
 export {

@@ -65,6 +65,13 @@ export interface MembershipResult {
   readonly proof?: string[];
   /** Whether the answer was also checked by the registry (verifyRecord / verifyNonMember). */
   readonly provenOnChain: boolean;
+  /**
+   * Whether the answer is proven: checked on chain against a certified run. The registry checks
+   * Merkle proofs against whatever roots the publisher registered; only the attestors' quorum says
+   * the roots are the dataset's (for non-membership: that the fingerprint tree is exactly its
+   * fingerprints, docs/protocol.md §5.3).
+   */
+  readonly proven: boolean;
   /** The run's on-chain status (with an RPC). */
   readonly status?: RunStatusName;
   readonly certified?: boolean;
@@ -173,7 +180,7 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
         if (!(await registry.verifyNonMember(runId, fingerprint, gap.low, gap.high, proof))) fail("chain", "ProofRegistry.verifyNonMember rejects the proof");
         checked.push("non-membership on-chain (ProofRegistry.verifyNonMember)");
       }
-      return { member: false, ...base, gap, proof, provenOnChain: registry !== undefined, checked };
+      return { member: false, ...base, gap, proof, provenOnChain: registry !== undefined, proven: registry !== undefined && certified === true, checked };
     }
 
     const { index, leaf, proof } = answer;
@@ -206,10 +213,22 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
       if (!(await registry.verifyRecord(runId, BigInt(leaf.index), leaf.cxHash, leaf.cyHash, proof))) fail("chain", "ProofRegistry.verifyRecord rejects the proof");
       checked.push("Merkle proof on-chain (ProofRegistry.verifyRecord)");
     }
-    return { member: true, ...base, index, leaf, proof, provenOnChain: registry !== undefined, checked };
+    return { member: true, ...base, index, leaf, proof, provenOnChain: registry !== undefined, proven: registry !== undefined && certified === true, checked };
   } finally {
     chain?.close();
   }
+}
+
+/**
+ * The answer in one line, as `zkdl check` and the web page say it: "proven on chain" only for a
+ * certified run; for a run checked on chain but not certified, that its trees are the publisher's
+ * word; without a chain, that only the manifest the run id commits to was checked.
+ */
+export function membershipHeadline(r: MembershipResult): string {
+  const what = r.member ? `member — record #${r.index}` : "not a member";
+  if (r.proven) return `${what} — proven on chain`;
+  if (r.provenOnChain) return `${what} by the run's registered trees, NOT proven: the run is ${r.status}, not certified (its trees are the publisher's word until attestors verify the run)`;
+  return `${what} — checked against the run's manifest only (no chain to check it on)`;
 }
 
 /** Whether the run is Verified on chain (what a gate checks); WrongChainError if the RPC is not on `chainId`. */

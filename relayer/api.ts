@@ -264,6 +264,7 @@ export function createApi(o: ApiOptions): express.Express {
     const base = { runId: run.stored.runId, root: m.dataset.root, recordDigest: digest };
     if (index === undefined) {
       // Not a member: the gap of the fingerprint tree that holds the record's fingerprint proves it (§5.3).
+      if (body.fingerprint === undefined && !o.catalog.computesFingerprints) throw new ApiError(400, "fingerprint_required", "the record is not in the run: send its fingerprint with it to get the proof (keccak256 of Σ x_j·G_j, docs/protocol.md §5.3; the SDK does) — this server computes fingerprints only with its native core");
       const fingerprint = body.fingerprint?.toLowerCase() ?? o.catalog.fingerprintOf(run, x);
       const place = run.fingerprints.locate(fingerprint);
       if (place.member) {

@@ -112,9 +112,19 @@ export class RunCatalog {
     return recordDigest(x, this.keySource === "native" ? native.keccak256 : undefined);
   }
 
-  /** A quantized record's fingerprint (core/dataset/fingerprints.ts), with the native MSM when the catalogue runs native. */
+  /**
+   * Whether the server computes a record's fingerprint when a query does not send it: only with the
+   * native MSM (~1 ms). In TypeScript it takes ~170 ms of the event loop, which one client could
+   * repeat at the rate limit to stall the server.
+   */
+  get computesFingerprints(): boolean {
+    return this.keySource === "native";
+  }
+
+  /** A quantized record's fingerprint (core/dataset/fingerprints.ts), with the native MSM (see computesFingerprints). */
   fingerprintOf(run: LoadedRun, x: ArrayLike<number>): string {
-    return fingerprintOf(fingerprintPoint(run.key, x, this.keySource === "native" ? nativeEngine : undefined));
+    if (!this.computesFingerprints) throw new Error("this catalogue computes fingerprints only with the native core");
+    return fingerprintOf(fingerprintPoint(run.key, x, nativeEngine));
   }
 
   /** The index of the run's record with this digest, if any. */

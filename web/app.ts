@@ -16,7 +16,7 @@ import { ADDRESS_HEX } from "../core/crypto/hex";
 import { grayPixels } from "../core/data/quantize";
 import type { z } from "zod";
 import { type ConfigAnswer, type RunSummary, configAnswer, errorAnswer, examplesAnswer, firstIssue, runsAnswer } from "../client/api";
-import { MembershipCheckError, type MembershipResult, checkMembership } from "../client/sdk";
+import { MembershipCheckError, type MembershipResult, checkMembership, membershipHeadline } from "../client/sdk";
 import type { VerifyMessage, VerifyResult, VerifyStart } from "./verify-messages";
 import type { OnChainRun } from "../client/verify-run";
 
@@ -192,10 +192,9 @@ function showAnswer(a: MembershipResult) {
   result.dataset.state = a.member ? "member" : "not-member";
   const status = a.status ? `The run is ${a.status} on chain${a.certified ? " (certified by its attestors' quorum)" : ""}.` : "No chain configured: on-chain checks skipped.";
   if (!a.member) {
-    const how = a.provenOnChain ? "not a member — proven on chain" : "not a member — proven against the run's manifest (no chain to check it on)";
     result.replaceChildren(
-      el("p", { className: "verdict not-member", textContent: `Not in this run's training set: ${how}` }),
-      el("p", { className: "note", textContent: "The record's fingerprint, computed in this browser, lies strictly between two consecutive fingerprints of the run's sorted fingerprint tree, whose root the publisher registered on chain and the attestors checked against the dataset." }),
+      el("p", { className: a.proven ? "verdict not-member" : "verdict unanchored", textContent: `Not in this run's training set: ${membershipHeadline(a)}` }),
+      el("p", { className: "note", textContent: `The record's fingerprint, computed in this browser, lies strictly between two consecutive fingerprints of the run's sorted fingerprint tree${a.proven ? ", whose root the publisher registered and the run's attestors checked against the dataset" : ""}.` }),
       el("p", { className: "small", textContent: status }),
       el("p", { className: "small", textContent: "Checked in this browser:" }),
       checks(a.checked),

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { PNG } from "pngjs";
 import { grayPixels } from "../../core/data/quantize";
 import { type MembershipRequest } from "../../client/api";
-import { MembershipCheckError, checkMembership } from "../../client/sdk";
+import { MembershipCheckError, checkMembership, membershipHeadline } from "../../client/sdk";
 import { mnistDigit } from "../../prover/records";
 import { daemonProvider } from "../../relayer/chain";
 import { EXIT, die } from "../exit";
@@ -35,11 +35,9 @@ export async function check(runId: string, o: CheckFlags): Promise<void> {
     if (o.json) process.stdout.write(JSON.stringify({ ...r, anchored: chain !== null }) + "\n");
     else {
       const status = r.status ? ` (the run is ${r.status} on chain)` : "";
-      const how = r.provenOnChain ? "proven on chain" : "proven against the run's manifest, not on chain";
-      process.stdout.write(r.member ? `member — ${how}: record #${r.index} of run ${r.runId}${status}\n` : `not a member — ${how}: run ${r.runId}${status}\n`);
+      process.stdout.write(`${membershipHeadline(r)}\n  run ${r.runId}${status}\n`);
       for (const c of r.checked) process.stdout.write(`  ✓ ${c}\n`);
       if (chain === null) process.stdout.write(`  ✗ not checked on chain: no chain configured (no --registry, ZKDL_REGISTRY, --deployment or ${DEFAULT_DEPLOYMENT}); the run's registration and status are unknown\n`);
-      else if (!r.certified) process.stdout.write(`  ! the run is not certified: its trees are the publisher's word until attestors verify the run\n`);
     }
   } catch (e) {
     if (e instanceof MembershipCheckError) die(`the answer does not check out: ${e.message}`, EXIT.failed);

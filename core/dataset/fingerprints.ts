@@ -28,7 +28,7 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { type G1Point, bigIntsToBytes, bytesToBigInts, toHex } from "../crypto/bn254";
 import { add, fr, mul, neg, randomFr } from "../crypto/fr";
 import { type ProverEngine, concatPoints } from "../protocol/backend";
-import type { ProofReader, ProofWriter } from "../protocol/codec";
+import { ProofFormatError, type ProofReader, type ProofWriter } from "../protocol/codec";
 import type { CommitmentKey } from "../protocol/generators";
 import { type EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group";
 import { Transcript } from "../protocol/transcript";
@@ -100,11 +100,12 @@ export function proveFingerprints(key: CommitmentKey, cx: readonly G1Point[], P:
 }
 
 /**
- * Adds the proof's two equations to `equations` (settled by the caller with its other checks);
- * throws RangeError for a proof of another width than the rows.
+ * Adds the proof's two equations to `equations` (settled by the caller with its other checks) for
+ * rows of `cols` columns (the manifest's padded input width); throws ProofFormatError for a proof
+ * of another width.
  */
-export function verifyFingerprints(key: CommitmentKey, cx: readonly G1Point[], P: readonly G1Point[], proof: FingerprintProof, equations: EquationSet): void {
-  const cols = proof.z.length;
+export function verifyFingerprints(key: CommitmentKey, cols: number, cx: readonly G1Point[], P: readonly G1Point[], proof: FingerprintProof, equations: EquationSet): void {
+  if (proof.z.length !== cols) throw new ProofFormatError("ZKDL_PROOF_SHAPE", `the fingerprint proof has ${proof.z.length} responses for rows of ${cols} columns`);
   const { transcript, weights } = transcriptFor(key, cols, cx, P);
   transcript.absorbPoints("T", [proof.T]).absorbPoints("S", [proof.S]);
   const e = transcript.challenge("e");

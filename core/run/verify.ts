@@ -214,7 +214,7 @@ function checkRun(files: RunFiles, m: Manifest, reports: WindowReport[], o: Veri
   const key = commitmentKey(m.generators.size, { label: m.generators.label, derive: o.generators });
   // The fingerprint points are the feature commitments without their blindings (§4.3): one MSM.
   const fingerprintChecks = new EquationSet();
-  verifyFingerprints(key, dataset.cx, dataset.fingerprints, dataset.fingerprintProof, fingerprintChecks);
+  verifyFingerprints(key, p[0], dataset.cx, dataset.fingerprints, dataset.fingerprintProof, fingerprintChecks);
   const fingerprintFailure = fingerprintChecks.settle(engine);
   if (fingerprintFailure !== null) return fingerprintFailure;
 

@@ -8,10 +8,12 @@
 import { expect } from "chai";
 import type { AddressInfo } from "node:net";
 import pino from "pino";
-import { MembershipCheckError, WrongChainError, checkMembership, isCertified } from "../../client";
+import { join } from "node:path";
+import { MembershipCheckError, WrongChainError, checkMembership, isCertified, membershipHeadline } from "../../client";
+import { SqliteStore } from "../../relayer/store";
 import { createApi } from "../../relayer/api";
 import { daemonProvider } from "../../relayer/chain";
-import type { RunCatalog } from "../../relayer/runs";
+import { RunCatalog } from "../../relayer/runs";
 import { mnistDigit } from "../../prover/records";
 import { quantizeRequest } from "../../client/membership-request";
 import { fingerprintLeafHash } from "../../core/dataset/fingerprint-tree";
@@ -38,7 +40,7 @@ describe("client: the SDK against a lying server", function () {
   this.timeout(600_000);
   let served: ServedRun;
   before(async () => {
-    served = await serveVerifiedRun();
+    served = await serveVerifiedRun({ brokenRun: true });
   });
   after(async () => {
     await served?.close();
@@ -76,6 +78,17 @@ describe("client: the SDK against a lying server", function () {
     const offline = await checkMembership({ api: served.api, runId: served.runId, record: { pixels: pixels("test", 0) } });
     expect(offline.provenOnChain).to.equal(false);
     expect(offline.gap).to.deep.equal(r.gap);
+  });
+
+  it("says 'not proven' for a run on chain that is not certified (a Rejected run's trees are the publisher's word)", async () => {
+    const registry = served.deployment.contracts.ProofRegistry.address;
+    const r = await checkMembership({ api: served.api, runId: served.brokenRunId!, record: { pixels: pixels("test", 0) }, rpc: served.provider, registry });
+    expect([r.member, r.provenOnChain, r.certified, r.status, r.proven]).to.deep.equal([false, true, false, "Rejected", false]);
+    expect(membershipHeadline(r)).to.equal("not a member by the run's registered trees, NOT proven: the run is Rejected, not certified (its trees are the publisher's word until attestors verify the run)");
+    const certified = await checkMembership({ api: served.api, runId: served.runId, record: { pixels: pixels("test", 0) }, rpc: served.provider, registry });
+    expect([certified.proven, membershipHeadline(certified)]).to.deep.equal([true, "not a member — proven on chain"]);
+    const offline = await checkMembership({ api: served.api, runId: served.runId, record: { pixels: pixels("train", 3) } });
+    expect([offline.proven, membershipHeadline(offline)]).to.deep.equal([false, "member — record #3 — checked against the run's manifest only (no chain to check it on)"]);
   });
 
   it("catches a server that lies either way: 'not a member' for a trained record, 'member' for another", async () => {
@@ -123,10 +136,23 @@ describe("client: the SDK against a lying server", function () {
     const run = served.catalog.get(served.runId)!;
     const x = quantizeRequest({ pixels: pixels("test", 0) }, run.manifest.data.features, run.manifest.model.fracBits);
     const f = fingerprintOf(fingerprintPoint(run.key, x));
-    const computed: Json = await (await post({ pixels: pixels("test", 0) })).json();
     const given: Json = await (await post({ pixels: pixels("test", 0), fingerprint: f.toUpperCase().replace("0X", "0x") })).json();
-    expect(computed.fingerprint).to.equal(f);
-    expect(given).to.deep.equal(computed);
+    expect(given.fingerprint).to.equal(f);
+    // This server runs the TypeScript backend: it computes no fingerprint (170 ms of event loop each).
+    const missing = await post({ pixels: pixels("test", 0) });
+    expect([missing.status, ((await missing.json()) as Json).error.code]).to.deep.equal([400, "fingerprint_required"]);
+    // A server on the native core computes it, and answers the same.
+    const store = new SqliteStore(join(served.root, "zkdl.sqlite"));
+    const server = createApi({ catalog: new RunCatalog(store, "native"), log: pino({ level: "silent" }), validateAnswers: true, web: false }).listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/runs/${served.runId}/membership`;
+      const computed: Json = await (await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pixels: pixels("test", 0) }) })).json();
+      expect(computed).to.deep.equal(given);
+    } finally {
+      server.close();
+      store.close();
+    }
     const trained = fingerprintOf(fingerprintPoint(run.key, quantizeRequest({ pixels: pixels("train", 3) }, run.manifest.data.features, run.manifest.model.fracBits)));
     const wrong = await post({ pixels: pixels("test", 0), fingerprint: trained });
     expect(wrong.status).to.equal(400);

@@ -8,7 +8,7 @@ import { fingerprintCodec, fingerprintOf, fingerprintPoint, proveFingerprints, v
 import { nativeKeccakRows, nativeEngine } from "../../prover/native-engine";
 import { commitmentKey } from "../../core/protocol/generators";
 import { EquationSet, nobleEngine } from "../../core/protocol/group";
-import { ProofReader, ProofWriter } from "../../core/protocol/codec";
+import { ProofFormatError, ProofReader, ProofWriter } from "../../core/protocol/codec";
 import { randomFr } from "../../core/crypto/fr";
 import { rng } from "../helpers/random";
 
@@ -97,7 +97,7 @@ describe("fingerprints bound to the hiding commitments (core/dataset/fingerprint
   const cx = P.map((p, j) => p.add(key.H.multiply(blinds[j]!)));
   const settle = (cxs = cx, Ps = P, proof = proveFingerprints(key, cx, P, { rows, cols, blinds }, nativeEngine)) => {
     const eqs = new EquationSet();
-    verifyFingerprints(key, cxs, Ps, proof, eqs);
+    verifyFingerprints(key, cols, cxs, Ps, proof, eqs);
     return eqs.settle(nobleEngine);
   };
 
@@ -133,5 +133,7 @@ describe("fingerprints bound to the hiding commitments (core/dataset/fingerprint
     expect(settle(cx, P, { ...proof, zH: fr(proof.zH + 1n) })).to.not.equal(null);
     expect(settle(cx, P, { ...proof, z: proof.z.map((z, k) => (k === 3 ? fr(z + 1n) : z)) })).to.not.equal(null);
     expect(settle(cx, P, { ...proof, T: proof.T.add(key.G[0]!) })).to.not.equal(null);
+    // A proof of another width is refused as malformed, not checked over fewer columns.
+    expect(() => settle(cx, P, { ...proof, z: proof.z.slice(1) })).to.throw(ProofFormatError, /7 responses for rows of 8 columns/);
   });
 });

@@ -86,7 +86,7 @@ describe("the zkdl program: demo, deploy, check", function () {
 
       const fromPng = await zkdl(["check", runId, ...chainFlags(), "--image", join(root, "digit.png")]);
       expect(fromPng.code, fromPng.stderr).to.equal(0);
-      expect(fromPng.stdout).to.match(/^member — proven on chain: record #3 of run/);
+      expect(fromPng.stdout).to.match(/^member — record #3 — proven on chain\n  run 0x[0-9a-f]{64} \(the run is Verified on chain\)/);
       expect(fromPng.stdout).to.match(/Verified on chain/);
       expect(fromPng.stdout).to.match(/✓ Merkle proof on-chain/);
 
@@ -100,7 +100,7 @@ describe("the zkdl program: demo, deploy, check", function () {
       expect(BigInt(answer.gap.low) < BigInt(answer.fingerprint) && BigInt(answer.fingerprint) < BigInt(answer.gap.high)).to.equal(true);
       const human = await zkdl(["check", runId, ...chainFlags(), "--mnist", "test:0"]);
       expect(human.code, human.stderr).to.equal(0);
-      expect(human.stdout).to.match(/^not a member — proven on chain: run 0x[0-9a-f]{64} \(the run is Verified on chain\)/);
+      expect(human.stdout).to.match(/^not a member — proven on chain\n  run 0x[0-9a-f]{64} \(the run is Verified on chain\)/);
       expect(human.stdout).to.match(/✓ non-membership on-chain \(ProofRegistry\.verifyNonMember\)/);
     });
 
@@ -108,7 +108,7 @@ describe("the zkdl program: demo, deploy, check", function () {
       const noChain = { ZKDL_REGISTRY: undefined, ZKDL_DEPLOYMENT: undefined };
       const human = await zkdl(["check", runId, "--api-url", served.api, "--mnist", "train:3", "--rpc", chain.url], noChain, root);
       expect(human.code, human.stderr).to.equal(0);
-      expect(human.stdout).to.match(/^member — proven against the run's manifest, not on chain: record #3 of run/);
+      expect(human.stdout).to.match(/^member — record #3 — checked against the run's manifest only \(no chain to check it on\)/);
       expect(human.stdout).to.match(/not checked on chain: no chain configured/);
       const json = await zkdl(["check", runId, "--api-url", served.api, "--mnist", "train:3", "--json"], noChain, root);
       expect(json.code, json.stderr).to.equal(0);
