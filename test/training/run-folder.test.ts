@@ -88,7 +88,7 @@ describe("training: the run folder module", function () {
       ["folderFiles.read", RUN_FILES.proof, (d) => folderFiles(d).read(RUN_FILES.proof), /.^/],
       ["readRunFile", RUN_FILES.tree, (d) => readRunFile(d, RUN_FILES.tree), /.^/],
       ["readManifest", RUN_FILES.manifest, readManifest, /: not JSON \(/],
-      ["readRunDataset", RUN_FILES.dataset, (d) => readRunDataset(d, manifest()), /: not a dataset file \(expected the tag ZKDLDS01\)$/],
+      ["readRunDataset", RUN_FILES.dataset, (d) => readRunDataset(d, manifest()), /: not a dataset file \(expected the tag ZKDLDS02\)$/],
       ["readRunOpenings", RUN_FILES.openings, readRunOpenings, /: not an openings file \(expected the tag ZKDLOP01\)$/],
       ["readRunRecords", RUN_FILES.records, readRunRecords, /: not a records file \(expected the tag ZKDLRC01\)$/],
       ["readRunWeights", RUN_FILES.weights, readRunWeights, /: not a weights file \(expected the tag ZKDLWT01\)$/],
