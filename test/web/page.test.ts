@@ -14,6 +14,8 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium, openReadyPage, requireChromium } from "../helpers/browser";
 import { mnistDigit } from "../../prover/records";
+import { quantizeRequest } from "../../client/membership-request";
+import { fingerprintOf, fingerprintPoint } from "../../core/dataset/fingerprints";
 import { type ServedRun, digitPng, serveVerifiedRun } from "../helpers/served";
 
 const SCREENSHOT = join(__dirname, "../../test-results/web-page.png");
@@ -74,7 +76,11 @@ describe("web page: membership checked in a real browser (Chromium via playwrigh
 
   it("rejects a tampered 'not a member' answer for a trained digit", async () => {
     // The server answers a trained digit with a test digit's gap: the page's own fingerprint is not in it.
-    const outsider = (await (await fetch(`${served.api}/v1/runs/${served.runId}/membership`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pixels: Array.from(mnistDigit("test", 0).pixels) }) })).json()) as Record<string, unknown>;
+    const run = served.catalog.get(served.runId)!;
+    const testDigit = Array.from(mnistDigit("test", 0).pixels);
+    const fingerprint = fingerprintOf(fingerprintPoint(run.key, quantizeRequest({ pixels: testDigit }, run.manifest.data.features, run.manifest.model.fracBits)));
+    const outsider = (await (await fetch(`${served.api}/v1/runs/${served.runId}/membership`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pixels: testDigit, fingerprint }) })).json()) as Record<string, unknown>;
+    expect(outsider.member).to.equal(false);
     await page.route("**/membership", async (route) => {
       const res = await route.fetch();
       const body = await res.json();
@@ -84,7 +90,7 @@ describe("web page: membership checked in a real browser (Chromium via playwrigh
       await page.click("[data-testid=example-train-2]");
       const { state, text } = await answered();
       expect(state, text).to.equal("rejected");
-      expect(text).to.match(/does not check out \(gap\)/);
+      expect(text, text).to.match(/does not check out \(gap\)/);
     } finally {
       await page.unroute("**/membership");
     }
