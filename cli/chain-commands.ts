@@ -86,7 +86,7 @@ export function addChainCommands(program: Command): void {
     .option("--json", "print as JSON")
     .action(guard((o: ChainFlags & { status?: string }) => (require("./actions/outbox") as typeof import("./actions/outbox")).outbox(o)));
 
-  withChainFlags(program.command("check").description("is a record in a run's training set? asks the API and checks every proof in the answer (the SDK's checkMembership)"))
+  withChainFlags(program.command("check").description("is a record in a run's training set? asks the API and checks every proof in the answer (the SDK's checkMembership): a member by its commitment's opening and dataset leaf, a non-member by the gap of the run's fingerprint tree that holds its fingerprint, both on chain when one is configured; \"proven on chain\" only for a certified run"))
     .argument("<runId>", "the run id (0x + 64 hex digits)")
     .option("--api-url <url>", "the API serving the run", env.ZKDL_API_URL ?? "http://127.0.0.1:8080")
     .option("--image <file>", "a grayscale (or colour) PNG of the record, at the run's size (28×28 for MNIST)")
@@ -110,7 +110,7 @@ export function addChainCommands(program: Command): void {
 
   program
     .command("demo")
-    .description("the whole story on a local chain: deploy, train and prove MNIST, verify, publish, relay, two attestors, membership, the gate (what `npm start` runs)")
+    .description("the whole story on a local chain: deploy, train and prove MNIST, verify, publish, relay, two attestors, membership and non-membership, the gate (what `npm start` runs)")
     .option("--host <host>", "address for the chain and the API", "127.0.0.1")
     .option("--port <n>", "JSON-RPC port of the local chain (0: any free port)", int("port", 0, 65535), 8545)
     .option("--api-port <n>", "port of the API and web page (0: any free port)", int("api-port", 0, 65535), Number(env.ZKDL_PORT ?? 8080))

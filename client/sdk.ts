@@ -152,7 +152,7 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
       status = RunStatus[code] as RunStatusName | undefined;
       if (status === undefined) fail("chain", `the registry reports an unknown status ${code}`);
       certified = await registry.isCertified(runId);
-      checked.push("manifest matches the run id and the on-chain root");
+      checked.push("manifest matches the run id and the on-chain roots (dataset, fingerprints)");
     }
 
     const x = quantizeRequest(o.record, manifest.data.features, manifest.model.fracBits);
