@@ -187,6 +187,27 @@ interface IProofRegistry {
 
     function modelKeyOf(address publisher, bytes32 modelId) external pure returns (bytes32);
 
+    function attestationOf(bytes32 runId, address verifier) external view returns (Attestation memory);
+
+    // Membership and non-membership of a record (docs/protocol.md §1.4, §5.2, §5.3).
+
+    function recordLeaf(uint256 index, bytes32 cxHash, bytes32 cyHash) external pure returns (bytes32);
+
+    function verifyRecord(
+        bytes32 runId,
+        uint256 index,
+        bytes32 cxHash,
+        bytes32 cyHash,
+        bytes32[] calldata proof
+    ) external view returns (bool);
+
+    function verifyRecords(
+        bytes32 runId,
+        RecordRef[] calldata records,
+        bytes32[] calldata proof,
+        bool[] calldata proofFlags
+    ) external view returns (bool);
+
     function fingerprintLeaf(bytes32 low, bytes32 high) external pure returns (bytes32);
 
     function verifyNonMember(
