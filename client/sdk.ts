@@ -23,7 +23,7 @@ import type { z } from "zod";
 import { fromHex, g1FromBytes, toHex } from "../core/crypto/bn254";
 import { BYTES32_HEX_LOWER as HEX32 } from "../core/crypto/hex";
 import { recordDigest, verifyRecordOpening } from "../core/dataset/membership";
-import { type FingerprintGap, fingerprintLeafHash, verifyNonMembership } from "../core/dataset/fingerprint-tree";
+import { type FingerprintGap, fingerprintLeafHash, inGap, verifyNonMembership } from "../core/dataset/fingerprint-tree";
 import { fingerprintOf, fingerprintPoint } from "../core/dataset/fingerprints";
 import { DATASET_LEAF_ENCODING, datasetLeafHash } from "../core/dataset/tree";
 import { commitmentKey, generatorSetId } from "../core/protocol/generators";
@@ -172,7 +172,7 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
       const { gap, proof } = answer;
       if (answer.fingerprint !== fingerprint) fail("answer", "is about another fingerprint than this record's");
       if (answer.fingerprintRoot !== manifest.dataset.fingerprintRoot) fail("answer", "gives another fingerprint root than the manifest's");
-      if (!(BigInt(gap.low) < BigInt(fingerprint) && BigInt(fingerprint) < BigInt(gap.high))) fail("gap", "does not hold the record's fingerprint (a trained record's fingerprint is in no gap)");
+      if (!inGap(fingerprint, gap)) fail("gap", "does not hold the record's fingerprint (a trained record's fingerprint is in no gap)");
       if (answer.leafHash !== fingerprintLeafHash(gap)) fail("gap", "leaf hash is not the gap's");
       if (!verifyNonMembership(manifest.dataset.fingerprintRoot, fingerprint, gap, proof)) fail("merkle proof", "the gap's proof does not lead to the fingerprint root");
       checked.push("non-membership: the fingerprint's gap and its Merkle proof (@openzeppelin/merkle-tree)");

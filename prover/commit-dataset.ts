@@ -28,11 +28,12 @@ function oneHot(rec: Records, cols: number, fracBits: number): Int32Array {
 
 const pointsOf = (bytes: Uint8Array, n: number): G1Point[] => Array.from({ length: n }, (_, i) => pointFromNative(bytes.slice(64 * i, 64 * i + 64)));
 
-function commitRows(key: CommitmentKey, values: Int32Array, rows: number, cols: number, blinds: bigint[]): G1Point[] {
+/** Row commitments Σ_j T[i,j]·G_j + ρ_i·H of a rows×cols tensor, as rows × 64 bytes (`blinds`: rows × 32 bytes). */
+function commitRowBytes(key: CommitmentKey, values: Int32Array, rows: number, cols: number, blinds: Uint8Array): Uint8Array {
   const tensor = FrTensor.fromInts(values, [rows, cols]);
-  const bytes = tensor.commitRows(concatPoints(key.G.slice(0, cols)), concatPoints([key.H]), bigIntsToBytes(blinds));
+  const bytes = tensor.commitRows(concatPoints(key.G.slice(0, cols)), concatPoints([key.H]), blinds);
   tensor.dispose(); // every record at once (MNIST: 128 MB); not needed past this point
-  return pointsOf(bytes, rows);
+  return bytes;
 }
 
 /**
@@ -40,9 +41,7 @@ function commitRows(key: CommitmentKey, values: Int32Array, rows: number, cols: 
  * one MSM per row, then one fixed-base multiplication by H (~33 additions) per row.
  */
 function commitFeatures(key: CommitmentKey, values: Int32Array, rows: number, cols: number, blinds: bigint[]): { cx: G1Point[]; fingerprints: G1Point[] } {
-  const tensor = FrTensor.fromInts(values, [rows, cols]);
-  const fingerprintBytes = tensor.commitRows(concatPoints(key.G.slice(0, cols)), concatPoints([key.H]), new Uint8Array(32 * rows));
-  tensor.dispose();
+  const fingerprintBytes = commitRowBytes(key, values, rows, cols, new Uint8Array(32 * rows));
   const h = native.fixedBase(concatPoints([key.H]));
   const cxBytes = new Uint8Array(64 * rows);
   const blindBytes = bigIntsToBytes(blinds);
@@ -58,7 +57,7 @@ export function commitDataset(key: CommitmentKey, rec: Records, featureCols: num
   const yBlinds = Array.from({ length: rec.count }, randomFr);
   const rows = rowsOf(rec.x, rec.count, rec.features, featureCols);
   const { cx, fingerprints } = commitFeatures(key, rows, rec.count, featureCols, xBlinds);
-  const cy = commitRows(key, oneHot(rec, labelCols, fracBits), rec.count, labelCols, yBlinds);
+  const cy = pointsOf(commitRowBytes(key, oneHot(rec, labelCols, fracBits), rec.count, labelCols, bigIntsToBytes(yBlinds)), rec.count);
   const fingerprintProof = proveFingerprints(key, cx, fingerprints, { rows, cols: featureCols, blinds: xBlinds }, nativeEngine);
   return { commitments: { featureCols, labelCols, cx, cy, fingerprints, fingerprintProof }, openings: { xBlinds, yBlinds } };
 }
