@@ -16,6 +16,7 @@ export function inspect(dir: string, o: { json?: boolean }): void {
       `training       ${m.training.steps} steps, seed ${JSON.stringify(m.training.seed)}\n` +
       `proven in      ${m.weights.windows.length} window${m.weights.windows.length === 1 ? "" : "s"} of at most ${m.training.window} steps\n` +
       `dataset        ${m.data.source}, ${m.dataset.size} records (features proven ${m.data.featureRange === "unit" ? "in [0, 1]" : "32-bit integers"}), root ${m.dataset.root}\n` +
+      `fingerprints   root ${m.dataset.fingerprintRoot} (non-membership, docs/protocol.md §5.3)\n` +
       `weights        initial ${m.weights.initial}\n               final   ${m.weights.final}\n` +
       `proof bundle   ${m.bundle.bytes} bytes, digest ${m.bundle.digest}\n` +
       (report.testAccuracy !== undefined ? `test accuracy  ${(100 * report.testAccuracy).toFixed(1)}% (reported by the publisher, not proven)\n` : ""),

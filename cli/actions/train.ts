@@ -68,6 +68,7 @@ export function train(o: TrainFlags): void {
     manifestDigest: result.manifestDigest,
     publisher: checksumAddress(result.manifest.publisher),
     datasetRoot: result.manifest.dataset.root,
+    fingerprintRoot: result.manifest.dataset.fingerprintRoot,
     records: result.manifest.dataset.size,
     steps: result.manifest.training.steps,
     window: result.manifest.training.window,
@@ -82,7 +83,7 @@ export function train(o: TrainFlags): void {
   if (o.json) process.stdout.write(JSON.stringify(summary) + "\n");
   else {
     process.stdout.write(
-      `run            ${summary.run}\nmanifest       ${summary.manifestDigest}\npublisher      ${summary.publisher}\ndataset root   ${summary.datasetRoot} (${summary.records} records)\n` +
+      `run            ${summary.run}\nmanifest       ${summary.manifestDigest}\npublisher      ${summary.publisher}\ndataset root   ${summary.datasetRoot} (${summary.records} records)\nfingerprints   ${summary.fingerprintRoot} (the root of non-membership)\n` +
         `steps          ${summary.steps} in ${summary.windows} window${summary.windows === 1 ? "" : "s"} of at most ${summary.window}, final loss ${summary.finalLoss.toFixed(4)}\n` +
         `test accuracy  ${pct(summary.testAccuracy)} fixed point, ${pct(summary.floatTestAccuracy)} float64 reference\n` +
         `proof          ${summary.proofBytes} bytes, ${summary.proveMsPerStep} ms per step (proving time over the steps)\n`,

@@ -557,6 +557,7 @@ describe("training: runs, their verification and the CLI", function () {
     const inspect = run("inspect", dir);
     expect(inspect.status).to.equal(0);
     expect(inspect.stdout).to.include(manifest.dataset.root);
+    expect(inspect.stdout).to.include(`fingerprints   root ${manifest.dataset.fingerprintRoot}`);
     expect(inspect.stdout).to.match(/run {12}.* \(zkdl-run\/5, zkdl-chain\/0\.5\.0\)/);
     expect(inspect.stdout).to.match(/training {7}6 steps, seed "test"\nproven in {6}2 windows of at most 4 steps\n/);
     const help = run("train", "--help");
