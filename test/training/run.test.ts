@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { nativeAccelerators } from "../../prover/native-engine";
-import { type WindowProof, decodeBundle, encodeBundle, encodeDataset } from "../../core/run/formats";
+import { type WindowProof, decodeBundle, decodeDataset, encodeBundle, encodeDataset } from "../../core/run/formats";
 import { type Manifest, digestHex, manifestBytes, parseManifest, weightsDigest } from "../../core/run/manifest";
 import { DEFAULT_WINDOW_CAP, WINDOW_MEMORY_BUDGET, WINDOW_MEMORY_FACTOR, defaultWindow, proveRun, stepWitnessEntries, trainRun } from "../../prover/train";
 import { folderFiles, verifyRunFolder } from "../../prover/run-folder";
@@ -16,7 +16,7 @@ import { G1, toHex } from "../../core/crypto/bn254";
 import { datasetTree, fingerprintTree } from "../../core/dataset/commitments";
 import { paddedLayers } from "../../core/model/fixed";
 import { RunFileError } from "../../core/run/files";
-import { generatorSetId } from "../../core/protocol/generators";
+import { commitmentKey, generatorSetId } from "../../core/protocol/generators";
 import { stepDims, weightShape } from "../../core/training/circuit";
 import { MAX_WINDOW, maxWindow, windowKeySize, windowSizes } from "../../core/training/window";
 import { syntheticRecords, tinyConfig } from "../helpers/training";
@@ -316,6 +316,27 @@ describe("training: runs, their verification and the CLI", function () {
     const v = verifyRunFolder(d, fast);
     expect(v.valid).to.equal(false);
     expect(v.reason).to.match(/^window 0 \(steps 0–3\): /);
+  });
+
+  it("refuses record fingerprints that are not the commitments' rows, even with every digest and root rewritten to match", () => {
+    // Record 1's fingerprint point moved by G_0 (a fingerprint of another record) and by H (the same
+    // row, blinded): dataset.bin's digest and the manifest's fingerprint root rebuilt around it.
+    const key = commitmentKey(4);
+    for (const [what, shift] of [["another record's row", key.G[0]!], ["the same row plus a multiple of H", key.H]] as const) {
+      const d = variant(`fingerprint-${what.replace(/\W+/g, "-")}`, (d) => {
+        const c = decodeDataset("dataset.bin", readFileSync(join(d, "dataset.bin")));
+        const forged = { ...c, fingerprints: c.fingerprints.map((p, i) => (i === 1 ? p.add(shift) : p)) };
+        const bytes = encodeDataset(forged);
+        writeFileSync(join(d, "dataset.bin"), bytes);
+        rewrite(d, (m) => ((m.dataset.commitmentsDigest = digestHex(bytes)), (m.dataset.fingerprintRoot = fingerprintTree(forged).root)));
+      });
+      const v = verifyRunFolder(d, fast);
+      expect(v.valid, what).to.equal(false);
+      expect(v.reason, what).to.match(/^the fingerprint points are not the dataset commitments without their blindings/);
+    }
+    // The manifest naming another fingerprint root than its points build.
+    const root = verifyRunFolder(variant("fingerprint-root", (d) => rewrite(d, (m) => (m.dataset.fingerprintRoot = "0x" + "12".repeat(32)))), fast);
+    expect(root.reason).to.match(/^the record fingerprints rebuild fingerprint root 0x[0-9a-f]{64}, not the manifest's 0x(12){32}$/);
   });
 
   it("fails with a reason when any public file is tampered with", () => {
