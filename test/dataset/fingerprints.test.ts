@@ -101,6 +101,19 @@ describe("fingerprints bound to the hiding commitments (core/dataset/fingerprint
     return eqs.settle(nobleEngine);
   };
 
+  it("gives docs/protocol.md §5.3's test vectors", () => {
+    const key4 = commitmentKey(4);
+    const P = fingerprintPoint(key4, [1, 2, 3]);
+    expect(toHex(g1ToBytes(P))).to.equal("0x24e62947e7f70f3469fc30c4ccb67e49ed39a631880aaab2212c26cc54116e1229c21697ab8d82f7491ddeda8250cb851ce44b5d4edc5cdfc67780bbb79b8cd0");
+    const f = fingerprintOf(P);
+    const zero = fingerprintOf(fingerprintPoint(key4, [0, 0, 0]));
+    expect([f, zero]).to.deep.equal(["0x928e20561d0b9377c731cf898893660371ab59ee2983b23ece2fa9d0a6292dba", "0xad3228b676f7d3cd4284a5443f17f1962b36e491b30a40b2405849e597ba5fb5"]);
+    const tree = FingerprintTree.build(bytesOf([f, zero]));
+    expect(tree.root).to.equal("0xa399c944a2abe2b97eaa946f1dff15f0e252bb9f500327188c869e24a84bcc55");
+    expect(tree.gap(1)).to.deep.equal({ low: f, high: zero });
+    expect(tree.getProof(1)).to.deep.equal(["0x5d6a7d73949d9cdbe5ad69dcd6276e3f9e27dea85f58fcbfd34093064ffbb7e8"]);
+  });
+
   it("a fingerprint is keccak256 of Σ x_k·G_k (the row's commitment without blinding)", () => {
     const x = [3, 0, -2, 7];
     const P0 = key.G[0]!.multiply(3n).add(key.G[2]!.multiply(fr(-2n))).add(key.G[3]!.multiply(7n));
