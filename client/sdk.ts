@@ -221,12 +221,15 @@ export async function checkMembership(o: CheckMembershipOptions): Promise<Member
 
 /**
  * The answer in one line, as `zkdl check` and the web page say it: "proven on chain" only for a
- * certified run; for a run checked on chain but not certified, that its trees are the publisher's
+ * certified run on a chain the asker chose (`chain`: "own", the default — flags, a deployment file, a
+ * page address that pins it — or "server", named by the server being checked, which could name a
+ * chain of its own); for a run checked on chain but not certified, that its trees are the publisher's
  * word; without a chain, that only the manifest the run id commits to was checked.
  */
-export function membershipHeadline(r: MembershipResult): string {
+export function membershipHeadline(r: MembershipResult, chain: "own" | "server" = "own"): string {
   const what = r.member ? `member — record #${r.index}` : "not a member";
-  if (r.proven) return `${what} — proven on chain`;
+  if (r.proven && chain === "own") return `${what} — proven on chain`;
+  if (r.proven) return `${what} on the chain this server named — not a proof until you pin your own chain (?rpc=…&registry=…)`;
   if (r.provenOnChain) return `${what} by the run's registered trees, NOT proven: the run is ${r.status}, not certified (its trees are the publisher's word until attestors verify the run)`;
   return `${what} — checked against the run's manifest only (no chain to check it on)`;
 }

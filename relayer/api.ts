@@ -26,6 +26,7 @@ import { g1ToBytes, toHex } from "../core/crypto/bn254";
 import { BYTES32_HEX, bytes32Hex } from "../core/crypto/hex";
 import { mnistCount, mnistDigit } from "../prover/records";
 import { proveRecordOpening } from "../core/dataset/membership";
+import { inGap } from "../core/dataset/fingerprint-tree";
 import type { MsmEngine } from "../core/protocol/group";
 import { manifestBytes } from "../core/run/manifest";
 import type { ProofRegistry } from "../typechain-types";
@@ -272,6 +273,8 @@ export function createApi(o: ApiOptions): express.Express {
         throw new Error(`run ${run.stored.runId}: a record outside the record index has a dataset fingerprint (records.bin and dataset.bin disagree)`);
       }
       const gap = run.fingerprints.gap(place.gap);
+      // Only a sentinel is in no gap: it is no record's fingerprint, and an answer about it would prove nothing.
+      if (!inGap(fingerprint, gap)) throw new ApiError(400, "wrong_fingerprint", "the fingerprint sent is a sentinel of the fingerprint tree (0 or 2^256 − 1), no record's fingerprint (docs/protocol.md §5.3)");
       membership.inc({ answer: "not_member" });
       send(req, res, membershipAnswer, { member: false, ...base, fingerprint, fingerprintRoot: m.dataset.fingerprintRoot, gap, leafHash: run.fingerprints.leafHash(place.gap), proof: run.fingerprints.getProof(place.gap) });
       return;
@@ -319,10 +322,10 @@ export function openApiDocument(): Record<string, unknown> {
       "/v1/runs/{runId}/bundle": { get: { summary: "The public bundle (ZKDLPUB1: manifest.json, dataset.bin, dataset-tree.json, proof.bin)", parameters: [runId], responses: { "200": { description: "bundle", content: { "application/octet-stream": {} } }, ...errors } } },
       "/v1/runs/{runId}/membership": {
         post: {
-          summary: "Whether a record is in the run's training set; for a member: its leaf, OpenZeppelin Merkle proof, commitment and a Schnorr proof that the commitment opens to the record",
+          summary: "Whether a record is in the run's training set, proven either way: for a member, its leaf, OpenZeppelin Merkle proof, commitment and a Schnorr proof that the commitment opens to the record; for a non-member, the gap of the run's fingerprint tree that strictly holds the record's fingerprint, with its Merkle proof (docs/protocol.md §5.3). Send the record's `fingerprint` with it (the SDK does); a server without its native core requires it",
           parameters: [runId],
           requestBody: { required: true, content: { "application/json": { schema: schema(membershipRequest) } } },
-          responses: { "200": json("member (index, leaf, leafHash, proof, root, commitment, opening) or not (member: false)", membershipAnswer), "413": { description: "body too large" }, "415": { description: "not JSON" }, ...errors },
+          responses: { "200": json("member (index, leaf, leafHash, proof, root, commitment, opening) or not (member: false, fingerprint, fingerprintRoot, gap, leafHash, proof)", membershipAnswer), "413": { description: "body too large" }, "415": { description: "not JSON" }, ...errors },
         },
       },
       "/v1/runs/{runId}/records/{index}/proof": { get: { summary: "The Merkle proof of one leaf", parameters: [runId, { name: "index", in: "path", required: true, schema: { type: "integer", minimum: 0 } }], responses: { "200": json("leaf and proof", recordProofAnswer), ...errors } } },

@@ -191,9 +191,13 @@ function showAnswer(a: MembershipResult) {
   const result = $("result");
   result.dataset.state = a.member ? "member" : "not-member";
   const status = a.status ? `The run is ${a.status} on chain${a.certified ? " (certified by its attestors' quorum)" : ""}.` : "No chain configured: on-chain checks skipped.";
+  // "Proven" only for a certified run on a chain the user pinned: a server names a chain of its choosing.
+  const source = state.chain?.source === "user" ? "own" : "server";
+  const proven = a.proven && source === "own";
+  const verdict = (text: string) => el("p", { className: `verdict ${proven ? (a.member ? "member" : "not-member") : "unanchored"}`, textContent: text });
   if (!a.member) {
     result.replaceChildren(
-      el("p", { className: a.proven ? "verdict not-member" : "verdict unanchored", textContent: `Not in this run's training set: ${membershipHeadline(a)}` }),
+      verdict(`Not in this run's training set: ${membershipHeadline(a, source)}`),
       el("p", { className: "note", textContent: `The record's fingerprint, computed in this browser, lies strictly between two consecutive fingerprints of the run's sorted fingerprint tree${a.proven ? ", whose root the publisher registered and the run's attestors checked against the dataset" : ""}.` }),
       el("p", { className: "small", textContent: status }),
       el("p", { className: "small", textContent: "Checked in this browser:" }),
@@ -203,7 +207,7 @@ function showAnswer(a: MembershipResult) {
     return;
   }
   result.replaceChildren(
-    el("p", { className: "verdict member", textContent: `In the training set: record #${a.index}` }),
+    verdict(`In the training set: ${membershipHeadline(a, source)}`),
     el("p", { className: "small", textContent: status }),
     el("p", { className: "small", textContent: "Checked in this browser:" }),
     checks(a.checked),
@@ -251,7 +255,7 @@ const verifications = new Map<string, { panel: HTMLElement; worker?: Worker }>()
 
 /** The row's "Verify the whole run here" button. */
 function verifyCell(run: RunSummary): HTMLTableCellElement {
-  const button = el("button", { className: "verify", textContent: "Verify the whole run here", title: "Verify every window proof (the steps proven a window at a time), the chain of weights and the dataset root in this browser" });
+  const button = el("button", { className: "verify", textContent: "Verify the whole run here", title: "Verify every window proof (the steps proven a window at a time), the chain of weights, the dataset root and the record fingerprints (their tree and their proof) in this browser" });
   button.dataset.testid = "verify-run";
   button.disabled = verifications.get(run.runId)?.worker !== undefined;
   button.onclick = (e) => {
@@ -359,7 +363,7 @@ function showRunVerdict(panel: HTMLElement, r: VerifyResult, ui: { stage: HTMLEl
   panel.dataset.windowMs = r.windowMs.map((ms) => Math.round(ms)).join(",");
   const seconds = `${(r.ms / 1000).toFixed(2)} s`;
   ui.stage.textContent = `${kib(r.bundleBytes)} downloaded in ${(r.downloadMs / 1000).toFixed(2)} s; ${r.windows} of ${r.totalWindows} window proofs (${r.steps} of ${r.total} steps) verified in ${seconds} (checks against the ${r.anchored ? "chain" : "run id"} included).`;
-  const what = `${r.total === 1 ? "the training step" : `all ${r.total} training steps`}, the chain of weights and the dataset root verify, in this browser`;
+  const what = `${r.total === 1 ? "the training step" : `all ${r.total} training steps`}, the chain of weights, the dataset root and the record fingerprints verify, in this browser`;
   ui.verdict.className = `verdict ${!r.valid ? "rejected" : r.anchored ? "member" : "unanchored"}`;
   ui.verdict.textContent = !r.valid
     ? `Invalid: ${r.reason ?? "no reason given"}`

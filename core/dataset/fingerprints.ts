@@ -118,7 +118,7 @@ export function verifyFingerprints(key: CommitmentKey, cols: number, cx: readonl
     onG.add(P[j], c);
     onH.add(cx[j], c).add(P[j], neg(c));
   }
-  equations.require("the fingerprint points are not the dataset commitments without their blindings (no H part)", onG);
+  equations.require("the fingerprint points are not the dataset commitments without their blindings (ΣγP is not a known combination of the G_j alone)", onG);
   equations.require("the fingerprint points are not the dataset commitments without their blindings (Cx − P is not ρ·H)", onH);
 }
 

@@ -87,6 +87,8 @@ describe("client: the SDK against a lying server", function () {
     expect(membershipHeadline(r)).to.equal("not a member by the run's registered trees, NOT proven: the run is Rejected, not certified (its trees are the publisher's word until attestors verify the run)");
     const certified = await checkMembership({ api: served.api, runId: served.runId, record: { pixels: pixels("test", 0) }, rpc: served.provider, registry });
     expect([certified.proven, membershipHeadline(certified)]).to.deep.equal([true, "not a member — proven on chain"]);
+    // A chain the checked server named (the page's default) could be its own: not called a proof.
+    expect(membershipHeadline(certified, "server")).to.equal("not a member on the chain this server named — not a proof until you pin your own chain (?rpc=…&registry=…)");
     const offline = await checkMembership({ api: served.api, runId: served.runId, record: { pixels: pixels("train", 3) } });
     expect([offline.proven, membershipHeadline(offline)]).to.deep.equal([false, "member — record #3 — checked against the run's manifest only (no chain to check it on)"]);
   });
@@ -159,6 +161,11 @@ describe("client: the SDK against a lying server", function () {
     expect(((await wrong.json()) as Json).error.code).to.equal("wrong_fingerprint");
     const bad = await post({ pixels: pixels("test", 0), fingerprint: "0x1234" });
     expect(bad.status).to.equal(400);
+    // A sentinel bounds a gap but lies in none: an answer about it would prove nothing.
+    for (const sentinel of ["0x" + "00".repeat(32), "0x" + "ff".repeat(32)]) {
+      const res = await post({ pixels: pixels("test", 0), fingerprint: sentinel });
+      expect([res.status, ((await res.json()) as Json).error.code], sentinel).to.deep.equal([400, "wrong_fingerprint"]);
+    }
   });
 
   it("refuses a chain endpoint on another chain id than the one expected, before reading the registry", async () => {

@@ -65,13 +65,29 @@ describe("web page: membership checked in a real browser (Chromium via playwrigh
     expect(existsSync(SCREENSHOT)).to.equal(true);
   });
 
-  it("answers 'not a member — proven on chain' for a test digit", async () => {
+  it("answers 'not a member — proven on chain' for a test digit on a chain the user pins, and not 'proven' on the chain the server names", async () => {
+    // The server names the chain (/v1/config): it could name one of its own, so the page does not call it a proof.
     await page.click("[data-testid=example-test-0]");
-    const { state, text } = await answered();
-    expect(state, text).to.equal("not-member");
-    expect(text).to.match(/Not in this run's training set: not a member — proven on chain/);
-    expect(text).to.match(/Verified on chain/);
-    expect(text).to.match(/non-membership on-chain \(ProofRegistry\.verifyNonMember\)/);
+    const named = await answered();
+    expect(named.state, named.text).to.equal("not-member");
+    expect(named.text).to.match(/Not in this run's training set: not a member on the chain this server named — not a proof until you pin your own chain/);
+    expect(named.text).to.match(/non-membership on-chain \(ProofRegistry\.verifyNonMember\)/);
+    expect(await page.locator("[data-testid=result] .verdict").getAttribute("class")).to.include("unanchored");
+    // Pinned in the page's address: proven.
+    const registry = served.deployment.contracts.ProofRegistry.address;
+    const pinned = await openReadyPage(browser, `${served.api}/?rpc=${encodeURIComponent(served.chain.url)}&registry=${registry}`);
+    try {
+      await pinned.click("[data-testid=example-test-0]");
+      await pinned.waitForSelector("[data-testid=result]:not([data-state=checking])[data-state]", { timeout: 120_000 });
+      const text = await pinned.locator("[data-testid=result]").innerText();
+      expect(await pinned.locator("[data-testid=result]").getAttribute("data-state"), text).to.equal("not-member");
+      expect(text).to.match(/Not in this run's training set: not a member — proven on chain/);
+      expect(text).to.match(/Verified on chain/);
+      expect(text).to.match(/non-membership on-chain \(ProofRegistry\.verifyNonMember\)/);
+      expect(await pinned.locator("[data-testid=result] .verdict").getAttribute("class")).to.include("not-member");
+    } finally {
+      await pinned.close();
+    }
   });
 
   it("rejects a tampered 'not a member' answer for a trained digit", async () => {
