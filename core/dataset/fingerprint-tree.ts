@@ -25,14 +25,15 @@ export const FINGERPRINT_LEAF_ENCODING = ["bytes32", "bytes32"] as const;
 export const FINGERPRINT_FLOOR = "0x" + "00".repeat(32);
 export const FINGERPRINT_CEILING = "0x" + "ff".repeat(32);
 
-const SENTINEL_MESSAGE = "a fingerprint equals a sentinel (0 or 2^256 − 1): no gap can hold it";
-
-/** Why these fingerprints (N × 32 bytes) cannot make a tree, or null: one equals a sentinel (a keccak-256 output of 0 or 2^256 − 1). */
-export function sentinelProblem(fingerprints: Uint8Array): string | null {
-  const floor = fromHex(FINGERPRINT_FLOOR);
-  const ceiling = fromHex(FINGERPRINT_CEILING);
-  for (let at = 0; at < fingerprints.length; at += 32) if (compare32(fingerprints, at, floor, 0) === 0 || compare32(fingerprints, at, ceiling, 0) === 0) return SENTINEL_MESSAGE;
-  return null;
+/**
+ * A dataset with a fingerprint equal to a sentinel (a keccak-256 output of 0 or 2^256 − 1): no gap
+ * can hold it, so it has no fingerprint tree. A verifier answers it as an invalid run.
+ */
+export class SentinelFingerprintError extends Error {
+  constructor() {
+    super("a fingerprint equals a sentinel (0 or 2^256 − 1): no gap can hold it");
+    this.name = "SentinelFingerprintError";
+  }
 }
 
 /** A leaf of the fingerprint tree: two consecutive fingerprints (or a sentinel), lowercase 0x-hex. */
@@ -88,7 +89,7 @@ export class FingerprintTree extends CompactMerkleTree {
     }
     const floor = fromHex(FINGERPRINT_FLOOR);
     const ceiling = fromHex(FINGERPRINT_CEILING);
-    if (compare32(sorted, 0, floor, 0) === 0 || compare32(sorted, 32 * (m - 1), ceiling, 0) === 0) throw new RangeError(SENTINEL_MESSAGE);
+    if (compare32(sorted, 0, floor, 0) === 0 || compare32(sorted, 32 * (m - 1), ceiling, 0) === 0) throw new SentinelFingerprintError();
     const gaps = new Uint8Array(64 * (m + 1));
     for (let g = 0; g <= m; g++) {
       gaps.set(g === 0 ? floor : sorted.subarray(32 * (g - 1), 32 * g), 64 * g);

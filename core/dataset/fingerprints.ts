@@ -24,14 +24,14 @@
  * deterministic by design: a guessed record can be tested against them (as the membership route
  * allows anyway), an unguessable one cannot be found from them.
  */
-import { keccak_256 } from "@noble/hashes/sha3.js";
-import { type G1Point, bigIntsToBytes, bytesToBigInts, toHex } from "../crypto/bn254";
+import { type G1Point, bigIntsToBytes, bytesToBigInts } from "../crypto/bn254";
 import { add, fr, mul, neg, randomFr } from "../crypto/fr";
-import { type ProverEngine, concatPoints } from "../protocol/backend";
+import type { ProverEngine } from "../protocol/backend";
 import { ProofFormatError, type ProofReader, type ProofWriter } from "../protocol/codec";
 import type { CommitmentKey } from "../protocol/generators";
 import { type EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group";
 import { Transcript } from "../protocol/transcript";
+import { commitmentDigest } from "./commitments";
 
 export const FINGERPRINT_DOMAIN = "zkdl-chain/v1/fingerprints";
 
@@ -44,25 +44,30 @@ export interface FingerprintProof {
   readonly zH: bigint;
 }
 
-/** Record j's fingerprint point Σ_k x[k]·G_k (`engine`: any MSM engine; @noble/curves by default). */
-export function fingerprintPoint(key: CommitmentKey, x: ArrayLike<number>, engine: MsmEngine = nobleEngine): G1Point {
+/**
+ * A record's row over the generators, Σ_k x[k]·G_k, kept symbolic: its commitment without blinding
+ * (the fingerprint point; the record opening of ./membership.ts checks Cx minus it).
+ */
+export function recordRow(key: CommitmentKey, x: ArrayLike<number>): Lin {
   if (x.length > key.size) throw new RangeError(`a record of ${x.length} features needs ${x.length} generators; the key has ${key.size}`);
-  const points: G1Point[] = [];
-  const scalars: bigint[] = [];
+  const row = new Lin();
   for (let k = 0; k < x.length; k++) {
     if (!Number.isSafeInteger(x[k])) throw new RangeError(`feature ${k} is not an integer`);
-    if (x[k] !== 0) (points.push(key.G[k]), scalars.push(fr(BigInt(x[k]))));
+    if (x[k] !== 0) row.add(key.G[k], fr(BigInt(x[k])));
   }
-  return engine.msm(points, scalars);
+  return row;
 }
 
-/** The 32-byte fingerprint of a fingerprint point: keccak256 of its 64-byte encoding (0x-hex). */
-export const fingerprintOf = (point: G1Point): string => toHex(keccak_256(concatPoints([point])));
+/** Record j's fingerprint point Σ_k x[k]·G_k (`engine`: any MSM engine; @noble/curves by default). */
+export const fingerprintPoint = (key: CommitmentKey, x: ArrayLike<number>, engine: MsmEngine = nobleEngine): G1Point => recordRow(key, x).evaluate(engine);
+
+/** The 32-byte fingerprint of a fingerprint point: keccak256 of its 64-byte encoding (0x-hex), as a commitment's digest. */
+export const fingerprintOf: (point: G1Point) => string = commitmentDigest;
 
 function transcriptFor(key: CommitmentKey, cols: number, cx: readonly G1Point[], P: readonly G1Point[]): { transcript: Transcript; weights: bigint[] } {
   if (cx.length !== P.length || cx.length === 0) throw new RangeError(`${cx.length} commitments and ${P.length} fingerprint points`);
   if (cols > key.size) throw new RangeError(`rows of ${cols} columns need ${cols} generators; the key has ${key.size}`);
-  const transcript = new Transcript(FINGERPRINT_DOMAIN).absorb("key", key.id).absorbU32s("shape", [cx.length, cols]).absorb("Cx", concatPoints(cx)).absorb("P", concatPoints(P));
+  const transcript = new Transcript(FINGERPRINT_DOMAIN).absorb("key", key.id).absorbU32s("shape", [cx.length, cols]).absorbPoints("Cx", cx).absorbPoints("P", P);
   const gamma = transcript.challenge("gamma");
   const weights = new Array<bigint>(cx.length);
   weights[0] = 1n;

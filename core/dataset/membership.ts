@@ -13,12 +13,13 @@
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { type G1Point, bigIntToBytes, frFromBytes, fromHex, g1FromBytes, g1ToBytes, toHex } from "../crypto/bn254";
-import { fr, neg } from "../crypto/fr";
+import { neg } from "../crypto/fr";
 import { BYTES32_HEX } from "../crypto/hex";
 import type { CommitmentKey } from "../protocol/generators";
 import { EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group";
 import { proveZero, verifyZero } from "../protocol/sigma";
 import { Transcript } from "../protocol/transcript";
+import { recordRow } from "./fingerprints";
 
 export const RECORD_OPENING_DOMAIN = "zkdl-chain/v1/record-opening";
 const RECORD_TAG = new TextEncoder().encode("zkdl-chain/v1/record");
@@ -80,8 +81,7 @@ export function verifyRecordOpening(s: RecordOpeningStatement, proof: RecordOpen
   const A = g1FromBytes(fromHex(proof.A));
   const z = frFromBytes(fromHex(proof.z));
   // P = Cx − Σ_j x_j·G_j must be z-provably a multiple of H.
-  const P = Lin.of(s.cx);
-  for (let j = 0; j < s.x.length; j++) if (s.x[j] !== 0) P.add(s.key.G[j], neg(fr(s.x[j])));
+  const P = Lin.of(s.cx).addLin(recordRow(s.key, s.x), neg(1n));
   const equations = new EquationSet();
   // The record digest is always recomputed from x here: a verifier takes no caller-supplied digest.
   verifyZero({ key: s.key, transcript: transcriptFor({ ...s, digest: undefined }), equations }, P, { A, z }, "record opening");

@@ -11,7 +11,8 @@
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { concatBytes } from "@noble/hashes/utils.js";
-import { type G1Point, bigIntsToBytes, bytesToBigInt, g1ToBytes } from "../crypto/bn254";
+import { type G1Point, bigIntsToBytes, bytesToBigInt } from "../crypto/bn254";
+import { concatPoints } from "./backend";
 import { R } from "../crypto/fr";
 
 const ASCII = new TextEncoder();
@@ -45,8 +46,9 @@ export class Transcript {
     return this.absorb(name, bigIntsToBytes(values));
   }
 
+  /** The points' 64-byte encodings (cached per point: a dataset's commitments are absorbed and hashed again). */
   absorbPoints(name: string, points: readonly G1Point[]): this {
-    return this.absorb(name, concat(points.map(g1ToBytes)));
+    return this.absorb(name, concatPoints(points));
   }
 
   /** Unsigned 32-bit integers (shapes, counts) as big-endian words. */

@@ -9,14 +9,13 @@
  * no native addon (pass prover/native-engine.ts's nativeAccelerators to accelerate).
  */
 import { fr, mul, neg, randomFr } from "../crypto/fr";
-import { batchCommitment, datasetLeaves } from "../dataset/commitments";
+import { batchCommitment, datasetLeaves, fingerprintTree } from "../dataset/commitments";
 import { BatchSchedule } from "../dataset/schedule";
 import { CompactDatasetTree } from "../dataset/tree";
-import { nobleKeccakRows } from "../dataset/compact-tree";
-import { FingerprintTree, sentinelProblem } from "../dataset/fingerprint-tree";
+import { SentinelFingerprintError } from "../dataset/fingerprint-tree";
 import { verifyFingerprints } from "../dataset/fingerprints";
 import { type ModelConfig, initialLayerWeights } from "../model/fixed";
-import { type GeneratorDeriver, type KeccakRows, concatPoints } from "../protocol/backend";
+import type { GeneratorDeriver, KeccakRows } from "../protocol/backend";
 import { type CommitmentKey, commitmentKey } from "../protocol/generators";
 import { EquationSet, Lin, type MsmEngine, nobleEngine } from "../protocol/group";
 import { type TensorCommitment, sameShape } from "../protocol/hyrax";
@@ -202,10 +201,13 @@ function checkRun(files: RunFiles, m: Manifest, reports: WindowReport[], o: Veri
   const treeRoot = decodeDatasetTree(files.path(m.dataset.tree), files.read(m.dataset.tree)).root;
   if (treeRoot !== m.dataset.root) return `dataset-tree.json has root ${treeRoot}, not the manifest's`;
   // The fingerprint tree is exactly the sorted, distinct fingerprints of these points (§5.3): rebuilt here.
-  const fingerprints = (o.keccakRows ?? nobleKeccakRows)(concatPoints(dataset.fingerprints), 64);
-  const sentinel = sentinelProblem(fingerprints);
-  if (sentinel !== null) return `the fingerprint tree cannot be built: ${sentinel}`;
-  const fingerprintRoot = FingerprintTree.build(fingerprints, o.keccakRows).root;
+  let fingerprintRoot;
+  try {
+    fingerprintRoot = fingerprintTree(dataset, o.keccakRows).root;
+  } catch (e) {
+    if (e instanceof SentinelFingerprintError) return `the fingerprint tree cannot be built: ${e.message}`;
+    throw e;
+  }
   if (fingerprintRoot !== m.dataset.fingerprintRoot) return `the record fingerprints rebuild fingerprint root ${fingerprintRoot}, not the manifest's ${m.dataset.fingerprintRoot}`;
   if (weightsDigest(bundle.initial) !== m.weights.initial) return "the initial weight commitments do not match the manifest's digest";
 

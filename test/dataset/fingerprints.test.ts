@@ -3,7 +3,7 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { G1, fromHex, g1ToBytes, toHex } from "../../core/crypto/bn254";
 import { fr } from "../../core/crypto/fr";
-import { FingerprintTree, FINGERPRINT_CEILING, FINGERPRINT_FLOOR, FINGERPRINT_LEAF_ENCODING, fingerprintLeafHash, verifyNonMembership } from "../../core/dataset/fingerprint-tree";
+import { FingerprintTree, SentinelFingerprintError, FINGERPRINT_CEILING, FINGERPRINT_FLOOR, FINGERPRINT_LEAF_ENCODING, fingerprintLeafHash, verifyNonMembership } from "../../core/dataset/fingerprint-tree";
 import { fingerprintCodec, fingerprintOf, fingerprintPoint, proveFingerprints, verifyFingerprints } from "../../core/dataset/fingerprints";
 import { nativeKeccakRows, nativeEngine } from "../../prover/native-engine";
 import { commitmentKey } from "../../core/protocol/generators";
@@ -82,8 +82,8 @@ describe("fingerprint tree (core/dataset/fingerprint-tree.ts)", () => {
   it("refuses no fingerprints, ragged input and a fingerprint equal to a sentinel", () => {
     expect(() => FingerprintTree.build(new Uint8Array(0))).to.throw(RangeError);
     expect(() => FingerprintTree.build(new Uint8Array(33))).to.throw(RangeError);
-    expect(() => FingerprintTree.build(bytesOf([r.bytes32(), FINGERPRINT_FLOOR]))).to.throw(RangeError, /sentinel/);
-    expect(() => FingerprintTree.build(bytesOf([FINGERPRINT_CEILING]))).to.throw(RangeError, /sentinel/);
+    expect(() => FingerprintTree.build(bytesOf([r.bytes32(), FINGERPRINT_FLOOR]))).to.throw(SentinelFingerprintError, /sentinel/);
+    expect(() => FingerprintTree.build(bytesOf([FINGERPRINT_CEILING]))).to.throw(SentinelFingerprintError, /sentinel/);
   });
 });
 
