@@ -10,9 +10,9 @@
  * fingerprints make the second tree, of non-membership (./fingerprint-tree.ts).
  */
 import { keccak_256 } from "@noble/hashes/sha3.js";
-import { type G1Point, toHex } from "../crypto/bn254";
+import { type G1Point, g1ToBytes, toHex } from "../crypto/bn254";
 import type { TensorCommitment } from "../protocol/hyrax";
-import { type KeccakRows, pointBytes } from "../protocol/backend";
+import type { KeccakRows } from "../protocol/backend";
 import type { FingerprintProof } from "./fingerprints";
 import { FingerprintTree } from "./fingerprint-tree";
 import { type DatasetLeaf, buildDatasetTree } from "./tree";
@@ -36,7 +36,9 @@ export interface DatasetOpenings {
 }
 
 /** keccak256 of a point's 64-byte encoding: a commitment's digest in its dataset leaf, and a fingerprint point's fingerprint. */
-export const commitmentDigest = (p: G1Point): string => toHex(keccak_256(pointBytes(p)));
+// Encoded afresh, not through the point-encoding cache: every Cx and Cy of a dataset is hashed once,
+// and a server keeps its runs' points for its lifetime.
+export const commitmentDigest = (p: G1Point): string => toHex(keccak_256(g1ToBytes(p)));
 
 export function datasetLeaves(c: DatasetCommitments): DatasetLeaf[] {
   return c.cx.map((x, i) => ({ index: BigInt(i), cxHash: commitmentDigest(x), cyHash: commitmentDigest(c.cy[i]) }));
