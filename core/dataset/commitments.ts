@@ -35,9 +35,11 @@ export interface DatasetOpenings {
   readonly yBlinds: readonly bigint[];
 }
 
-/** keccak256 of a point's 64-byte encoding: a commitment's digest in its dataset leaf, and a fingerprint point's fingerprint. */
-// Encoded afresh, not through the point-encoding cache: every Cx and Cy of a dataset is hashed once,
-// and a server keeps its runs' points for its lifetime.
+/**
+ * keccak256 of a point's 64-byte encoding: a commitment's digest in its dataset leaf, and a
+ * fingerprint point's fingerprint. Encoded afresh, not through the point-encoding cache: every Cx
+ * and Cy of a dataset is hashed once, and a server keeps its runs' points for its lifetime.
+ */
 export const commitmentDigest = (p: G1Point): string => toHex(keccak_256(g1ToBytes(p)));
 
 export function datasetLeaves(c: DatasetCommitments): DatasetLeaf[] {
